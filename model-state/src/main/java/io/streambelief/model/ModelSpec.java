@@ -1,0 +1,234 @@
+package io.streambelief.model;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
+
+/**
+ * What a model is, in DL4J's own terms: a {@link MultiLayerConfiguration} (as DL4J JSON) whose
+ * seed makes initialization deterministic, so every worker, parameter-server shard and serving
+ * replica builds the same starting parameters without a round trip.
+ *
+ * <p>A spec is written either as a preset, {@code mlp:784-256-128-10} (input size, hidden sizes,
+ * output size; ReLU hidden layers; softmax with cross-entropy, or a sigmoid with log loss when the
+ * output size is 1), or as the path of a DL4J configuration JSON file. Only feed-forward networks
+ * whose first layer is a feed-forward layer and whose last is an output layer are supported.
+ */
+public final class ModelSpec implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** The preset used when nothing else is said: Fashion-MNIST's pixels in, its 10 classes out. */
+    public static final String DEFAULT = "mlp:784-256-128-10";
+
+    private final String source;
+    private final String dl4jJson;
+    private final int numInputs;
+    private final int numOutputs;
+    private final long numParams;
+    private final long seed;
+
+    private ModelSpec(String source, String dl4jJson) {
+        this.source = Objects.requireNonNull(source, "source");
+        this.dl4jJson = Objects.requireNonNull(dl4jJson, "dl4jJson");
+        MultiLayerConfiguration conf = parseJson(dl4jJson, source);
+        List<NeuralNetConfiguration> layers = conf.getConfs();
+        if (layers.isEmpty()) {
+            throw new IllegalArgumentException("Model '" + source + "' has no layers");
+        }
+        Layer first = layers.get(0).getLayer();
+        Layer last = layers.get(layers.size() - 1).getLayer();
+        if (!(first instanceof FeedForwardLayer ff)) {
+            throw new IllegalArgumentException("Model '" + source + "' must start with a feed-forward layer, not "
+                    + first.getClass().getSimpleName());
+        }
+        if (!(last instanceof BaseOutputLayer out)) {
+            throw new IllegalArgumentException("Model '" + source + "' must end with an output layer, not "
+                    + last.getClass().getSimpleName());
+        }
+        this.numInputs = Math.toIntExact(ff.getNIn());
+        this.numOutputs = Math.toIntExact(out.getNOut());
+        long params = 0;
+        for (NeuralNetConfiguration layer : layers) {
+            params += layer.getLayer().initializer().numParams(layer);
+        }
+        this.numParams = params;
+        this.seed = layers.get(0).getSeed();
+    }
+
+    /**
+     * Parses a spec: a preset such as {@code mlp:784-256-128-10}, or the path of a DL4J
+     * {@code MultiLayerConfiguration} JSON file. The seed replaces any seed in the JSON.
+     */
+    public static ModelSpec parse(String spec, long seed) {
+        Objects.requireNonNull(spec, "spec");
+        String text = spec.strip();
+        if (text.startsWith("mlp:")) {
+            return mlp(text, seed);
+        }
+        Path path = Path.of(text);
+        if (Files.isRegularFile(path)) {
+            try {
+                String json = Files.readString(path, StandardCharsets.UTF_8);
+                MultiLayerConfiguration conf = parseJson(json, text);
+                conf.getConfs().forEach(layer -> layer.setSeed(seed));
+                return new ModelSpec(text, conf.toJson());
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot read model file " + path, e);
+            }
+        }
+        throw new IllegalArgumentException("Unknown model spec '" + spec
+                + "': use a preset such as " + DEFAULT + " or the path of a DL4J MultiLayerConfiguration JSON file");
+    }
+
+    /** Rebuilds a spec that was published by {@link #source()} and {@link #dl4jJson()}. */
+    public static ModelSpec of(String source, String dl4jJson) {
+        return new ModelSpec(source, dl4jJson);
+    }
+
+    private static ModelSpec mlp(String text, long seed) {
+        String[] parts = text.substring("mlp:".length()).split("-");
+        List<Integer> sizes = new ArrayList<>();
+        for (String part : parts) {
+            int size;
+            try {
+                size = Integer.parseInt(part.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("Model spec '" + text + "': '" + part
+                        + "' is not a layer size; write sizes as in mlp:784-256-128-10");
+            }
+            if (size < 1) {
+                throw new IllegalArgumentException("Model spec '" + text + "': layer sizes must be positive, got " + size);
+            }
+            sizes.add(size);
+        }
+        if (sizes.size() < 2) {
+            throw new IllegalArgumentException("Model spec '" + text
+                    + "' needs at least an input and an output size, e.g. mlp:784-256-10");
+        }
+        NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(DataType.FLOAT)
+                .updater(new NoOp())
+                .list();
+        for (int i = 1; i < sizes.size() - 1; i++) {
+            list.layer(new DenseLayer.Builder()
+                    .nIn(sizes.get(i - 1)).nOut(sizes.get(i))
+                    .activation(Activation.RELU)
+                    .weightInit(WeightInit.RELU)
+                    .build());
+        }
+        int out = sizes.get(sizes.size() - 1);
+        boolean binary = out == 1;
+        list.layer(new OutputLayer.Builder(binary ? LossFunction.XENT : LossFunction.MCXENT)
+                .nIn(sizes.get(sizes.size() - 2)).nOut(out)
+                .activation(binary ? Activation.SIGMOID : Activation.SOFTMAX)
+                .weightInit(WeightInit.XAVIER)
+                .build());
+        return new ModelSpec(text, list.build().toJson());
+    }
+
+    private static MultiLayerConfiguration parseJson(String json, String source) {
+        try {
+            return MultiLayerConfiguration.fromJson(json);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("Model '" + source + "' is not a DL4J MultiLayerConfiguration JSON: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** A fresh, mutable DL4J configuration (DL4J configurations are mutable, so never shared). */
+    public MultiLayerConfiguration configuration() {
+        return MultiLayerConfiguration.fromJson(dl4jJson);
+    }
+
+    /** The configuration with {@code updater} on every layer: how plain DL4J trains this model. */
+    public MultiLayerConfiguration configuration(IUpdater updater) {
+        MultiLayerConfiguration conf = configuration();
+        for (NeuralNetConfiguration layer : conf.getConfs()) {
+            if (layer.getLayer() instanceof BaseLayer base) {
+                base.setIUpdater(updater.clone());
+                base.setBiasUpdater(null);
+            }
+        }
+        return conf;
+    }
+
+    /** A new network holding this spec's initial parameters. */
+    public MultiLayerNetwork newNetwork() {
+        MultiLayerNetwork network = new MultiLayerNetwork(configuration());
+        network.init();
+        return network;
+    }
+
+    /** The deterministic initial parameters, flattened in DL4J's order. */
+    public float[] initialParameters() {
+        return newNetwork().params().toFloatVector();
+    }
+
+    public String source() {
+        return source;
+    }
+
+    public String dl4jJson() {
+        return dl4jJson;
+    }
+
+    public int numInputs() {
+        return numInputs;
+    }
+
+    /** Number of classes, or 1 for a binary model with a sigmoid output. */
+    public int numOutputs() {
+        return numOutputs;
+    }
+
+    /** Number of label values the model accepts: the classes, or 2 for a binary model. */
+    public int numLabels() {
+        return numOutputs == 1 ? 2 : numOutputs;
+    }
+
+    public long numParams() {
+        return numParams;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ModelSpec other && source.equals(other.source) && dl4jJson.equals(other.dl4jJson);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(source, dl4jJson);
+    }
+
+    @Override
+    public String toString() {
+        return source + " (" + numParams + " parameters, seed " + seed + ")";
+    }
+}

@@ -1,0 +1,98 @@
+package io.streambelief.model.optimizer;
+
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * An element-wise optimizer applied by a parameter-server shard to its own range of parameters.
+ *
+ * <p>Call order: a shard allocates {@link #slotCount()} arrays of its length once and has
+ * {@link #initializeSlots} fill them; then, for every gradient it accepts, calls {@link #apply}
+ * with its values, those slots, the
+ * gradient and the step number (1 for the shard's first update). The optimizer keeps no state of
+ * its own, so one instance serves every shard, and a shard's slots are all a checkpoint needs.
+ *
+ * <p>Each optimizer computes exactly what the DL4J updater of {@link #toDl4jUpdater()} computes,
+ * so plain DL4J training is a faithful baseline (tests check it step by step).
+ */
+public interface Optimizer extends Serializable {
+
+    /** The optimizer used when none is named: Adagrad, as in DistBelief. */
+    String DEFAULT = "adagrad:lr=0.01";
+
+    /** Number of per-parameter state arrays this optimizer keeps next to the values. */
+    int slotCount();
+
+    /** Sets freshly allocated slots to their initial values (zero unless an optimizer says otherwise). */
+    default void initializeSlots(float[][] slots) {}
+
+    /**
+     * Updates {@code values} in place from {@code gradient} (same length), reading and updating
+     * {@code slots}. {@code step} counts this shard's updates, starting at 1.
+     */
+    void apply(float[] values, float[][] slots, float[] gradient, long step);
+
+    /** The DL4J updater that computes the same update. */
+    IUpdater toDl4jUpdater();
+
+    /** Plain stochastic gradient descent: {@code w -= lr * g}. */
+    static Optimizer sgd(double learningRate) {
+        return new Sgd(learningRate);
+    }
+
+    /**
+     * Adagrad (Duchi, Hazan and Singer, 2011), the per-parameter learning rates that DistBelief's
+     * Downpour SGD used: {@code h += g^2; w -= lr * g / (sqrt(h) + epsilon)}.
+     */
+    static Optimizer adagrad(double learningRate) {
+        return new Adagrad(learningRate, Adagrad.DEFAULT_EPSILON);
+    }
+
+    static Optimizer adagrad(double learningRate, double epsilon) {
+        return new Adagrad(learningRate, epsilon);
+    }
+
+    /**
+     * Parses {@code name[:key=value,...]}, e.g. {@code sgd:lr=0.1} or {@code adagrad:lr=0.05,eps=1e-6}.
+     */
+    static Optimizer parse(String text) {
+        String spec = text.strip();
+        int colon = spec.indexOf(':');
+        String name = (colon < 0 ? spec : spec.substring(0, colon)).toLowerCase(Locale.ROOT);
+        Map<String, Double> options = new LinkedHashMap<>();
+        if (colon >= 0 && colon < spec.length() - 1) {
+            for (String pair : spec.substring(colon + 1).split(",")) {
+                String[] kv = pair.split("=", 2);
+                if (kv.length != 2) {
+                    throw new IllegalArgumentException("Optimizer '" + text + "': expected key=value, got '" + pair + "'");
+                }
+                try {
+                    options.put(kv[0].strip().toLowerCase(Locale.ROOT), Double.parseDouble(kv[1].strip()));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("Optimizer '" + text + "': '" + kv[1] + "' is not a number");
+                }
+            }
+        }
+        Optimizer optimizer = switch (name) {
+            case "sgd" -> sgd(take(options, "lr", Sgd.DEFAULT_LEARNING_RATE));
+            case "adagrad" -> adagrad(take(options, "lr", Adagrad.DEFAULT_LEARNING_RATE),
+                    take(options, "eps", Adagrad.DEFAULT_EPSILON));
+            default -> throw new IllegalArgumentException("Unknown optimizer '" + name
+                    + "'; supported: sgd[:lr=..], adagrad[:lr=..,eps=..]");
+        };
+        if (!options.isEmpty()) {
+            throw new IllegalArgumentException("Optimizer '" + text + "': unknown option(s) " + options.keySet()
+                    + " for " + name);
+        }
+        return optimizer;
+    }
+
+    private static double take(Map<String, Double> options, String key, double fallback) {
+        Double value = options.remove(key);
+        return value == null ? fallback : value;
+    }
+}

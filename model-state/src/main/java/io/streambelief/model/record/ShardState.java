@@ -1,0 +1,28 @@
+package io.streambelief.model.record;
+
+import java.util.Arrays;
+
+/**
+ * A parameter shard as it is checkpointed: values, optimizer slots, version and the count of
+ * examples applied. An immutable copy; the live shard is {@link io.streambelief.model.ParameterShard}.
+ */
+public record ShardState(int shardId, long version, long examplesApplied, float[] values, float[][] slots) {
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ShardState other && shardId == other.shardId && version == other.version
+                && examplesApplied == other.examplesApplied && Arrays.equals(values, other.values)
+                && Arrays.deepEquals(slots, other.slots);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * (31 * shardId + Long.hashCode(version)) + Arrays.hashCode(values);
+    }
+
+    @Override
+    public String toString() {
+        return "ShardState[shard=" + shardId + " v" + version + ", examples=" + examplesApplied + ", values="
+                + values.length + ", slots=" + slots.length + "]";
+    }
+}

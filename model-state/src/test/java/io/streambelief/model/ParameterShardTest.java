@@ -1,0 +1,132 @@
+package io.streambelief.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+
+import io.streambelief.model.engine.Dl4jGradientEngine;
+import io.streambelief.model.engine.GradientStep;
+import io.streambelief.model.engine.MiniBatch;
+import io.streambelief.model.optimizer.Optimizer;
+import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.ShardState;
+
+class ParameterShardTest {
+    private static final ModelSpec SPEC = ModelSpec.parse("mlp:30-16-8-4", 5);
+    /** Small shards, so the model is cut across several of them, with a short last one. */
+    private static final ParameterLayout LAYOUT = ParameterLayout.of(SPEC, 100);
+
+    @Test
+    void oneShardedSgdStepEqualsDl4jsOwnSgdUpdaterOnTheSameBatch() {
+        assertShardedTrainingEqualsDl4j(Optimizer.sgd(0.1), 1);
+    }
+
+    @Test
+    void manyShardedAdagradStepsEqualDl4jsOwnAdaGradUpdater() {
+        assertShardedTrainingEqualsDl4j(Optimizer.adagrad(0.05), 10);
+    }
+
+    /**
+     * The parameter server's path (engine gradient, cut into shards, each shard applies the
+     * optimizer) against DL4J's own fit with the equivalent updater, batch by batch.
+     */
+    private static void assertShardedTrainingEqualsDl4j(Optimizer optimizer, int steps) {
+        float[] initial = SPEC.initialParameters();
+        ParameterShard[] shards = new ParameterShard[LAYOUT.shardCount()];
+        for (int s = 0; s < shards.length; s++) {
+            shards[s] = ParameterShard.initial(s, LAYOUT.slice(initial, s), optimizer);
+        }
+        MultiLayerNetwork dl4j = new MultiLayerNetwork(SPEC.configuration(optimizer.toDl4jUpdater()));
+        dl4j.init();
+        assertThat(dl4j.params().toFloatVector()).containsExactly(initial);
+
+        try (Dl4jGradientEngine engine = new Dl4jGradientEngine(SPEC)) {
+            for (int step = 0; step < steps; step++) {
+                MiniBatch batch = TestBatches.random(SPEC, 16, step);
+                engine.setParameters(assemble(shards));
+                GradientStep result = engine.step(batch);
+                for (ParameterShard shard : shards) {
+                    shard.apply(new GradientSlice(shard.shardId(), shard.version(), batch.size(),
+                            LAYOUT.slice(result.gradient(), shard.shardId())));
+                }
+                dl4j.fit(TestBatches.toDataSet(SPEC, batch));
+
+                float[] expected = dl4j.params().toFloatVector();
+                float[] actual = assemble(shards);
+                for (int i = 0; i < expected.length; i++) {
+                    assertThat(actual[i]).as("parameter %d after step %d", i, step + 1)
+                            .isCloseTo(expected[i], within(1e-5f));
+                }
+            }
+        }
+        for (ParameterShard shard : shards) {
+            assertThat(shard.version()).isEqualTo(steps);
+            assertThat(shard.examplesApplied()).isEqualTo(16L * steps);
+        }
+    }
+
+    private static float[] assemble(ParameterShard[] shards) {
+        float[] full = new float[LAYOUT.numParams()];
+        for (ParameterShard shard : shards) {
+            LAYOUT.place(full, shard.shardId(), shard.toUpdate("m", 0).values());
+        }
+        return full;
+    }
+
+    @Test
+    void aGradientWithNanOrInfinityIsRefusedAndChangesNothing() {
+        ParameterShard shard = ParameterShard.initial(0, new float[] {1, 2, 3}, Optimizer.adagrad(0.1));
+        ShardState before = shard.toState();
+
+        long nan = shard.apply(new GradientSlice(0, 0, 4, new float[] {0.1f, Float.NaN, 0.1f}));
+        long inf = shard.apply(new GradientSlice(0, 0, 4, new float[] {Float.NEGATIVE_INFINITY, 0, 0}));
+
+        assertThat(nan).isEqualTo(-1);
+        assertThat(inf).isEqualTo(-1);
+        assertThat(shard.toState()).isEqualTo(before);
+    }
+
+    @Test
+    void stalenessIsTheNumberOfVersionsAppliedSinceTheGradientsBase() {
+        ParameterShard shard = ParameterShard.initial(0, new float[] {1, 2}, Optimizer.sgd(0.1));
+        for (int i = 0; i < 5; i++) {
+            shard.apply(new GradientSlice(0, shard.version(), 1, new float[] {1, 1}));
+        }
+
+        assertThat(shard.apply(new GradientSlice(0, 2, 1, new float[] {1, 1}))).isEqualTo(3);
+        assertThat(shard.version()).isEqualTo(6);
+    }
+
+    @Test
+    void aRestoredShardContinuesExactlyWhereTheCheckpointWas() {
+        Optimizer adagrad = Optimizer.adagrad(0.1);
+        ParameterShard original = ParameterShard.initial(3, new float[] {1, 2}, adagrad);
+        original.apply(new GradientSlice(3, 0, 2, new float[] {0.5f, -0.5f}));
+        ParameterShard restored = ParameterShard.restore(original.toState(), adagrad);
+
+        GradientSlice next = new GradientSlice(3, 1, 2, new float[] {0.25f, 1f});
+        original.apply(next);
+        restored.apply(next);
+
+        assertThat(restored.toState()).isEqualTo(original.toState());
+        ParamUpdate update = restored.toUpdate("fashion", 123);
+        assertThat(update.shardId()).isEqualTo(3);
+        assertThat(update.version()).isEqualTo(2);
+        assertThat(update.examplesApplied()).isEqualTo(4);
+        assertThat(update.timestampMillis()).isEqualTo(123);
+    }
+
+    @Test
+    void publishedValuesAreACopyNotAViewOfTheLiveShard() {
+        ParameterShard shard = ParameterShard.initial(0, new float[] {1, 2}, Optimizer.sgd(1));
+        ParamUpdate before = shard.toUpdate("m", 0);
+
+        shard.apply(new GradientSlice(0, 0, 1, new float[] {1, 1}));
+
+        assertThat(before.values()).containsExactly(1, 2);
+        assertThat(shard.toUpdate("m", 0).values()).containsExactly(0, 1);
+    }
+}

@@ -1,0 +1,84 @@
+package io.streambelief.model.record;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Arrays;
+
+import org.junit.jupiter.api.Test;
+
+import io.streambelief.model.ModelSpec;
+
+class CodecTest {
+    private static final ParamUpdate UPDATE =
+            new ParamUpdate("fashion", 3, 17, 1088, 1_700_000_000_123L, new float[] {1.5f, -2f, Float.MIN_VALUE, 0f});
+
+    @Test
+    void paramUpdatesRoundTrip() {
+        assertThat(ParamUpdateCodec.decode(ParamUpdateCodec.encode(UPDATE))).isEqualTo(UPDATE);
+    }
+
+    @Test
+    void aLargeShardRoundTrips() {
+        float[] values = new float[65_536];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = i * 0.5f;
+        }
+        ParamUpdate big = new ParamUpdate("m", 0, 1, 1, 1, values);
+
+        assertThat(ParamUpdateCodec.decode(ParamUpdateCodec.encode(big))).isEqualTo(big);
+    }
+
+    @Test
+    void modelDefinitionsRoundTrip() {
+        ModelDefinition definition = new ModelDefinition("fashion", ModelSpec.parse("mlp:8-4-2", 3), 100);
+
+        ModelDefinition decoded = ModelDefinitionCodec.decode(ModelDefinitionCodec.encode(definition));
+
+        assertThat(decoded).isEqualTo(definition);
+        assertThat(decoded.layout().shardCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aFlippedBitIsDetected() {
+        byte[] bytes = ParamUpdateCodec.encode(UPDATE);
+        bytes[20] ^= 1;
+
+        assertThatThrownBy(() -> ParamUpdateCodec.decode(bytes)).isInstanceOf(RecordFormatException.class)
+                .hasMessageContaining("CRC32 mismatch");
+    }
+
+    @Test
+    void anUnknownFormatVersionNamesWhatThisBuildReads() {
+        byte[] bytes = ParamUpdateCodec.encode(UPDATE);
+        bytes[1] = 9;
+
+        assertThatThrownBy(() -> ParamUpdateCodec.decode(bytes))
+                .hasMessage("ParamUpdate record has format version 9; this build reads versions 1 to 1");
+    }
+
+    @Test
+    void aRecordOfAnotherTypeIsRefused() {
+        byte[] definition = ModelDefinitionCodec.encode(new ModelDefinition("m", ModelSpec.parse("mlp:2-2", 1), 10));
+
+        assertThatThrownBy(() -> ParamUpdateCodec.decode(definition)).hasMessageContaining("Not a ParamUpdate record");
+    }
+
+    @Test
+    void shortAndEmptyInputIsRefused() {
+        assertThatThrownBy(() -> ParamUpdateCodec.decode(new byte[0])).hasMessageContaining("shorter than its envelope");
+        assertThatThrownBy(() -> ParamUpdateCodec.decode(null)).hasMessageContaining("missing");
+        byte[] bytes = ParamUpdateCodec.encode(UPDATE);
+        byte[] truncated = resealed(Arrays.copyOf(bytes, 30));
+        assertThatThrownBy(() -> ParamUpdateCodec.decode(truncated)).hasMessageContaining("truncated");
+    }
+
+    /** A prefix of a record with a valid checksum, as a buggy writer would produce it. */
+    private static byte[] resealed(byte[] prefix) {
+        byte[] bytes = Arrays.copyOf(prefix, prefix.length + 4);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bytes, 0, prefix.length);
+        java.nio.ByteBuffer.wrap(bytes, prefix.length, 4).putInt((int) crc.getValue());
+        return bytes;
+    }
+}
