@@ -7,6 +7,7 @@ import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
 
+import io.streambelief.model.Example;
 import io.streambelief.model.ModelSpec;
 
 class CodecTest {
@@ -80,5 +81,25 @@ class CodecTest {
         crc.update(bytes, 0, prefix.length);
         java.nio.ByteBuffer.wrap(bytes, prefix.length, 4).putInt((int) crc.getValue());
         return bytes;
+    }
+
+    @Test
+    void examplesRoundTripAndAreRecognisedAsBinary() {
+        Example example = new Example(new float[] {0f, 0.5f, 1f}, 7);
+
+        byte[] bytes = ExampleCodec.encode(example);
+
+        assertThat(ExampleCodec.looksLikeBinary(bytes)).isTrue();
+        assertThat(ExampleCodec.looksLikeBinary("{\"label\":1}".getBytes())).isFalse();
+        assertThat(ExampleCodec.decode(bytes)).isEqualTo(example);
+    }
+
+    @Test
+    void aCorruptExampleIsRefused() {
+        byte[] bytes = ExampleCodec.encode(new Example(new float[] {1f, 2f}, 1));
+        bytes[8] ^= 0x10;
+
+        assertThatThrownBy(() -> ExampleCodec.decode(bytes)).isInstanceOf(RecordFormatException.class)
+                .hasMessageContaining("CRC32");
     }
 }

@@ -1,0 +1,219 @@
+package io.streambelief.flink;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.Objects;
+
+import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.kafka.topic.TopicNames;
+import io.streambelief.model.ModelSpec;
+import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.optimizer.Optimizer;
+import io.streambelief.model.record.ModelDefinition;
+import io.streambelief.model.record.ModelIds;
+
+/**
+ * Everything the training job needs, parsed and checked once. Built with {@link #builder}, whose
+ * setters document each default.
+ */
+public record TrainingConfig(
+        String bootstrapServers,
+        TopicNames topics,
+        String modelId,
+        ModelSpec spec,
+        int shardSize,
+        Optimizer optimizer,
+        int workers,
+        int parameterServers,
+        int batchSize,
+        int nPush,
+        int nFetch,
+        Duration publishInterval,
+        Duration checkpointInterval,
+        Duration metricsInterval,
+        Duration idleFlush,
+        int maxExampleBytes) implements Serializable {
+
+    public TrainingConfig {
+        Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        Objects.requireNonNull(topics, "topics");
+        ModelIds.check(modelId);
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(optimizer, "optimizer");
+        positive("workers", workers);
+        positive("parameter servers", parameterServers);
+        positive("batch size", batchSize);
+        positive("nPush", nPush);
+        positive("nFetch", nFetch);
+        positive("shard size", shardSize);
+        positive("max example bytes", maxExampleBytes);
+        for (Duration d : new Duration[] {publishInterval, checkpointInterval, metricsInterval, idleFlush}) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("Intervals must be positive, got " + d);
+            }
+        }
+        // A shard travels as one Kafka record: keep it under the broker's limit with room for the header.
+        long shardBytes = 4L * shardSize + 1024;
+        if (shardBytes > KafkaBroker.MAX_MESSAGE_BYTES) {
+            throw new IllegalArgumentException("Shard size " + shardSize + " floats makes records of " + shardBytes
+                    + " bytes, over the " + KafkaBroker.MAX_MESSAGE_BYTES + "-byte record limit; use at most "
+                    + ((KafkaBroker.MAX_MESSAGE_BYTES - 1024) / 4));
+        }
+        ParameterLayout.of(spec, shardSize);
+    }
+
+    private static void positive(String name, long value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be at least 1, got " + value);
+        }
+    }
+
+    public ParameterLayout layout() {
+        return ParameterLayout.of(spec, shardSize);
+    }
+
+    public ModelDefinition definition() {
+        return new ModelDefinition(modelId, spec, shardSize);
+    }
+
+    public static Builder builder(String bootstrapServers) {
+        return new Builder(bootstrapServers);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(bootstrapServers).topics(topics).modelId(modelId).spec(spec).shardSize(shardSize)
+                .optimizer(optimizer).workers(workers).parameterServers(parameterServers).batchSize(batchSize)
+                .nPush(nPush).nFetch(nFetch).publishInterval(publishInterval).checkpointInterval(checkpointInterval)
+                .metricsInterval(metricsInterval).idleFlush(idleFlush).maxExampleBytes(maxExampleBytes);
+    }
+
+    /** Defaults in one place. */
+    public static final class Builder {
+        private final String bootstrapServers;
+        private TopicNames topics = TopicNames.DEFAULTS;
+        private String modelId = "fashion";
+        private ModelSpec spec;
+        private long seed = 42;
+        private int shardSize = ParameterLayout.DEFAULT_SHARD_SIZE;
+        private Optimizer optimizer = Optimizer.parse(Optimizer.DEFAULT);
+        private int workers = 2;
+        private int parameterServers;
+        private int batchSize = 32;
+        private int nPush = 1;
+        private int nFetch = 1;
+        private Duration publishInterval = Duration.ofMillis(100);
+        private Duration checkpointInterval = Duration.ofSeconds(5);
+        private Duration metricsInterval = Duration.ofSeconds(2);
+        private Duration idleFlush = Duration.ofMillis(500);
+        private int maxExampleBytes = 1 << 20;
+
+        private Builder(String bootstrapServers) {
+            this.bootstrapServers = bootstrapServers;
+        }
+
+        /** Topic names (default: examples, model-params, dead-letter, training-metrics). */
+        public Builder topics(TopicNames topics) {
+            this.topics = topics;
+            return this;
+        }
+
+        /** Model name: the Kafka key prefix and the serving URL's name (default {@code fashion}). */
+        public Builder modelId(String modelId) {
+            this.modelId = modelId;
+            return this;
+        }
+
+        /** The model (default {@value ModelSpec#DEFAULT} with the seed of {@link #seed}). */
+        public Builder spec(ModelSpec spec) {
+            this.spec = spec;
+            return this;
+        }
+
+        /** Seed of the default model's initialization (default 42). */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Floats per parameter shard (default 65,536). */
+        public Builder shardSize(int shardSize) {
+            this.shardSize = shardSize;
+            return this;
+        }
+
+        /** The parameter servers' optimizer (default {@value Optimizer#DEFAULT}). */
+        public Builder optimizer(Optimizer optimizer) {
+            this.optimizer = optimizer;
+            return this;
+        }
+
+        /** Worker replicas W (default 2). */
+        public Builder workers(int workers) {
+            this.workers = workers;
+            return this;
+        }
+
+        /** Parameter-server subtasks (default: as many as workers, at most one per shard). */
+        public Builder parameterServers(int parameterServers) {
+            this.parameterServers = parameterServers;
+            return this;
+        }
+
+        /** Examples per mini-batch of each worker (default 32). */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** Mini-batches whose gradients a worker sums before pushing them (Downpour's n_push, default 1). */
+        public Builder nPush(int nPush) {
+            this.nPush = nPush;
+            return this;
+        }
+
+        /** A worker takes in received parameters at most every nFetch mini-batches (Downpour's n_fetch, default 1). */
+        public Builder nFetch(int nFetch) {
+            this.nFetch = nFetch;
+            return this;
+        }
+
+        /** How often at most a shard publishes its values (default 100 ms). */
+        public Builder publishInterval(Duration interval) {
+            this.publishInterval = interval;
+            return this;
+        }
+
+        /** Checkpoint interval (default 5 s). */
+        public Builder checkpointInterval(Duration interval) {
+            this.checkpointInterval = interval;
+            return this;
+        }
+
+        /** Interval of the progressive-validation reports (default 2 s). */
+        public Builder metricsInterval(Duration interval) {
+            this.metricsInterval = interval;
+            return this;
+        }
+
+        /** A partial mini-batch is trained once no example arrived for this long (default 500 ms). */
+        public Builder idleFlush(Duration idleFlush) {
+            this.idleFlush = idleFlush;
+            return this;
+        }
+
+        /** Larger example records go to the dead-letter topic (default 1 MiB). */
+        public Builder maxExampleBytes(int maxExampleBytes) {
+            this.maxExampleBytes = maxExampleBytes;
+            return this;
+        }
+
+        public TrainingConfig build() {
+            ModelSpec model = spec != null ? spec : ModelSpec.parse(ModelSpec.DEFAULT, seed);
+            int servers = parameterServers > 0 ? parameterServers
+                    : Math.min(workers, ParameterLayout.of(model, shardSize).shardCount());
+            return new TrainingConfig(bootstrapServers, topics, modelId, model, shardSize, optimizer, workers, servers,
+                    batchSize, nPush, nFetch, publishInterval, checkpointInterval, metricsInterval, idleFlush,
+                    maxExampleBytes);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.streambelief.flink;
+
+import java.util.Properties;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.ProducerConfig;
+
+import io.streambelief.flink.io.DeadLetterSerializer;
+import io.streambelief.flink.io.ParamUpdateDeserializer;
+import io.streambelief.flink.io.ParamUpdateSerializer;
+import io.streambelief.flink.io.RawRecord;
+import io.streambelief.flink.io.RawRecordDeserializer;
+import io.streambelief.flink.io.TrainingMetricsSerializer;
+import io.streambelief.flink.ps.ParameterServer;
+import io.streambelief.flink.ps.ParameterServerOperator;
+import io.streambelief.flink.worker.Worker;
+import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.model.Example;
+import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamUpdate;
+
+/**
+ * The online training job: Downpour SGD on Flink.
+ *
+ * <pre>
+ *  examples ──► parse ──► Worker ×W ──keyBy(shard)──► ParameterServer (RocksDB) ──► model-params
+ *                 │          ▲                                                        │
+ *                 ▼          └──────────── model-params (broadcast) ◄─────────────────┘
+ *            dead-letter     └──► training-metrics
+ * </pre>
+ *
+ * <p>Flink 2 has no iterations, so the parameter feedback edge runs through the compacted
+ * {@code model-params} topic. Gradients flow forward inside the graph and are covered by
+ * checkpoint barriers: each example's gradient is applied exactly once to the checkpointed
+ * parameter state.
+ */
+public final class TrainingJob {
+
+    private TrainingJob() {}
+
+    /** Adds the training pipeline to {@code env}. */
+    public static void build(StreamExecutionEnvironment env, TrainingConfig config) {
+        configure(env, config);
+
+        // Examples: raw records, parsed next to the source; what does not parse goes to dead-letter.
+        DataStream<RawRecord> rawExamples = env
+                .fromSource(examplesSource(config), WatermarkStrategy.noWatermarks(), "examples")
+                .uid("examples-source")
+                .setParallelism(config.workers());
+
+        SingleOutputStreamOperator<Example> examples = rawExamples
+                .process(new ParseExamples(config.spec().numInputs(), config.spec().numLabels(),
+                        config.maxExampleBytes()))
+                .name("parse-examples").uid("parse-examples")
+                .setParallelism(config.workers());
+
+        examples.getSideOutput(ParseExamples.DEAD_LETTERS)
+                .sinkTo(atLeastOnceSink(config, new DeadLetterSerializer(config.topics().deadLetter())))
+                .name("dead-letter-sink").uid("dead-letter-sink");
+
+        // Parameters fed back to every worker: the model-params topic from its beginning.
+        DataStream<ParamUpdate> parameters = env
+                .fromSource(parametersSource(config), WatermarkStrategy.noWatermarks(), "model-params")
+                .uid("model-params-source")
+                .setParallelism(1);
+
+        // Workers: evaluate, then compute and push gradients.
+        SingleOutputStreamOperator<GradientSlice> gradients = examples
+                .connect(parameters.broadcast())
+                .transform("worker", TypeInformation.of(GradientSlice.class), new Worker(config))
+                .uid("worker")
+                .setParallelism(config.workers());
+
+        gradients.getSideOutput(Worker.METRICS)
+                .sinkTo(atLeastOnceSink(config, new TrainingMetricsSerializer(config.topics().trainingMetrics())))
+                .name("training-metrics-sink").uid("training-metrics-sink")
+                .setParallelism(1);
+
+        // Parameter servers: one key per shard, state on RocksDB.
+        SingleOutputStreamOperator<ParamUpdate> updates = gradients
+                .keyBy(GradientSlice::shardId)
+                .transform("parameter-server", TypeInformation.of(ParamUpdate.class),
+                        new ParameterServerOperator(new ParameterServer(config)))
+                .uid("parameter-server")
+                .setParallelism(config.parameterServers());
+
+        updates.sinkTo(atLeastOnceSink(config, new ParamUpdateSerializer(config.topics().modelParams())))
+                .name("model-params-sink").uid("model-params-sink")
+                .setParallelism(config.parameterServers());
+    }
+
+    /** What the job needs whatever cluster it runs on: RocksDB state, exactly-once checkpoints. */
+    private static void configure(StreamExecutionEnvironment env, TrainingConfig config) {
+        Configuration conf = new Configuration();
+        conf.setString("state.backend.type", "rocksdb");
+        conf.setString("state.backend.incremental", "true");
+        // Every record type is a Java record or POJO: a Kryo fallback would be a silent slowdown.
+        conf.setString("pipeline.generic-types", "false");
+        env.configure(conf);
+        env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    }
+
+    private static KafkaSource<RawRecord> examplesSource(TrainingConfig config) {
+        return KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setTopics(config.topics().examples())
+                .setGroupId("streambelief-" + config.modelId())
+                // A new job trains a new model on the whole topic; a restored job resumes from its checkpoint.
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(new RawRecordDeserializer())
+                .build();
+    }
+
+    private static KafkaSource<ParamUpdate> parametersSource(TrainingConfig config) {
+        KafkaRecordDeserializationSchema<ParamUpdate> deserializer = new ParamUpdateDeserializer(config.modelId());
+        return KafkaSource.<ParamUpdate>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setTopics(config.topics().modelParams())
+                .setGroupId("streambelief-" + config.modelId() + "-params")
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setProperty("commit.offsets.on.checkpoint", "false")
+                .setDeserializer(deserializer)
+                .build();
+    }
+
+    private static <T> KafkaSink<T> atLeastOnceSink(TrainingConfig config, KafkaRecordSerializationSchema<T> schema) {
+        Properties producer = new Properties();
+        producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        producer.setProperty(ProducerConfig.LINGER_MS_CONFIG, "5");
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setKafkaProducerConfig(producer)
+                .setRecordSerializer(schema)
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .build();
+    }
+}

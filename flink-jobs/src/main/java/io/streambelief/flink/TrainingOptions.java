@@ -1,0 +1,140 @@
+package io.streambelief.flink;
+
+import java.time.Duration;
+import java.util.Locale;
+
+import io.streambelief.kafka.topic.TopicNames;
+import io.streambelief.model.ModelSpec;
+import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.optimizer.Optimizer;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+
+/**
+ * The training job's command-line options, shared by {@code ./run-local} and the cluster entry
+ * point {@link TrainingJobCommand}. Parsed once into a {@link TrainingConfig}.
+ */
+public final class TrainingOptions {
+
+    @Option(names = "--model", paramLabel = "SPEC",
+            description = "Model: a preset such as mlp:784-256-128-10 (input, hidden..., classes) or the path of a "
+                    + "DL4J MultiLayerConfiguration JSON file. Default: the data set's input size with hidden "
+                    + "layers 256-128 (mlp:784-256-128-10 for Fashion-MNIST).")
+    String model;
+
+    @Option(names = "--model-name", paramLabel = "NAME", defaultValue = "fashion",
+            description = "Name of the model: its Kafka key prefix and its serving URL. Default: ${DEFAULT-VALUE}.")
+    String modelName;
+
+    @Option(names = "--seed", defaultValue = "42",
+            description = "Seed of the model's initialization and of the data order. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--optimizer", paramLabel = "NAME[:k=v,...]", defaultValue = Optimizer.DEFAULT,
+            description = "Optimizer the parameter servers apply: sgd[:lr=..] or adagrad[:lr=..,eps=..]. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String optimizer;
+
+    @Option(names = "--workers", paramLabel = "W", defaultValue = "2",
+            description = "Worker replicas computing gradients in parallel. Default: ${DEFAULT-VALUE}.")
+    int workers;
+
+    @Option(names = "--parameter-servers", paramLabel = "N", defaultValue = "0",
+            description = "Parameter-server subtasks (0: one per worker, at most one per shard). Default: ${DEFAULT-VALUE}.")
+    int parameterServers;
+
+    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "32",
+            description = "Examples per mini-batch of each worker. Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    @Option(names = "--n-push", defaultValue = "1",
+            description = "Mini-batches a worker sums before pushing its gradient (Downpour). Default: ${DEFAULT-VALUE}.")
+    int nPush;
+
+    @Option(names = "--n-fetch", defaultValue = "1",
+            description = "A worker takes in new parameters at most every n mini-batches (Downpour). Default: ${DEFAULT-VALUE}.")
+    int nFetch;
+
+    @Option(names = "--shard-size", paramLabel = "FLOATS", defaultValue = "" + ParameterLayout.DEFAULT_SHARD_SIZE,
+            description = "Parameters per shard (the parameter servers' key). Default: ${DEFAULT-VALUE}.")
+    int shardSize;
+
+    @Option(names = "--publish-interval", paramLabel = "DURATION", defaultValue = "100ms",
+            converter = DurationConverter.class,
+            description = "A shard publishes its values at most this often. Default: ${DEFAULT-VALUE}.")
+    Duration publishInterval;
+
+    @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = "5s",
+            converter = DurationConverter.class, description = "Flink checkpoint interval. Default: ${DEFAULT-VALUE}.")
+    Duration checkpointInterval;
+
+    @Option(names = "--examples-topic", defaultValue = "examples", description = "Default: ${DEFAULT-VALUE}.")
+    String examplesTopic;
+
+    @Option(names = "--params-topic", defaultValue = "model-params", description = "Default: ${DEFAULT-VALUE}.")
+    String paramsTopic;
+
+    @Option(names = "--dead-letter-topic", defaultValue = "dead-letter", description = "Default: ${DEFAULT-VALUE}.")
+    String deadLetterTopic;
+
+    @Option(names = "--metrics-topic", defaultValue = "training-metrics", description = "Default: ${DEFAULT-VALUE}.")
+    String metricsTopic;
+
+    public TopicNames topics() {
+        return new TopicNames(examplesTopic, paramsTopic, deadLetterTopic, metricsTopic);
+    }
+
+    /**
+     * The configuration, for data of {@code numFeatures} inputs and {@code numLabels} classes when
+     * no model was given.
+     */
+    public TrainingConfig toConfig(String bootstrapServers, int numFeatures, int numLabels) {
+        return TrainingConfig.builder(bootstrapServers)
+                .topics(topics())
+                .modelId(modelName)
+                .spec(spec(numFeatures, numLabels))
+                .shardSize(shardSize)
+                .optimizer(Optimizer.parse(optimizer))
+                .workers(workers)
+                .parameterServers(parameterServers)
+                .batchSize(batchSize)
+                .nPush(nPush)
+                .nFetch(nFetch)
+                .publishInterval(publishInterval)
+                .checkpointInterval(checkpointInterval)
+                .build();
+    }
+
+    /** The model given by --model, or the default MLP for data of this shape. */
+    public ModelSpec spec(int numFeatures, int numLabels) {
+        String spec = model != null ? model
+                : "mlp:" + numFeatures + "-256-128-" + (numLabels == 2 ? 1 : numLabels);
+        return ModelSpec.parse(spec, seed);
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    /** Durations written the way people write them: {@code 250ms}, {@code 5s}, {@code 2m}. */
+    public static final class DurationConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String text) {
+            String t = text.strip().toLowerCase(Locale.ROOT);
+            try {
+                if (t.endsWith("ms")) {
+                    return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+                }
+                if (t.endsWith("s")) {
+                    return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+                }
+                if (t.endsWith("m")) {
+                    return Duration.ofSeconds(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 60));
+                }
+            } catch (NumberFormatException e) {
+                // fall through to the message below
+            }
+            throw new IllegalArgumentException("'" + text + "' is not a duration; write e.g. 250ms, 5s or 2m");
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.streambelief.flink.io;
+
+import java.nio.charset.StandardCharsets;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.streambelief.model.record.ModelIds;
+import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.ParamUpdateCodec;
+import io.streambelief.model.record.RecordFormatException;
+
+/**
+ * Reads one model's shard records from {@code model-params}: other models' records, the model
+ * definition and tombstones are skipped; a record that does not decode is logged and skipped, so
+ * a bad record on the feedback topic can never stop training.
+ */
+public final class ParamUpdateDeserializer implements KafkaRecordDeserializationSchema<ParamUpdate> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ParamUpdateDeserializer.class);
+
+    private final String modelId;
+    private final String keyPrefix;
+
+    public ParamUpdateDeserializer(String modelId) {
+        this.modelId = modelId;
+        this.keyPrefix = modelId + "/";
+    }
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ParamUpdate> out) {
+        if (record.key() == null || record.value() == null) {
+            return;
+        }
+        String key = new String(record.key(), StandardCharsets.UTF_8);
+        if (!key.startsWith(keyPrefix) || key.equals(ModelIds.definitionKey(modelId))) {
+            return;
+        }
+        try {
+            ParamUpdate update = ParamUpdateCodec.decode(record.value());
+            if (update.modelId().equals(modelId)) {
+                out.collect(update);
+            }
+        } catch (RecordFormatException e) {
+            LOG.warn("Skipping record {} at {}-{}@{}: {}", key, record.topic(), record.partition(), record.offset(),
+                    e.getMessage());
+        }
+    }
+
+    @Override
+    public TypeInformation<ParamUpdate> getProducedType() {
+        return TypeInformation.of(ParamUpdate.class);
+    }
+}

@@ -1,0 +1,133 @@
+package io.streambelief.flink.local;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.streambelief.kafka.metrics.TrainingMetrics;
+
+/**
+ * Prints one line of progress on demand: examples trained and their rate, progressive loss and
+ * accuracy (from the training-metrics topic), the served model's version, the examples it
+ * includes and its age (from the model server), completed checkpoints (from Flink's REST API)
+ * and dead letters (the dead-letter topic's size). Each source is asked independently, so one
+ * that does not answer shows as "?" and never stops the others.
+ */
+final class ProgressReporter implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final LocalDeployment deployment;
+    private final PrintStream out;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final TopicPartition metricsPartition;
+    private final TopicPartition deadLetterPartition;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private final long startNanos = System.nanoTime();
+    private final Map<Integer, Long> examplesPerWorker = new HashMap<>();
+    private long lastTotal;
+    private long lastNanos = startNanos;
+
+    ProgressReporter(LocalDeployment deployment, PrintStream out) {
+        this.deployment = deployment;
+        this.out = out;
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, deployment.bootstrapServers());
+        this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.metricsPartition = new TopicPartition(deployment.config().topics().trainingMetrics(), 0);
+        this.deadLetterPartition = new TopicPartition(deployment.config().topics().deadLetter(), 0);
+        consumer.assign(List.of(metricsPartition));
+    }
+
+    void report() {
+        double windowLoss = 0;
+        double windowCorrect = 0;
+        long windowExamples = 0;
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+            try {
+                TrainingMetrics m = TrainingMetrics.fromJson(record.value());
+                if (!m.model().equals(deployment.config().modelId())) {
+                    continue;
+                }
+                examplesPerWorker.put(m.worker(), m.examples());
+                windowExamples += m.windowExamples();
+                windowLoss += m.loss() * m.windowExamples();
+                windowCorrect += m.accuracy() * m.windowExamples();
+            } catch (IllegalArgumentException foreign) {
+                // not a metrics line of ours
+            }
+        }
+        long total = examplesPerWorker.values().stream().mapToLong(Long::longValue).sum();
+        long now = System.nanoTime();
+        double rate = (total - lastTotal) / ((now - lastNanos) / 1e9);
+        lastTotal = total;
+        lastNanos = now;
+
+        StringBuilder line = new StringBuilder();
+        long seconds = (now - startNanos) / 1_000_000_000L;
+        line.append(String.format(Locale.ROOT, "[%3d:%02d] trained %,d (%,.0f/s)", seconds / 60, seconds % 60, total,
+                rate));
+        if (windowExamples > 0) {
+            line.append(String.format(Locale.ROOT, " | loss %.3f acc %.1f%%", windowLoss / windowExamples,
+                    100 * windowCorrect / windowExamples));
+        }
+        line.append(" | ").append(served());
+        line.append(" | checkpoints ").append(checkpoints());
+        line.append(" | dead letters ").append(deadLetters());
+        out.println(line);
+    }
+
+    private String served() {
+        JsonNode model = getJson(deployment.servingUri().resolve("/v1/models/" + deployment.config().modelId()));
+        if (model == null || !model.has("model_version")) {
+            return "served ?";
+        }
+        return String.format(Locale.ROOT, "served v%,d (%,d ex, %.1f s old)", model.path("model_version").asLong(),
+                model.path("examples_trained").asLong(), model.path("age_ms").asLong() / 1000.0);
+    }
+
+    private String checkpoints() {
+        JsonNode stats = getJson(deployment.webUi().resolve("/jobs/" + deployment.jobId() + "/checkpoints"));
+        return stats == null ? "?" : Long.toString(stats.path("counts").path("completed").asLong());
+    }
+
+    private String deadLetters() {
+        try {
+            Long end = consumer.endOffsets(List.of(deadLetterPartition), Duration.ofSeconds(1)).get(deadLetterPartition);
+            return end == null ? "?" : String.format(Locale.ROOT, "%,d", end);
+        } catch (RuntimeException e) {
+            return "?";
+        }
+    }
+
+    private JsonNode getJson(URI uri) {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 ? JSON.readTree(response.body()) : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+    }
+}

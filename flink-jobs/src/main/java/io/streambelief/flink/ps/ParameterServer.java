@@ -1,0 +1,127 @@
+package io.streambelief.flink.ps;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+import io.streambelief.flink.TrainingConfig;
+import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.ParameterShard;
+import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.ShardState;
+
+/**
+ * The parameter server, keyed by shard id: applies each worker's gradient slice to its shard with
+ * the configured optimizer, and publishes the shard's latest values at most every
+ * {@code publishInterval} (a processing-time timer), so Kafka traffic stays bounded whatever the
+ * number of workers while the served model stays a fraction of a second behind.
+ *
+ * <p>State: one {@link ShardState} per key in RocksDB. Reading and writing a 256 KiB shard in
+ * RocksDB for every gradient would cost more than the gradient math, so live shards are kept in
+ * a write-back cache and written to state right before each checkpoint barrier (by
+ * {@link ParameterServerOperator}), which is the only moment the state must be exact.
+ */
+public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice, ParamUpdate> {
+    private static final long serialVersionUID = 1L;
+
+    private final TrainingConfig config;
+
+    private transient ValueState<ShardState> state;
+    private transient Map<Integer, ParameterShard> shards;
+    private transient Set<Integer> dirty;
+    private transient Set<Integer> publishScheduled;
+    private transient float[] initialParameters;
+    private transient Counter applied;
+    private transient Counter rejected;
+    private transient Histogram staleness;
+
+    public ParameterServer(TrainingConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        state = getRuntimeContext().getState(new ValueStateDescriptor<>("shard", TypeInformation.of(ShardState.class)));
+        shards = new HashMap<>();
+        dirty = new HashSet<>();
+        publishScheduled = new HashSet<>();
+        MetricGroup metrics = getRuntimeContext().getMetricGroup();
+        applied = metrics.counter("gradientsApplied");
+        rejected = metrics.counter("gradientsRejectedNonFinite");
+        staleness = metrics.histogram("staleness", new DescriptiveStatisticsHistogram(10_000));
+    }
+
+    @Override
+    public void processElement(GradientSlice gradient, Context context, Collector<ParamUpdate> out) throws Exception {
+        int key = context.getCurrentKey();
+        long lag = shard(key).apply(gradient);
+        if (lag < 0) {
+            rejected.inc();
+            return;
+        }
+        applied.inc();
+        staleness.update(lag);
+        dirty.add(key);
+        if (publishScheduled.add(key)) {
+            long now = context.timerService().currentProcessingTime();
+            context.timerService().registerProcessingTimeTimer(now + config.publishInterval().toMillis());
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext context, Collector<ParamUpdate> out) throws Exception {
+        int key = context.getCurrentKey();
+        publishScheduled.remove(key);
+        out.collect(shard(key).toUpdate(config.modelId(), System.currentTimeMillis()));
+    }
+
+    /** The live shard of the current key: cached, else restored from state, else the initial values. */
+    private ParameterShard shard(int key) throws Exception {
+        ParameterShard shard = shards.get(key);
+        if (shard == null) {
+            ShardState saved = state.value();
+            if (saved != null) {
+                shard = ParameterShard.restore(saved, config.optimizer());
+            } else {
+                ParameterLayout layout = config.layout();
+                if (initialParameters == null) {
+                    initialParameters = config.spec().initialParameters();
+                }
+                shard = ParameterShard.initial(key, layout.slice(initialParameters, key), config.optimizer());
+            }
+            shards.put(key, shard);
+        }
+        return shard;
+    }
+
+    /** Shards changed since they were last written to state. */
+    Set<Integer> dirtyShards() {
+        return dirty;
+    }
+
+    /** Writes the current key's live shard to state; the caller has set the key. */
+    void writeBack(int key) throws Exception {
+        state.update(shards.get(key).toState());
+    }
+
+    /** Publishes every shard whose publication is pending, for the end of a bounded input. */
+    void publishPending(Collector<ParamUpdate> out) {
+        for (int key : publishScheduled) {
+            out.collect(shards.get(key).toUpdate(config.modelId(), System.currentTimeMillis()));
+        }
+        publishScheduled.clear();
+    }
+}

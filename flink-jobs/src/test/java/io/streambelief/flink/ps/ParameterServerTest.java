@@ -1,0 +1,134 @@
+package io.streambelief.flink.ps;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.List;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+import io.streambelief.flink.TrainingConfig;
+import io.streambelief.model.ModelSpec;
+import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.optimizer.Optimizer;
+import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamUpdate;
+
+class ParameterServerTest {
+    /** 43 parameters in shards of 20, 20 and 3. */
+    private static final TrainingConfig CONFIG = TrainingConfig.builder("unused:9092")
+            .modelId("tiny")
+            .spec(ModelSpec.parse("mlp:6-4-3", 1))
+            .shardSize(20)
+            .optimizer(Optimizer.sgd(0.5))
+            .build();
+    private static final ParameterLayout LAYOUT = CONFIG.layout();
+    private static final float[] INITIAL = CONFIG.spec().initialParameters();
+    private static final long PUBLISH = CONFIG.publishInterval().toMillis();
+
+    @Test
+    void appliesEveryGradientAndPublishesEachShardOncePerInterval() throws Exception {
+        try (var harness = harness()) {
+            harness.open();
+            harness.setProcessingTime(0);
+            harness.processElement(ones(0, 0, 10), 0);
+            harness.processElement(ones(0, 0, 10), 0);
+            harness.processElement(ones(2, 0, 10), 0);
+            assertThat(harness.extractOutputValues()).isEmpty();
+
+            harness.setProcessingTime(PUBLISH);
+
+            List<ParamUpdate> published = harness.extractOutputValues();
+            assertThat(published).extracting(ParamUpdate::shardId).containsExactlyInAnyOrder(0, 2);
+            ParamUpdate shard0 = published.stream().filter(u -> u.shardId() == 0).findFirst().orElseThrow();
+            assertThat(shard0.modelId()).isEqualTo("tiny");
+            assertThat(shard0.version()).isEqualTo(2);
+            assertThat(shard0.examplesApplied()).isEqualTo(20);
+            assertThat(shard0.values()).usingComparatorWithPrecision(1e-6f).containsExactly(shifted(LAYOUT.slice(INITIAL, 0), -1f));
+        }
+    }
+
+    @Test
+    void aGradientWithNanIsRefusedAndNothingIsPublished() throws Exception {
+        try (var harness = harness()) {
+            harness.open();
+            float[] poisoned = new float[LAYOUT.length(1)];
+            poisoned[3] = Float.NaN;
+            harness.processElement(new GradientSlice(1, 0, 5, poisoned), 0);
+            harness.setProcessingTime(PUBLISH);
+
+            assertThat(harness.extractOutputValues()).isEmpty();
+
+            harness.processElement(ones(1, 0, 5), PUBLISH);
+            harness.setProcessingTime(3 * PUBLISH);
+            ParamUpdate update = harness.extractOutputValues().get(0);
+            assertThat(update.version()).isEqualTo(1);
+            assertThat(update.values()).usingComparatorWithPrecision(1e-6f).containsExactly(shifted(LAYOUT.slice(INITIAL, 1), -0.5f));
+        }
+    }
+
+    @Test
+    void aCheckpointOnRocksDbHoldsEveryGradientAppliedBeforeTheBarrier() throws Exception {
+        OperatorSubtaskState checkpoint;
+        try (var harness = harness()) {
+            harness.open();
+            harness.processElement(ones(0, 0, 7), 0);
+            harness.processElement(ones(2, 0, 7), 0);
+            // Not yet published and not yet written to state: only the pre-barrier write-back saves them.
+            harness.prepareSnapshotPreBarrier(1);
+            checkpoint = harness.snapshot(1, 1);
+        }
+
+        try (var restored = harness()) {
+            restored.initializeState(checkpoint);
+            restored.open();
+            restored.processElement(ones(0, 1, 3), 0);
+            restored.setProcessingTime(PUBLISH);
+
+            ParamUpdate shard0 = restored.extractOutputValues().get(0);
+            assertThat(shard0.version()).isEqualTo(2);
+            assertThat(shard0.examplesApplied()).isEqualTo(10);
+            assertThat(shard0.values()).usingComparatorWithPrecision(1e-6f).containsExactly(shifted(LAYOUT.slice(INITIAL, 0), -1f));
+        }
+    }
+
+    @Test
+    void theEndOfABoundedInputPublishesWhatIsPending() throws Exception {
+        try (var harness = harness()) {
+            harness.open();
+            harness.processElement(ones(1, 0, 4), 0);
+
+            harness.endInput();
+            harness.getOperator().finish();
+
+            assertThat(harness.extractOutputValues()).extracting(ParamUpdate::shardId, ParamUpdate::examplesApplied)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(1, 4L));
+        }
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<Integer, GradientSlice, ParamUpdate> harness()
+            throws Exception {
+        var harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                new ParameterServerOperator(new ParameterServer(CONFIG)), GradientSlice::shardId, Types.INT);
+        harness.setStateBackend(new EmbeddedRocksDBStateBackend());
+        return harness;
+    }
+
+    private static GradientSlice ones(int shard, long baseVersion, int examples) {
+        float[] gradient = new float[LAYOUT.length(shard)];
+        Arrays.fill(gradient, 1f);
+        return new GradientSlice(shard, baseVersion, examples, gradient);
+    }
+
+    private static float[] shifted(float[] values, float delta) {
+        float[] result = values.clone();
+        for (int i = 0; i < result.length; i++) {
+            result[i] += delta;
+        }
+        return result;
+    }
+}

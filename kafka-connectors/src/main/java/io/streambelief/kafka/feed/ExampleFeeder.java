@@ -1,0 +1,91 @@
+package io.streambelief.kafka.feed;
+
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongConsumer;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import io.streambelief.kafka.example.ExampleFormat;
+import io.streambelief.model.Example;
+
+/**
+ * Streams examples into the examples topic, spreading them over its partitions in turn (example
+ * i to partition i mod P), so each partition — and each worker reading it — gets an even share of
+ * the data in the data set's order.
+ */
+public final class ExampleFeeder implements AutoCloseable {
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final String topic;
+    private final ExampleFormat format;
+    private final int partitions;
+    private long next;
+
+    public ExampleFeeder(String bootstrapServers, String topic, ExampleFormat format) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
+        // Pixels and sparse features are mostly zeros: lz4 shrinks them for little CPU.
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        this.topic = topic;
+        this.format = format;
+        this.partitions = producer.partitionsFor(topic).size();
+    }
+
+    /**
+     * Sends every example {@code passes} times and waits until the broker has acknowledged them all.
+     *
+     * @param progress told the running count every 10,000 examples
+     * @return examples sent
+     */
+    public long feed(List<Example> examples, int passes, LongConsumer progress)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long sent = 0;
+        Future<RecordMetadata> last = null;
+        for (int pass = 0; pass < passes; pass++) {
+            for (Example example : examples) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("Feeding interrupted after " + sent + " examples");
+                }
+                last = send(format.encode(example));
+                if (++sent % 10_000 == 0) {
+                    progress.accept(sent);
+                }
+            }
+        }
+        producer.flush();
+        if (last != null) {
+            last.get(60, TimeUnit.SECONDS);
+        }
+        return sent;
+    }
+
+    /** Sends one record value as it is (well-formed or not) to the next partition in turn. */
+    public Future<RecordMetadata> send(byte[] value) {
+        int partition = (int) (next++ % partitions);
+        return producer.send(new ProducerRecord<>(topic, partition, null, value));
+    }
+
+    public void flush() {
+        producer.flush();
+    }
+
+    public int partitions() {
+        return partitions;
+    }
+
+    @Override
+    public void close() {
+        producer.close();
+    }
+}

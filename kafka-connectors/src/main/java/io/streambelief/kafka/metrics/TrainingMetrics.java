@@ -1,0 +1,73 @@
+package io.streambelief.kafka.metrics;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * One worker's progressive-validation report for one interval, as a JSON line on the
+ * {@code training-metrics} topic. Every mini-batch is evaluated before it is trained on, so
+ * {@code loss} and {@code accuracy} are measured on examples the model had not yet seen.
+ *
+ * @param version format version of this line
+ * @param model model id
+ * @param worker worker subtask index
+ * @param timeMillis wall-clock time at the end of the interval
+ * @param examples examples this worker evaluated since it started
+ * @param windowExamples examples in this interval
+ * @param windowSeconds length of this interval
+ * @param loss mean loss over the interval's examples
+ * @param accuracy fraction of the interval's examples whose most probable class was the label
+ */
+public record TrainingMetrics(
+        @JsonProperty("v") int version,
+        @JsonProperty("model") String model,
+        @JsonProperty("worker") int worker,
+        @JsonProperty("time") long timeMillis,
+        @JsonProperty("examples") long examples,
+        @JsonProperty("window_examples") long windowExamples,
+        @JsonProperty("window_seconds") double windowSeconds,
+        @JsonProperty("loss") double loss,
+        @JsonProperty("accuracy") double accuracy) {
+
+    public static final int CURRENT_VERSION = 1;
+
+    private static final ObjectMapper JSON =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    public static TrainingMetrics of(String model, int worker, long timeMillis, long examples, long windowExamples,
+            double windowSeconds, double loss, double accuracy) {
+        return new TrainingMetrics(CURRENT_VERSION, model, worker, timeMillis, examples, windowExamples, windowSeconds,
+                loss, accuracy);
+    }
+
+    public double examplesPerSecond() {
+        return windowSeconds > 0 ? windowExamples / windowSeconds : 0;
+    }
+
+    public byte[] toJson() {
+        try {
+            return JSON.writeValueAsBytes(this);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Parses a line; fields added by later versions are ignored, a newer format version is refused. */
+    public static TrainingMetrics fromJson(byte[] json) {
+        TrainingMetrics metrics;
+        try {
+            metrics = JSON.readValue(json, TrainingMetrics.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Not a training-metrics line: " + e.getMessage(), e);
+        }
+        if (metrics.version() < 1 || metrics.version() > CURRENT_VERSION) {
+            throw new IllegalArgumentException("Training-metrics line has format version " + metrics.version()
+                    + "; this build reads versions 1 to " + CURRENT_VERSION);
+        }
+        return metrics;
+    }
+}

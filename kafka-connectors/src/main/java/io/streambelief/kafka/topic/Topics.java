@@ -1,0 +1,83 @@
+package io.streambelief.kafka.topic;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.streambelief.kafka.broker.KafkaBroker;
+
+/** Creates the topics of a deployment with the configuration each needs. */
+public final class Topics {
+    private static final Logger LOG = LoggerFactory.getLogger(Topics.class);
+
+    /** Partitions of the examples topic by default: one per worker of the default local run. */
+    public static final int DEFAULT_EXAMPLE_PARTITIONS = 2;
+
+    private Topics() {}
+
+    /**
+     * The {@code model-params} topic is compacted: it always holds the latest record of every
+     * shard, so any new reader gets the whole current model by reading it from the beginning.
+     * Segments roll often so the cleaner can compact them; records may be as large as a shard.
+     */
+    public static Map<String, String> modelParamsConfig() {
+        return Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.SEGMENT_MS_CONFIG, Long.toString(TimeUnit.MINUTES.toMillis(10)),
+                TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.1",
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+    }
+
+    /**
+     * Creates whichever of the deployment's topics do not exist yet. Existing topics are left as
+     * they are (a warning names any whose partition count differs from what was asked).
+     */
+    public static void ensure(Admin admin, TopicNames names, int examplePartitions)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        if (examplePartitions < 1) {
+            throw new IllegalArgumentException("The examples topic needs at least one partition, got " + examplePartitions);
+        }
+        List<NewTopic> wanted = List.of(
+                new NewTopic(names.examples(), examplePartitions, (short) 1),
+                new NewTopic(names.modelParams(), 1, (short) 1).configs(modelParamsConfig()),
+                new NewTopic(names.deadLetter(), 1, (short) 1),
+                new NewTopic(names.trainingMetrics(), 1, (short) 1));
+        Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+        List<NewTopic> missing = new ArrayList<>();
+        for (NewTopic topic : wanted) {
+            if (!existing.contains(topic.name())) {
+                missing.add(topic);
+            }
+        }
+        try {
+            admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e;
+            }
+        }
+        if (existing.contains(names.examples())) {
+            TopicDescription examples = admin.describeTopics(List.of(names.examples())).allTopicNames()
+                    .get(30, TimeUnit.SECONDS).get(names.examples());
+            if (examples.partitions().size() != examplePartitions) {
+                LOG.warn("Topic {} exists with {} partitions, not {}; it is used as it is", names.examples(),
+                        examples.partitions().size(), examplePartitions);
+            }
+        }
+        if (!missing.isEmpty()) {
+            LOG.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+        }
+    }
+}
