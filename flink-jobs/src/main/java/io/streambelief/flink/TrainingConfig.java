@@ -28,6 +28,8 @@ public record TrainingConfig(
         int batchSize,
         int nPush,
         int nFetch,
+        long warmstartExamples,
+        double averageDecay,
         Duration publishInterval,
         Duration checkpointInterval,
         Duration metricsInterval,
@@ -47,6 +49,12 @@ public record TrainingConfig(
         positive("nFetch", nFetch);
         positive("shard size", shardSize);
         positive("max example bytes", maxExampleBytes);
+        if (!(averageDecay >= 0 && averageDecay < 1)) {
+            throw new IllegalArgumentException("average decay must be in [0, 1), got " + averageDecay);
+        }
+        if (warmstartExamples < 0) {
+            throw new IllegalArgumentException("warmstart examples must be >= 0, got " + warmstartExamples);
+        }
         for (Duration d : new Duration[] {publishInterval, checkpointInterval, metricsInterval, idleFlush}) {
             if (d == null || d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException("Intervals must be positive, got " + d);
@@ -83,7 +91,8 @@ public record TrainingConfig(
     public Builder toBuilder() {
         return new Builder(bootstrapServers).topics(topics).modelId(modelId).spec(spec).shardSize(shardSize)
                 .optimizer(optimizer).workers(workers).parameterServers(parameterServers).batchSize(batchSize)
-                .nPush(nPush).nFetch(nFetch).publishInterval(publishInterval).checkpointInterval(checkpointInterval)
+                .nPush(nPush).nFetch(nFetch).warmstartExamples(warmstartExamples).averageDecay(averageDecay)
+                .publishInterval(publishInterval).checkpointInterval(checkpointInterval)
                 .metricsInterval(metricsInterval).idleFlush(idleFlush).maxExampleBytes(maxExampleBytes);
     }
 
@@ -101,6 +110,8 @@ public record TrainingConfig(
         private int batchSize = 32;
         private int nPush = 1;
         private int nFetch = 1;
+        private long warmstartExamples = 10_000;
+        private double averageDecay = 0.99;
         private Duration publishInterval = Duration.ofMillis(100);
         private Duration checkpointInterval = Duration.ofSeconds(5);
         private Duration metricsInterval = Duration.ofSeconds(2);
@@ -177,6 +188,21 @@ public record TrainingConfig(
             return this;
         }
 
+        /** Examples trained by worker 0 alone before the others join (DistBelief's warmstart, default 10,000). */
+        public Builder warmstartExamples(long examples) {
+            this.warmstartExamples = examples;
+            return this;
+        }
+
+        /**
+         * Per-step decay of the moving average of the parameters that serving answers with
+         * (default 0.99: roughly the last hundred steps); 0 keeps no average.
+         */
+        public Builder averageDecay(double decay) {
+            this.averageDecay = decay;
+            return this;
+        }
+
         /** How often at most a shard publishes its values (default 100 ms). */
         public Builder publishInterval(Duration interval) {
             this.publishInterval = interval;
@@ -212,7 +238,7 @@ public record TrainingConfig(
             int servers = parameterServers > 0 ? parameterServers
                     : Math.min(workers, ParameterLayout.of(model, shardSize).shardCount());
             return new TrainingConfig(bootstrapServers, topics, modelId, model, shardSize, optimizer, workers, servers,
-                    batchSize, nPush, nFetch, publishInterval, checkpointInterval, metricsInterval, idleFlush,
+                    batchSize, nPush, nFetch, warmstartExamples, averageDecay, publishInterval, checkpointInterval, metricsInterval, idleFlush,
                     maxExampleBytes);
         }
     }

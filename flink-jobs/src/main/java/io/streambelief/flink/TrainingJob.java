@@ -3,7 +3,6 @@ package io.streambelief.flink;
 import java.util.Properties;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -15,6 +14,7 @@ import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 import io.streambelief.flink.io.DeadLetterSerializer;
@@ -22,6 +22,7 @@ import io.streambelief.flink.io.ParamUpdateDeserializer;
 import io.streambelief.flink.io.ParamUpdateSerializer;
 import io.streambelief.flink.io.RawRecord;
 import io.streambelief.flink.io.RawRecordDeserializer;
+import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.flink.io.TrainingMetricsSerializer;
 import io.streambelief.flink.ps.ParameterServer;
 import io.streambelief.flink.ps.ParameterServerOperator;
@@ -67,36 +68,42 @@ public final class TrainingJob {
                 .setParallelism(config.workers());
 
         examples.getSideOutput(ParseExamples.DEAD_LETTERS)
-                .sinkTo(atLeastOnceSink(config, new DeadLetterSerializer(config.topics().deadLetter())))
+                .sinkTo(atLeastOnceSink(config, new DeadLetterSerializer(config.topics().deadLetter()), 5))
                 .name("dead-letter-sink").uid("dead-letter-sink");
 
         // Parameters fed back to every worker: the model-params topic from its beginning.
+        // Buffer timeout 0 on the feedback loop: a shard record is 256 KiB, so flushing after each
+        // costs nothing, while the default 100 ms would leave each record's tail waiting and make
+        // every worker's parameters that much staler.
         DataStream<ParamUpdate> parameters = env
                 .fromSource(parametersSource(config), WatermarkStrategy.noWatermarks(), "model-params")
                 .uid("model-params-source")
-                .setParallelism(1);
+                .setParallelism(1)
+                .setBufferTimeout(0);
 
-        // Workers: evaluate, then compute and push gradients.
+        // Workers: evaluate, then compute and push gradients; the first examples all go to worker 0.
         SingleOutputStreamOperator<GradientSlice> gradients = examples
+                .partitionCustom(new WarmstartPartitioner(config.warmstartExamples(), config.workers()), e -> e)
                 .connect(parameters.broadcast())
-                .transform("worker", TypeInformation.of(GradientSlice.class), new Worker(config))
+                .transform("worker", RecordTypes.GRADIENT_SLICE, new Worker(config))
                 .uid("worker")
-                .setParallelism(config.workers());
+                .setParallelism(config.workers())
+                .setBufferTimeout(0);
 
         gradients.getSideOutput(Worker.METRICS)
-                .sinkTo(atLeastOnceSink(config, new TrainingMetricsSerializer(config.topics().trainingMetrics())))
+                .sinkTo(atLeastOnceSink(config, new TrainingMetricsSerializer(config.topics().trainingMetrics()), 5))
                 .name("training-metrics-sink").uid("training-metrics-sink")
                 .setParallelism(1);
 
         // Parameter servers: one key per shard, state on RocksDB.
         SingleOutputStreamOperator<ParamUpdate> updates = gradients
                 .keyBy(GradientSlice::shardId)
-                .transform("parameter-server", TypeInformation.of(ParamUpdate.class),
+                .transform("parameter-server", RecordTypes.PARAM_UPDATE,
                         new ParameterServerOperator(new ParameterServer(config)))
                 .uid("parameter-server")
                 .setParallelism(config.parameterServers());
 
-        updates.sinkTo(atLeastOnceSink(config, new ParamUpdateSerializer(config.topics().modelParams())))
+        updates.sinkTo(atLeastOnceSink(config, new ParamUpdateSerializer(config.topics().modelParams()), 0))
                 .name("model-params-sink").uid("model-params-sink")
                 .setParallelism(config.parameterServers());
     }
@@ -131,14 +138,19 @@ public final class TrainingJob {
                 .setGroupId("streambelief-" + config.modelId() + "-params")
                 .setStartingOffsets(OffsetsInitializer.earliest())
                 .setProperty("commit.offsets.on.checkpoint", "false")
+                // Shard records are large: the default 1 MiB per fetch would carry two of them and
+                // make the feedback loop wait on fetch round trips.
+                .setProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES))
                 .setDeserializer(deserializer)
                 .build();
     }
 
-    private static <T> KafkaSink<T> atLeastOnceSink(TrainingConfig config, KafkaRecordSerializationSchema<T> schema) {
+    /** @param lingerMillis how long the producer may wait to batch records: 0 where freshness matters */
+    private static <T> KafkaSink<T> atLeastOnceSink(TrainingConfig config, KafkaRecordSerializationSchema<T> schema,
+            int lingerMillis) {
         Properties producer = new Properties();
         producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
-        producer.setProperty(ProducerConfig.LINGER_MS_CONFIG, "5");
+        producer.setProperty(ProducerConfig.LINGER_MS_CONFIG, Integer.toString(lingerMillis));
         return KafkaSink.<T>builder()
                 .setBootstrapServers(config.bootstrapServers())
                 .setKafkaProducerConfig(producer)

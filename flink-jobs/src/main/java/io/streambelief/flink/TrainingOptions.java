@@ -55,6 +55,16 @@ public final class TrainingOptions {
             description = "A worker takes in new parameters at most every n mini-batches (Downpour). Default: ${DEFAULT-VALUE}.")
     int nFetch;
 
+    @Option(names = "--warmstart", paramLabel = "EXAMPLES", defaultValue = "10000",
+            description = "Examples trained by one worker before the others join (DistBelief's warmstart). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    long warmstart;
+
+    @Option(names = "--average-decay", paramLabel = "D", defaultValue = "0.99",
+            description = "Per-step decay of the parameters' moving average, which serving answers with "
+                    + "(0: no average, serve the latest values). Default: ${DEFAULT-VALUE}.")
+    double averageDecay;
+
     @Option(names = "--shard-size", paramLabel = "FLOATS", defaultValue = "" + ParameterLayout.DEFAULT_SHARD_SIZE,
             description = "Parameters per shard (the parameter servers' key). Default: ${DEFAULT-VALUE}.")
     int shardSize;
@@ -100,6 +110,8 @@ public final class TrainingOptions {
                 .batchSize(batchSize)
                 .nPush(nPush)
                 .nFetch(nFetch)
+                .warmstartExamples(warmstart)
+                .averageDecay(averageDecay)
                 .publishInterval(publishInterval)
                 .checkpointInterval(checkpointInterval)
                 .build();

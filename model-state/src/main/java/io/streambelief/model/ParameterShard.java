@@ -1,5 +1,6 @@
 package io.streambelief.model;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 import io.streambelief.model.optimizer.Optimizer;
@@ -9,8 +10,9 @@ import io.streambelief.model.record.ShardState;
 
 /**
  * One parameter-server shard: a contiguous range of the model's parameters, the optimizer's slots
- * for it, the number of gradients applied (its version) and of examples they covered. This is the
- * parameter server's whole logic; the Flink operator only keys, caches and checkpoints it.
+ * for it, the number of gradients applied (its version), of examples they covered, and each
+ * worker's last push applied. This is the parameter server's whole logic; the Flink operator only
+ * keys, caches and checkpoints it.
  *
  * <p>Not thread-safe: one shard is owned by one operator subtask.
  */
@@ -21,37 +23,60 @@ public final class ParameterShard {
     private final float[][] slots;
     private long version;
     private long examplesApplied;
+    private long[] pushesApplied;
+    private final float[] average;
+    private final double averageDecay;
 
     private ParameterShard(int shardId, Optimizer optimizer, float[] values, float[][] slots, long version,
-            long examplesApplied) {
+            long examplesApplied, long[] pushesApplied, float[] average, double averageDecay) {
         this.shardId = shardId;
         this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
         this.values = values;
         this.slots = slots;
         this.version = version;
         this.examplesApplied = examplesApplied;
+        this.pushesApplied = pushesApplied;
+        this.average = average;
+        this.averageDecay = averageDecay;
     }
 
-    /** A shard holding {@code initialValues} (taken over, not copied) with fresh optimizer slots. */
+    /** A shard holding {@code initialValues} (taken over, not copied) with fresh optimizer slots and no average. */
     public static ParameterShard initial(int shardId, float[] initialValues, Optimizer optimizer) {
+        return initial(shardId, initialValues, optimizer, 0);
+    }
+
+    /**
+     * A shard holding {@code initialValues} (taken over, not copied) with fresh optimizer slots,
+     * which also keeps a moving average of its values (Polyak averaging): after each step,
+     * {@code average = d * average + (1 - d) * values} with {@code d = min(averageDecay, (1 + t) / (10 + t))}
+     * at step t, so the average follows quickly at first (TensorFlow's rule). Asynchronous
+     * updates make the latest values noisy; their average is the better model to serve.
+     *
+     * @param averageDecay between 0 and 1; 0 keeps no average
+     */
+    public static ParameterShard initial(int shardId, float[] initialValues, Optimizer optimizer, double averageDecay) {
+        if (!(averageDecay >= 0 && averageDecay < 1)) {
+            throw new IllegalArgumentException("The average's decay must be in [0, 1), got " + averageDecay);
+        }
         float[][] slots = new float[optimizer.slotCount()][initialValues.length];
         optimizer.initializeSlots(slots);
-        return new ParameterShard(shardId, optimizer, initialValues, slots, 0, 0);
+        float[] average = averageDecay > 0 ? initialValues.clone() : new float[0];
+        return new ParameterShard(shardId, optimizer, initialValues, slots, 0, 0, new long[0], average, averageDecay);
     }
 
-    /** The shard as it was checkpointed. */
-    public static ParameterShard restore(ShardState state, Optimizer optimizer) {
+    /** The shard as it was checkpointed, averaging with {@code averageDecay} as before. */
+    public static ParameterShard restore(ShardState state, Optimizer optimizer, double averageDecay) {
         if (state.slots().length != optimizer.slotCount()) {
             throw new IllegalStateException("Shard " + state.shardId() + " was checkpointed with "
                     + state.slots().length + " optimizer slot(s), but " + optimizer + " needs "
                     + optimizer.slotCount() + "; restart from a checkpoint of the same optimizer");
         }
-        float[][] slots = new float[state.slots().length][];
-        for (int i = 0; i < slots.length; i++) {
-            slots[i] = state.slots()[i].clone();
-        }
+        float[][] slots = copy(state.slots());
+        float[] average = averageDecay > 0
+                ? (state.average().length == state.values().length ? state.average().clone() : state.values().clone())
+                : new float[0];
         return new ParameterShard(state.shardId(), optimizer, state.values().clone(), slots, state.version(),
-                state.examplesApplied());
+                state.examplesApplied(), state.pushesApplied().clone(), average, averageDecay);
     }
 
     /**
@@ -75,7 +100,17 @@ public final class ParameterShard {
         long staleness = Math.max(0, version - gradient.baseVersion());
         optimizer.apply(values, slots, gradient.values(), version + 1);
         version++;
+        if (average.length > 0) {
+            float d = (float) Math.min(averageDecay, (1.0 + version) / (10.0 + version));
+            for (int i = 0; i < values.length; i++) {
+                average[i] = d * average[i] + (1 - d) * values[i];
+            }
+        }
         examplesApplied += gradient.examples();
+        if (gradient.worker() >= pushesApplied.length) {
+            pushesApplied = Arrays.copyOf(pushesApplied, gradient.worker() + 1);
+        }
+        pushesApplied[gradient.worker()] = Math.max(pushesApplied[gradient.worker()], gradient.push());
         return staleness;
     }
 
@@ -88,18 +123,24 @@ public final class ParameterShard {
         return true;
     }
 
-    /** The record published to model-params: a copy of the current values. */
+    /** The record published to model-params: a copy of the current state. */
     public ParamUpdate toUpdate(String modelId, long timestampMillis) {
-        return new ParamUpdate(modelId, shardId, version, examplesApplied, timestampMillis, values.clone());
+        return new ParamUpdate(modelId, shardId, version, examplesApplied, timestampMillis, values.clone(),
+                copy(slots), pushesApplied.clone(), average.clone());
     }
 
     /** A copy for the checkpoint. */
     public ShardState toState() {
-        float[][] slotCopy = new float[slots.length][];
-        for (int i = 0; i < slots.length; i++) {
-            slotCopy[i] = slots[i].clone();
+        return new ShardState(shardId, version, examplesApplied, values.clone(), copy(slots), pushesApplied.clone(),
+                average.clone());
+    }
+
+    static float[][] copy(float[][] arrays) {
+        float[][] copy = new float[arrays.length][];
+        for (int i = 0; i < arrays.length; i++) {
+            copy[i] = arrays[i].clone();
         }
-        return new ShardState(shardId, version, examplesApplied, values.clone(), slotCopy);
+        return copy;
     }
 
     public int shardId() {

@@ -105,7 +105,7 @@ class ParameterShardTest {
         Optimizer adagrad = Optimizer.adagrad(0.1);
         ParameterShard original = ParameterShard.initial(3, new float[] {1, 2}, adagrad);
         original.apply(new GradientSlice(3, 0, 2, new float[] {0.5f, -0.5f}));
-        ParameterShard restored = ParameterShard.restore(original.toState(), adagrad);
+        ParameterShard restored = ParameterShard.restore(original.toState(), adagrad, 0);
 
         GradientSlice next = new GradientSlice(3, 1, 2, new float[] {0.25f, 1f});
         original.apply(next);
@@ -128,5 +128,40 @@ class ParameterShardTest {
 
         assertThat(before.values()).containsExactly(1, 2);
         assertThat(shard.toUpdate("m", 0).values()).containsExactly(0, 1);
+    }
+
+    @Test
+    void theAverageFollowsTheValuesWithTheWarmUpDecay() {
+        ParameterShard shard = ParameterShard.initial(0, new float[] {0f}, Optimizer.sgd(1), 0.99);
+
+        shard.apply(new GradientSlice(0, 0, 1, new float[] {-1f}));
+        shard.apply(new GradientSlice(0, 1, 1, new float[] {-1f}));
+
+        // Step 1 decays by min(0.99, 2/11), step 2 by min(0.99, 3/12).
+        float afterOne = (2f / 11) * 0f + (1 - 2f / 11) * 1f;
+        float afterTwo = (3f / 12) * afterOne + (1 - 3f / 12) * 2f;
+        assertThat(shard.toUpdate("m", 0).average()[0]).isCloseTo(afterTwo, within(1e-6f));
+        assertThat(shard.toUpdate("m", 0).values()).containsExactly(2f);
+    }
+
+    @Test
+    void theAverageIsCheckpointedAndRestored() {
+        ParameterShard shard = ParameterShard.initial(0, new float[] {0f, 1f}, Optimizer.sgd(0.5), 0.9);
+        shard.apply(new GradientSlice(0, 0, 1, new float[] {1f, -1f}));
+
+        ParameterShard restored = ParameterShard.restore(shard.toState(), Optimizer.sgd(0.5), 0.9);
+        GradientSlice next = new GradientSlice(0, 1, 1, new float[] {2f, 2f});
+        shard.apply(next);
+        restored.apply(next);
+
+        assertThat(restored.toUpdate("m", 0)).isEqualTo(shard.toUpdate("m", 0));
+    }
+
+    @Test
+    void withoutDecayNoAverageIsKept() {
+        ParameterShard shard = ParameterShard.initial(0, new float[] {1f}, Optimizer.sgd(0.5), 0);
+        shard.apply(new GradientSlice(0, 0, 1, new float[] {1f}));
+
+        assertThat(shard.toUpdate("m", 0).hasAverage()).isFalse();
     }
 }

@@ -15,9 +15,11 @@ import io.streambelief.model.record.ParamUpdateCodec;
 import io.streambelief.model.record.RecordFormatException;
 
 /**
- * Reads one model's shard records from {@code model-params}: other models' records, the model
- * definition and tombstones are skipped; a record that does not decode is logged and skipped, so
- * a bad record on the feedback topic can never stop training.
+ * Reads one model's shard records from {@code model-params} for the workers: other models'
+ * records, the model definition and tombstones are skipped; a record that does not decode is
+ * logged and skipped, so a bad record on the feedback topic can never stop training. The values'
+ * moving average is dropped here: it is for serving, and the workers' parameter feed is the
+ * bandwidth the whole feedback loop waits on.
  */
 public final class ParamUpdateDeserializer implements KafkaRecordDeserializationSchema<ParamUpdate> {
     private static final long serialVersionUID = 1L;
@@ -43,7 +45,7 @@ public final class ParamUpdateDeserializer implements KafkaRecordDeserialization
         try {
             ParamUpdate update = ParamUpdateCodec.decode(record.value());
             if (update.modelId().equals(modelId)) {
-                out.collect(update);
+                out.collect(update.withoutAverage());
             }
         } catch (RecordFormatException e) {
             LOG.warn("Skipping record {} at {}-{}@{}: {}", key, record.topic(), record.partition(), record.offset(),
@@ -53,6 +55,6 @@ public final class ParamUpdateDeserializer implements KafkaRecordDeserialization
 
     @Override
     public TypeInformation<ParamUpdate> getProducedType() {
-        return TypeInformation.of(ParamUpdate.class);
+        return RecordTypes.PARAM_UPDATE;
     }
 }

@@ -15,6 +15,8 @@ import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.model.ParameterLayout;
@@ -36,6 +38,7 @@ import io.streambelief.model.record.ShardState;
  */
 public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice, ParamUpdate> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ParameterServer.class);
 
     private final TrainingConfig config;
 
@@ -46,6 +49,7 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     private transient float[] initialParameters;
     private transient Counter applied;
     private transient Counter rejected;
+    private transient Counter published;
     private transient Histogram staleness;
 
     public ParameterServer(TrainingConfig config) {
@@ -61,6 +65,7 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         applied = metrics.counter("gradientsApplied");
         rejected = metrics.counter("gradientsRejectedNonFinite");
+        published = metrics.counter("updatesPublished");
         staleness = metrics.histogram("staleness", new DescriptiveStatisticsHistogram(10_000));
     }
 
@@ -85,6 +90,7 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     public void onTimer(long timestamp, OnTimerContext context, Collector<ParamUpdate> out) throws Exception {
         int key = context.getCurrentKey();
         publishScheduled.remove(key);
+        published.inc();
         out.collect(shard(key).toUpdate(config.modelId(), System.currentTimeMillis()));
     }
 
@@ -94,17 +100,31 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
         if (shard == null) {
             ShardState saved = state.value();
             if (saved != null) {
-                shard = ParameterShard.restore(saved, config.optimizer());
+                shard = ParameterShard.restore(saved, config.optimizer(), config.averageDecay());
             } else {
                 ParameterLayout layout = config.layout();
                 if (initialParameters == null) {
                     initialParameters = config.spec().initialParameters();
                 }
-                shard = ParameterShard.initial(key, layout.slice(initialParameters, key), config.optimizer());
+                shard = ParameterShard.initial(key, layout.slice(initialParameters, key), config.optimizer(),
+                        config.averageDecay());
             }
             shards.put(key, shard);
         }
         return shard;
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (staleness != null && staleness.getCount() > 0) {
+            var stats = staleness.getStatistics();
+            LOG.info("Parameter server {}: {} gradients applied, {} refused, {} updates published; staleness of the "
+                    + "last {}: mean {}, p50 {}, p99 {}, max {}", getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                    applied.getCount(), rejected.getCount(), published.getCount(), stats.size(),
+                    String.format("%.1f", stats.getMean()),
+                    stats.getQuantile(0.5), stats.getQuantile(0.99), stats.getMax());
+        }
+        super.close();
     }
 
     /** Shards changed since they were last written to state. */

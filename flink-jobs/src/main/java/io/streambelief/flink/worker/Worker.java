@@ -1,6 +1,5 @@
 package io.streambelief.flink.worker;
 
-import java.util.Arrays;
 import java.util.List;
 
 import org.apache.flink.annotation.VisibleForTesting;
@@ -8,7 +7,9 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -16,10 +17,13 @@ import org.apache.flink.streaming.api.operators.BoundedMultiInput;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.Example;
+import io.streambelief.model.ModelReplica;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.engine.Dl4jGradientEngine;
 import io.streambelief.model.engine.GradientEngine;
@@ -27,19 +31,23 @@ import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.ReplicaState;
 
 /**
- * A Downpour SGD model replica. Input 1 carries examples, input 2 every parameter update of the
- * model (broadcast to all workers). For each mini-batch the worker first evaluates its current
+ * A Downpour SGD worker. Input 1 carries examples, input 2 every parameter update of the model
+ * (broadcast to all workers). For each mini-batch the worker first evaluates its current
  * parameters (progressive validation), then computes their gradient; it sums gradients over
  * {@code nPush} mini-batches and pushes them, cut into one {@link GradientSlice} per shard, to the
- * parameter servers. It never applies its own gradients: its parameters change only by taking in
- * the latest received values, at most every {@code nFetch} mini-batches.
+ * parameter servers. Its parameters are a {@link ModelReplica}: the latest state received from the
+ * parameter servers (taken in at most every {@code nFetch} mini-batches) plus its own pushes they
+ * have not applied yet, so it never computes on parameters that lack its own gradients.
  *
- * <p>Exactly-once: before a checkpoint barrier passes, the worker trains whatever partial batch
- * it holds and pushes whatever it accumulated, so every example before the barrier has its
- * gradient ahead of the barrier, and the parameter servers' checkpoint contains it. The replica of
- * received parameters is checkpointed with the parameter source's offsets (a consistent pair).
+ * <p>Exactly-once: every example before a checkpoint barrier is either in the parameter servers'
+ * checkpoint (its gradient was pushed ahead of the barrier: what the worker has accumulated for
+ * its next push is pushed before the barrier passes) or in the worker's own checkpoint (the
+ * partial mini-batch it holds). Keeping the partial batch instead of training it keeps every
+ * step a full mini-batch, whatever the checkpoint interval. The received parameter state is
+ * checkpointed with the parameter source's offsets (a consistent pair).
  *
  * <p>A custom operator rather than a function because it needs processing-time callbacks outside
  * a keyed context (to train a partial batch when the stream goes quiet) and the pre-barrier hook.
@@ -47,6 +55,7 @@ import io.streambelief.model.record.ParamUpdate;
 public final class Worker extends AbstractStreamOperator<GradientSlice>
         implements TwoInputStreamOperator<Example, ParamUpdate, GradientSlice>, BoundedMultiInput {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
 
     /** Progressive-validation reports, one per worker and metrics interval. */
     public static final OutputTag<TrainingMetrics> METRICS =
@@ -57,16 +66,16 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
     private final TrainingConfig config;
 
     private transient ParameterLayout layout;
+    private transient int index;
+    private transient ListState<ReplicaState> replicaState;
+    private transient ListState<Example> partialBatchState;
+    private transient List<Example> restoredPartialBatch;
+    private transient ModelReplica replica;
     private transient GradientEngine engine;
+    /** Whether the engine's parameters lag behind the replica's. */
+    private transient boolean engineStale;
     private transient MiniBatch.Builder batch;
-    private transient ListState<WorkerReplica> replicaState;
-    /** Latest values received for every shard, and their versions. */
-    private transient float[] received;
-    private transient long[] receivedVersions;
-    private transient boolean receivedChanged;
-    /** Versions of the parameters the engine holds now. */
-    private transient long[] activeVersions;
-    /** Mini-batches trained since the engine last took in received parameters. */
+    /** Mini-batches trained since the replica last took in received parameters. */
     private transient int batchesSinceFetch;
     private transient float[] pushSum;
     private transient long[] pushBaseVersions;
@@ -79,6 +88,8 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
     private transient Counter droppedCounter;
     private transient Counter pushesCounter;
     private transient Counter updatesCounter;
+    /** Milliseconds from a parameter server publishing values to this worker receiving them. */
+    private transient Histogram parameterLag;
 
     public Worker(TrainingConfig config) {
         this.config = config;
@@ -88,32 +99,34 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         layout = config.layout();
+        index = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         // Union state: after a restore (even at another parallelism) each worker sees every
-        // checkpointed replica and continues from the freshest one.
+        // checkpointed replica, continues from the freshest, and numbers its pushes after all of them.
         replicaState = context.getOperatorStateStore().getUnionListState(
-                new ListStateDescriptor<>("replica", TypeInformation.of(WorkerReplica.class)));
-        WorkerReplica freshest = null;
-        for (WorkerReplica replica : replicaState.get()) {
-            if (replica.values().length == layout.numParams()
-                    && (freshest == null || replica.totalVersion() > freshest.totalVersion())) {
-                freshest = replica;
+                new ListStateDescriptor<>("replica", TypeInformation.of(ReplicaState.class)));
+        ReplicaState freshest = null;
+        long lastPush = 0;
+        for (ReplicaState state : replicaState.get()) {
+            lastPush = Math.max(lastPush, state.lastPush());
+            if (state.values().length == layout.numParams()
+                    && (freshest == null || state.totalVersion() > freshest.totalVersion())) {
+                freshest = state;
             }
         }
-        if (freshest != null) {
-            received = freshest.values();
-            receivedVersions = freshest.versions();
-        } else {
-            received = config.spec().initialParameters();
-            receivedVersions = new long[layout.shardCount()];
-        }
+        partialBatchState = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("partial-batch", TypeInformation.of(Example.class)));
+        restoredPartialBatch = new java.util.ArrayList<>();
+        partialBatchState.get().forEach(restoredPartialBatch::add);
+        replica = freshest != null
+                ? ModelReplica.restore(freshest, layout, config.optimizer(), index, lastPush)
+                : ModelReplica.initial(config.spec().initialParameters(), layout, config.optimizer(), index);
     }
 
     @Override
     public void open() throws Exception {
         super.open();
         engine = new Dl4jGradientEngine(config.spec());
-        engine.setParameters(received);
-        activeVersions = receivedVersions.clone();
+        engine.setParameters(replica.values());
         batchesSinceFetch = config.nFetch();
         batch = MiniBatch.builder(config.batchSize(), config.spec().numInputs());
         pushSum = new float[layout.numParams()];
@@ -128,16 +141,25 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
         droppedCounter = metrics.counter("examplesDroppedNonFinite");
         pushesCounter = metrics.counter("gradientPushes");
         updatesCounter = metrics.counter("parameterUpdatesReceived");
+        parameterLag = metrics.histogram("parameterLagMs", new DescriptiveStatisticsHistogram(10_000));
         metrics.gauge("progressiveLoss", validation::lastLoss);
         metrics.gauge("progressiveAccuracy", validation::lastAccuracy);
 
         getProcessingTimeService().scheduleWithFixedDelay(this::onTick, TICK_MILLIS, TICK_MILLIS);
+        for (Example example : restoredPartialBatch) {
+            add(example);
+        }
+        restoredPartialBatch = null;
     }
 
     @Override
     public void processElement1(StreamRecord<Example> element) {
         lastExampleMillis = getProcessingTimeService().getCurrentProcessingTime();
-        batch.add(element.getValue());
+        add(element.getValue());
+    }
+
+    private void add(Example example) {
+        batch.add(example);
         if (batch.isFull()) {
             trainBatch();
         }
@@ -146,24 +168,22 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
     @Override
     public void processElement2(StreamRecord<ParamUpdate> element) {
         ParamUpdate update = element.getValue();
-        int shard = update.shardId();
-        if (!update.modelId().equals(config.modelId()) || shard < 0 || shard >= layout.shardCount()
-                || update.values().length != layout.length(shard)) {
-            // Another model's, or an earlier model's of this name but another shape: not ours to apply.
-            return;
+        // Another model's, or an earlier model's of this name but another shape: not ours to apply.
+        if (update.modelId().equals(config.modelId()) && replica.receive(update)) {
+            updatesCounter.inc();
+            parameterLag.update(Math.max(0, System.currentTimeMillis() - update.timestampMillis()));
         }
-        layout.place(received, shard, update.values());
-        receivedVersions[shard] = update.version();
-        receivedChanged = true;
-        updatesCounter.inc();
     }
 
     private void trainBatch() {
-        if (receivedChanged && batchesSinceFetch >= config.nFetch()) {
-            engine.setParameters(received);
-            System.arraycopy(receivedVersions, 0, activeVersions, 0, activeVersions.length);
-            receivedChanged = false;
+        if (replica.hasUnmerged() && batchesSinceFetch >= config.nFetch()) {
+            replica.merge();
+            engineStale = true;
             batchesSinceFetch = 0;
+        }
+        if (engineStale) {
+            engine.setParameters(replica.values());
+            engineStale = false;
         }
         MiniBatch examples = batch.build();
         GradientStep step = engine.step(examples);
@@ -175,7 +195,7 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
             return;
         }
         if (batchesInPush == 0) {
-            System.arraycopy(activeVersions, 0, pushBaseVersions, 0, activeVersions.length);
+            System.arraycopy(replica.versions(), 0, pushBaseVersions, 0, pushBaseVersions.length);
         }
         float[] gradient = step.gradient();
         for (int i = 0; i < gradient.length; i++) {
@@ -189,16 +209,18 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
     }
 
     private void push() {
+        float[] gradient = pushSum;
+        pushSum = new float[layout.numParams()];
+        long sequence = replica.push(gradient);
+        engineStale = true;
         for (int shard = 0; shard < layout.shardCount(); shard++) {
-            output.collect(new StreamRecord<>(new GradientSlice(shard, pushBaseVersions[shard], examplesInPush,
-                    layout.slice(pushSum, shard))));
+            output.collect(new StreamRecord<>(new GradientSlice(shard, index, sequence, pushBaseVersions[shard],
+                    examplesInPush, layout.slice(gradient, shard))));
         }
-        Arrays.fill(pushSum, 0f);
         batchesInPush = 0;
         examplesInPush = 0;
         pushesCounter.inc();
     }
-
     /** Trains the partial batch and pushes what is accumulated, so nothing seen stays behind. */
     private void flush() {
         if (!batch.isEmpty()) {
@@ -225,13 +247,16 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
-        flush();
+        if (batchesInPush > 0) {
+            push();
+        }
     }
 
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        replicaState.update(List.of(new WorkerReplica(received.clone(), receivedVersions.clone())));
+        replicaState.update(List.of(replica.toState()));
+        partialBatchState.update(batch.examples());
     }
 
     @Override
@@ -243,6 +268,13 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
 
     @Override
     public void close() throws Exception {
+        if (parameterLag != null && parameterLag.getCount() > 0) {
+            var lag = parameterLag.getStatistics();
+            LOG.info("Worker {}: {} examples trained, {} parameter updates received, {} ms after publication "
+                    + "(mean; p50 {}, p99 {})", getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                    examplesCounter.getCount(), updatesCounter.getCount(), String.format("%.1f", lag.getMean()),
+                    lag.getQuantile(0.5), lag.getQuantile(0.99));
+        }
         if (engine != null) {
             engine.close();
         }

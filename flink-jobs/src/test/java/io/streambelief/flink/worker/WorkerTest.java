@@ -113,24 +113,50 @@ class WorkerTest {
             feed(harness, examples(4));
             feed(harness, examples(4));
 
+            // Batch 1 takes in version 1 and pushes (its replica is at 2); batch 2 may not take in
+            // version 2 yet and computes on 1 + its own push; batch 3 takes in version 2 and
+            // re-applies its two pushes, which that version does not acknowledge.
             assertThat(harness.extractOutputValues()).filteredOn(s -> s.shardId() == 0)
-                    .extracting(GradientSlice::baseVersion).containsExactly(1L, 1L, 2L);
+                    .extracting(GradientSlice::baseVersion).containsExactly(1L, 2L, 4L);
         }
     }
 
     @Test
-    void aPartialBatchIsTrainedAndPushedBeforeTheCheckpointBarrier() throws Exception {
-        List<Example> partial = examples(3);
-        try (var harness = harness(CONFIG)) {
+    void whatWasAccumulatedForTheNextPushIsPushedBeforeTheCheckpointBarrier() throws Exception {
+        List<Example> batch = examples(4);
+        try (var harness = harness(CONFIG.toBuilder().nPush(3).build())) {
             harness.open();
-            feed(harness, partial);
+            feed(harness, batch);
             assertThat(harness.extractOutputValues()).isEmpty();
 
             harness.prepareSnapshotPreBarrier(1);
 
             List<GradientSlice> slices = harness.extractOutputValues();
-            assertThat(slices).hasSize(3).allSatisfy(s -> assertThat(s.examples()).isEqualTo(3));
-            assertThat(concat(slices)).containsExactly(gradient(SPEC.initialParameters(), partial));
+            assertThat(slices).hasSize(3).allSatisfy(s -> assertThat(s.examples()).isEqualTo(4));
+            assertThat(concat(slices)).containsExactly(gradient(SPEC.initialParameters(), batch));
+        }
+    }
+
+    @Test
+    void aPartialBatchIsKeptInTheCheckpointAndCompletedAfterARestore() throws Exception {
+        List<Example> batch = examples(4);
+        OperatorSubtaskState checkpoint;
+        try (var harness = harness(CONFIG)) {
+            harness.open();
+            feed(harness, batch.subList(0, 3));
+            harness.prepareSnapshotPreBarrier(1);
+            checkpoint = harness.snapshot(1, 1);
+            assertThat(harness.extractOutputValues()).isEmpty();
+        }
+
+        try (var restored = harness(CONFIG)) {
+            restored.initializeState(checkpoint);
+            restored.open();
+            feed(restored, batch.subList(3, 4));
+
+            List<GradientSlice> slices = restored.extractOutputValues();
+            assertThat(slices).hasSize(3).allSatisfy(s -> assertThat(s.examples()).isEqualTo(4));
+            assertThat(concat(slices)).containsExactly(gradient(SPEC.initialParameters(), batch));
         }
     }
 

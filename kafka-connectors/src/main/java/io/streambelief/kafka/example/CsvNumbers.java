@@ -32,12 +32,14 @@ final class CsvNumbers {
             i++;
         }
         long mantissa = 0;
+        boolean anyDigit = false;
         int digits = 0;
         int fractionDigits = 0;
         boolean point = false;
         for (; i < to; i++) {
             byte b = value[i];
             if (b >= '0' && b <= '9') {
+                anyDigit = true;
                 if (digits < MAX_FAST_DIGITS && fractionDigits < POWERS_OF_TEN.length - 1) {
                     mantissa = mantissa * 10 + (b - '0');
                     if (mantissa > 0) {
@@ -55,7 +57,7 @@ final class CsvNumbers {
                 return slow(value, from, to, column);
             }
         }
-        if (i == from || (point && i == from + 1)) {
+        if (!anyDigit) {
             return slow(value, from, to, column);
         }
         // The mantissa and the power of ten are exact doubles, so the division is correctly rounded

@@ -6,6 +6,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -14,6 +15,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.model.Example;
 
@@ -27,6 +29,7 @@ public final class ExampleFeeder implements AutoCloseable {
     private final String topic;
     private final ExampleFormat format;
     private final int partitions;
+    private final AtomicReference<Exception> failure = new AtomicReference<>();
     private long next;
 
     public ExampleFeeder(String bootstrapServers, String topic, ExampleFormat format) {
@@ -36,6 +39,8 @@ public final class ExampleFeeder implements AutoCloseable {
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
         // Pixels and sparse features are mostly zeros: lz4 shrinks them for little CPU.
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        // Size limits are the examples topic's business (its parser dead-letters oversized records), not ours.
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
         this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
         this.topic = topic;
         this.format = format;
@@ -47,6 +52,7 @@ public final class ExampleFeeder implements AutoCloseable {
      *
      * @param progress told the running count every 10,000 examples
      * @return examples sent
+     * @throws ExecutionException if the broker refused any record
      */
     public long feed(List<Example> examples, int passes, LongConsumer progress)
             throws InterruptedException, ExecutionException, TimeoutException {
@@ -63,7 +69,7 @@ public final class ExampleFeeder implements AutoCloseable {
                 }
             }
         }
-        producer.flush();
+        flush();
         if (last != null) {
             last.get(60, TimeUnit.SECONDS);
         }
@@ -73,11 +79,20 @@ public final class ExampleFeeder implements AutoCloseable {
     /** Sends one record value as it is (well-formed or not) to the next partition in turn. */
     public Future<RecordMetadata> send(byte[] value) {
         int partition = (int) (next++ % partitions);
-        return producer.send(new ProducerRecord<>(topic, partition, null, value));
+        return producer.send(new ProducerRecord<>(topic, partition, null, value), (metadata, e) -> {
+            if (e != null) {
+                failure.compareAndSet(null, e);
+            }
+        });
     }
 
-    public void flush() {
+    /** Waits until everything sent is acknowledged; fails if the broker refused any record. */
+    public void flush() throws ExecutionException {
         producer.flush();
+        Exception e = failure.get();
+        if (e != null) {
+            throw new ExecutionException("Kafka refused a record for " + topic + ": " + e.getMessage(), e);
+        }
     }
 
     public int partitions() {

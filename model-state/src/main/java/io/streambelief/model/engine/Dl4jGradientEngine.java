@@ -7,7 +7,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import io.streambelief.model.ModelSpec;
 
@@ -34,7 +33,7 @@ public final class Dl4jGradientEngine implements GradientEngine {
             throw new IllegalArgumentException("Model " + spec.source() + " has " + network.numParams()
                     + " parameters, got " + parameters.length);
         }
-        network.params().assign(Nd4j.create(parameters, network.params().shape(), 'c'));
+        NativeArrays.copyInto(network.params(), parameters);
     }
 
     @Override
@@ -43,13 +42,12 @@ public final class Dl4jGradientEngine implements GradientEngine {
             throw new IllegalArgumentException("Batch has " + batch.numInputs() + " inputs, model takes "
                     + spec.numInputs());
         }
-        INDArray features = Nd4j.create(batch.features(), new long[] {batch.size(), batch.numInputs()}, 'c');
-        network.setInput(features);
+        network.setInput(NativeArrays.matrix(batch.features(), batch.size(), batch.numInputs()));
         network.setLabels(labels(batch));
         network.computeGradientAndScore();
         int correct = countCorrect(outputs.take(), batch.labels());
         // DL4J's backward pass sums over the batch and leaves the division to its updater.
-        float[] gradient = network.getFlattenedGradients().toFloatVector();
+        float[] gradient = NativeArrays.copyOut(network.getFlattenedGradients());
         float scale = 1f / batch.size();
         for (int i = 0; i < gradient.length; i++) {
             gradient[i] *= scale;
@@ -72,11 +70,11 @@ public final class Dl4jGradientEngine implements GradientEngine {
                 labels[i * classes + label] = 1f;
             }
         }
-        return Nd4j.create(labels, new long[] {batch.size(), classes}, 'c');
+        return NativeArrays.matrix(labels, batch.size(), classes);
     }
 
     private static int countCorrect(INDArray probabilities, int[] labels) {
-        float[] p = probabilities.dup('c').data().asFloat();
+        float[] p = NativeArrays.copyOut(probabilities);
         int classes = p.length / labels.length;
         int correct = 0;
         for (int i = 0; i < labels.length; i++) {

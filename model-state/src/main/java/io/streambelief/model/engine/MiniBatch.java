@@ -69,6 +69,16 @@ public record MiniBatch(int size, int numInputs, float[] features, int[] labels)
             return size == capacity;
         }
 
+        /** Copies of the examples added since the last build, for a checkpoint. */
+        public java.util.List<Example> examples() {
+            java.util.List<Example> examples = new java.util.ArrayList<>(size);
+            for (int i = 0; i < size; i++) {
+                examples.add(new Example(java.util.Arrays.copyOfRange(features, i * numInputs, (i + 1) * numInputs),
+                        labels[i]));
+            }
+            return examples;
+        }
+
         /** The examples added since the last build, as a batch (possibly a partial one). */
         public MiniBatch build() {
             if (size == 0) {

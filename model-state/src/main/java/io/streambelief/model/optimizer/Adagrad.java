@@ -33,11 +33,11 @@ record Adagrad(double learningRate, double epsilon) implements Optimizer {
     }
 
     @Override
-    public void apply(float[] values, float[][] slots, float[] gradient, long step) {
+    public void apply(float[] values, float[][] slots, float[] gradient, int from, int to, long step) {
         float[] history = slots[0];
         float lr = (float) learningRate;
         float eps = (float) epsilon;
-        for (int i = 0; i < values.length; i++) {
+        for (int i = from; i < to; i++) {
             float g = gradient[i];
             float h = history[i] + g * g;
             history[i] = h;

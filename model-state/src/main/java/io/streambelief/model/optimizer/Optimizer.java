@@ -22,7 +22,7 @@ import org.nd4j.linalg.learning.config.IUpdater;
 public interface Optimizer extends Serializable {
 
     /** The optimizer used when none is named: Adagrad, as in DistBelief. */
-    String DEFAULT = "adagrad:lr=0.01";
+    String DEFAULT = "adagrad:lr=0.03";
 
     /** Number of per-parameter state arrays this optimizer keeps next to the values. */
     int slotCount();
@@ -31,10 +31,16 @@ public interface Optimizer extends Serializable {
     default void initializeSlots(float[][] slots) {}
 
     /**
-     * Updates {@code values} in place from {@code gradient} (same length), reading and updating
-     * {@code slots}. {@code step} counts this shard's updates, starting at 1.
+     * Updates {@code values[from, to)} in place from {@code gradient[from, to)}, reading and
+     * updating the same range of {@code slots}. {@code step} counts the updates of these
+     * parameters, starting at 1.
      */
-    void apply(float[] values, float[][] slots, float[] gradient, long step);
+    void apply(float[] values, float[][] slots, float[] gradient, int from, int to, long step);
+
+    /** Updates all of {@code values} from {@code gradient} (same length). */
+    default void apply(float[] values, float[][] slots, float[] gradient, long step) {
+        apply(values, slots, gradient, 0, values.length, step);
+    }
 
     /** The DL4J updater that computes the same update. */
     IUpdater toDl4jUpdater();

@@ -18,9 +18,9 @@ record Sgd(double learningRate) implements Optimizer {
     }
 
     @Override
-    public void apply(float[] values, float[][] slots, float[] gradient, long step) {
+    public void apply(float[] values, float[][] slots, float[] gradient, int from, int to, long step) {
         float lr = (float) learningRate;
-        for (int i = 0; i < values.length; i++) {
+        for (int i = from; i < to; i++) {
             values[i] -= lr * gradient[i];
         }
     }

@@ -66,7 +66,7 @@ class OptimizerTest {
         assertThat(Optimizer.parse("sgd:lr=0.5")).isEqualTo(Optimizer.sgd(0.5));
         assertThat(Optimizer.parse(" adagrad ")).isEqualTo(Optimizer.adagrad(0.01));
         assertThat(Optimizer.parse("AdaGrad:lr=0.1,eps=1e-4")).isEqualTo(Optimizer.adagrad(0.1, 1e-4));
-        assertThat(Optimizer.parse(Optimizer.DEFAULT)).isEqualTo(Optimizer.adagrad(0.01));
+        assertThat(Optimizer.parse(Optimizer.DEFAULT)).isEqualTo(Optimizer.adagrad(0.03));
     }
 
     @Test

@@ -20,6 +20,19 @@ class CodecTest {
     }
 
     @Test
+    void aFullParameterServerRecordRoundTrips() {
+        ParamUpdate full = new ParamUpdate("fashion", 1, 9, 288, 5L, new float[] {1f, 2f},
+                new float[][] {{0.5f, 0.25f}}, new long[] {3, 0, 7}, new float[] {0.9f, 1.9f});
+
+        ParamUpdate decoded = ParamUpdateCodec.decode(ParamUpdateCodec.encode(full));
+
+        assertThat(decoded).isEqualTo(full);
+        assertThat(decoded.pushesApplied(2)).isEqualTo(7);
+        assertThat(decoded.pushesApplied(5)).isZero();
+        assertThat(decoded.withoutAverage().hasAverage()).isFalse();
+    }
+
+    @Test
     void aLargeShardRoundTrips() {
         float[] values = new float[65_536];
         for (int i = 0; i < values.length; i++) {

@@ -1,0 +1,68 @@
+package io.streambelief.flink.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.function.Supplier;
+
+import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+
+/**
+ * Base of our serializers for the records that cross the network between operators: shard
+ * values and gradients of 64 Ki floats. Flink's own array serializer writes one float per call;
+ * these write an array as one block of bytes. Records are immutable, so copies share nothing but
+ * are only made where Flink asks for them.
+ */
+abstract class BlockSerializer<T> extends TypeSerializerSingleton<T> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public boolean isImmutableType() {
+        return false;
+    }
+
+    @Override
+    public T copy(T from, T reuse) {
+        return copy(from);
+    }
+
+    @Override
+    public int getLength() {
+        return -1;
+    }
+
+    @Override
+    public T deserialize(T reuse, DataInputView source) throws IOException {
+        return deserialize(source);
+    }
+
+    @Override
+    public void copy(DataInputView source, DataOutputView target) throws IOException {
+        serialize(deserialize(source), target);
+    }
+
+    static void writeFloats(DataOutputView out, float[] values) throws IOException {
+        out.writeInt(values.length);
+        ByteBuffer bytes = ByteBuffer.allocate(4 * values.length);
+        bytes.asFloatBuffer().put(values);
+        out.write(bytes.array());
+    }
+
+    static float[] readFloats(DataInputView in) throws IOException {
+        int length = in.readInt();
+        byte[] bytes = new byte[4 * length];
+        in.readFully(bytes);
+        float[] values = new float[length];
+        ByteBuffer.wrap(bytes).asFloatBuffer().get(values);
+        return values;
+    }
+
+    /** For Flink's state compatibility checks; these records are never kept in state. */
+    static <T> TypeSerializerSnapshot<T> snapshot(Supplier<? extends TypeSerializer<T>> serializer) {
+        return new SimpleTypeSerializerSnapshot<>(serializer) {};
+    }
+}

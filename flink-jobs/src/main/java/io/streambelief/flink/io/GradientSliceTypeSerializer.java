@@ -1,0 +1,45 @@
+package io.streambelief.flink.io;
+
+import java.io.IOException;
+
+import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+
+import io.streambelief.model.record.GradientSlice;
+
+public final class GradientSliceTypeSerializer extends BlockSerializer<GradientSlice> {
+    private static final long serialVersionUID = 1L;
+    public static final GradientSliceTypeSerializer INSTANCE = new GradientSliceTypeSerializer();
+
+    @Override
+    public GradientSlice createInstance() {
+        return new GradientSlice(0, 0, 0, new float[0]);
+    }
+
+    @Override
+    public GradientSlice copy(GradientSlice from) {
+        return new GradientSlice(from.shardId(), from.worker(), from.push(), from.baseVersion(), from.examples(),
+                from.values().clone());
+    }
+
+    @Override
+    public void serialize(GradientSlice slice, DataOutputView out) throws IOException {
+        out.writeInt(slice.shardId());
+        out.writeInt(slice.worker());
+        out.writeLong(slice.push());
+        out.writeLong(slice.baseVersion());
+        out.writeInt(slice.examples());
+        writeFloats(out, slice.values());
+    }
+
+    @Override
+    public GradientSlice deserialize(DataInputView in) throws IOException {
+        return new GradientSlice(in.readInt(), in.readInt(), in.readLong(), in.readLong(), in.readInt(), readFloats(in));
+    }
+
+    @Override
+    public TypeSerializerSnapshot<GradientSlice> snapshotConfiguration() {
+        return snapshot(() -> INSTANCE);
+    }
+}

@@ -1,0 +1,85 @@
+package io.streambelief.flink.io;
+
+import org.apache.flink.api.common.serialization.SerializerConfig;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+
+import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamUpdate;
+
+/** Type information that makes Flink use our block serializers for shard values and gradients. */
+public final class RecordTypes {
+    public static final TypeInformation<GradientSlice> GRADIENT_SLICE =
+            new SingletonTypeInfo<>(GradientSlice.class, GradientSliceTypeSerializer.INSTANCE);
+    public static final TypeInformation<ParamUpdate> PARAM_UPDATE =
+            new SingletonTypeInfo<>(ParamUpdate.class, ParamUpdateTypeSerializer.INSTANCE);
+
+    private RecordTypes() {}
+
+    private static final class SingletonTypeInfo<T> extends TypeInformation<T> {
+        private static final long serialVersionUID = 1L;
+
+        private final Class<T> type;
+        private final TypeSerializer<T> serializer;
+
+        SingletonTypeInfo(Class<T> type, TypeSerializer<T> serializer) {
+            this.type = type;
+            this.serializer = serializer;
+        }
+
+        @Override
+        public boolean isBasicType() {
+            return false;
+        }
+
+        @Override
+        public boolean isTupleType() {
+            return false;
+        }
+
+        @Override
+        public int getArity() {
+            return 1;
+        }
+
+        @Override
+        public int getTotalFields() {
+            return 1;
+        }
+
+        @Override
+        public Class<T> getTypeClass() {
+            return type;
+        }
+
+        @Override
+        public boolean isKeyType() {
+            return false;
+        }
+
+        @Override
+        public TypeSerializer<T> createSerializer(SerializerConfig config) {
+            return serializer;
+        }
+
+        @Override
+        public String toString() {
+            return type.getSimpleName();
+        }
+
+        @Override
+        public boolean equals(Object obj) {
+            return obj instanceof SingletonTypeInfo<?> other && other.type == type;
+        }
+
+        @Override
+        public int hashCode() {
+            return type.hashCode();
+        }
+
+        @Override
+        public boolean canEqual(Object obj) {
+            return obj instanceof SingletonTypeInfo;
+        }
+    }
+}

@@ -1,0 +1,291 @@
+package io.streambelief.flink.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+
+import org.apache.flink.api.common.JobStatus;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.streambelief.flink.TrainingConfig;
+import io.streambelief.kafka.data.ExampleSet;
+import io.streambelief.kafka.data.FashionMnist;
+import io.streambelief.kafka.deadletter.DeadLetter;
+import io.streambelief.kafka.example.ExampleFormat;
+import io.streambelief.kafka.feed.ExampleFeeder;
+import io.streambelief.kafka.metrics.TrainingMetrics;
+import io.streambelief.model.Example;
+import io.streambelief.model.record.ExampleCodec;
+
+/**
+ * The whole system, as {@code ./run-local} runs it: a real broker, the training job on a
+ * MiniCluster with RocksDB and checkpoints, the model server as its own process. Fashion-MNIST's
+ * training images are streamed once with two workers (with malformed records among them), then
+ * the test images are sent to the model server. The served model must be about as accurate as
+ * plain DL4J trained on the same model, data and order.
+ */
+class EndToEndTest {
+    private static final long SEED = 42;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static ExampleSet train;
+    private static ExampleSet test;
+
+    @TempDir
+    Path work;
+
+    @BeforeAll
+    static void readFashionMnist() throws Exception {
+        FashionMnist.Splits splits = FashionMnist.read();
+        train = splits.train().shuffled(SEED);
+        test = splits.test();
+    }
+
+    @Test
+    void streamsFashionMnistOnceAndServesAModelAsAccurateAsPlainDl4j() throws Exception {
+        List<byte[]> malformed = malformedRecords();
+        TrainingConfig config;
+        double servedAccuracy;
+        double latestAccuracy;
+        long feedNanos;
+        long trainedNanos;
+        try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
+                bootstrap -> TrainingConfig.builder(bootstrap).workers(2).seed(SEED).build())) {
+            config = deployment.config();
+            long start = System.nanoTime();
+            try (ExampleFeeder feeder = new ExampleFeeder(deployment.bootstrapServers(), config.topics().examples(),
+                    ExampleFormat.BINARY)) {
+                int half = train.size() / 2;
+                feeder.feed(train.examples().subList(0, half), 1, n -> {});
+                malformed.forEach(feeder::send);
+                feeder.flush();
+                feeder.feed(train.examples().subList(half, train.size()), 1, n -> {});
+            }
+            feedNanos = System.nanoTime() - start;
+
+            JsonNode status = awaitExamplesTrained(deployment.servingUri(), train.size(), Duration.ofMinutes(10));
+            trainedNanos = System.nanoTime() - start;
+            assertThat(status.path("model_version").asLong()).isPositive();
+
+            assertThat(status.path("served_parameters").asText()).isEqualTo("average");
+            servedAccuracy = servedAccuracy(deployment.servingUri(), config.modelId() + ":predict");
+            latestAccuracy = servedAccuracy(deployment.servingUri(), config.modelId() + "/labels/latest:predict");
+            System.out.println("Progressive validation: " + progressiveTimeline(deployment.bootstrapServers(),
+                    config.topics().trainingMetrics()));
+
+            List<DeadLetter> letters = deadLetters(deployment.bootstrapServers(), config.topics().deadLetter(),
+                    malformed.size());
+            assertThat(letters).extracting(DeadLetter::reason).hasSize(malformed.size())
+                    .anySatisfy(reason -> assertThat(reason).startsWith("not JSON"))
+                    .contains(
+                    "has 783 features, the model takes 784",
+                    "label 10 is outside 0..9",
+                    "feature 3 is NaN",
+                    "empty record",
+                    "record is 1048577 bytes, the limit is 1048576");
+            assertThat(letters).allSatisfy(letter -> {
+                assertThat(letter.sourceTopic()).isEqualTo(config.topics().examples());
+                assertThat(letter.sourceOffset()).isNotNegative();
+            });
+            assertThat(letters).extracting(DeadLetter::value).anySatisfy(v -> assertThat(v).isEqualTo(malformed.get(0)));
+            assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);
+        }
+
+        double baselineAccuracy = plainDl4jAccuracy(config);
+        System.out.printf(Locale.ROOT, "End-to-end: %,d examples fed in %.1f s, all trained after %.1f s; served "
+                + "accuracy %.4f (averaged parameters; latest parameters %.4f), plain DL4J accuracy %.4f "
+                + "(%,d test images)%n", train.size(), feedNanos / 1e9, trainedNanos / 1e9, servedAccuracy,
+                latestAccuracy, baselineAccuracy, test.size());
+        assertThat(servedAccuracy).isGreaterThanOrEqualTo(0.84);
+        assertThat(servedAccuracy).isGreaterThanOrEqualTo(baselineAccuracy - 0.015);
+    }
+
+    /** One record of each kind the parser must refuse. */
+    private static List<byte[]> malformedRecords() {
+        Example good = train.examples().get(0);
+        float[] short783 = java.util.Arrays.copyOf(good.features(), 783);
+        float[] withNan = good.features().clone();
+        withNan[3] = Float.NaN;
+        return List.of(
+                "{\"features\": [0.1, ".getBytes(StandardCharsets.UTF_8),
+                ExampleFormat.CSV.encode(new Example(short783, 1)),
+                ExampleFormat.JSON.encode(new Example(good.features(), 10)),
+                ExampleCodec.encode(new Example(withNan, 2)),
+                new byte[0],
+                new byte[(1 << 20) + 1]);
+    }
+
+    private static JsonNode awaitExamplesTrained(URI serving, long expected, Duration timeout) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode status = null;
+        while (System.nanoTime() < deadline) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(serving.resolve("/v1/models/fashion"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 200) {
+                status = JSON.readTree(response.body());
+                long trained = status.path("examples_trained").asLong();
+                assertThat(trained).as("examples trained never exceed those fed").isLessThanOrEqualTo(expected);
+                if (trained == expected) {
+                    return status;
+                }
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("The served model did not include all " + expected + " examples within " + timeout
+                + "; last status: " + status);
+    }
+
+    /** Accuracy on the test split of the model at {@code /v1/models/<target>}. */
+    private static double servedAccuracy(URI serving, String target) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        JsonFactory factory = new JsonFactory();
+        int correct = 0;
+        List<Example> examples = test.examples();
+        for (int from = 0; from < examples.size(); from += 500) {
+            List<Example> batch = examples.subList(from, Math.min(from + 500, examples.size()));
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            try (JsonGenerator json = factory.createGenerator(body)) {
+                json.writeStartObject();
+                json.writeArrayFieldStart("instances");
+                for (Example example : batch) {
+                    json.writeStartArray();
+                    for (float f : example.features()) {
+                        json.writeNumber(f);
+                    }
+                    json.writeEndArray();
+                }
+                json.writeEndArray();
+                json.writeEndObject();
+            }
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(serving.resolve("/v1/models/" + target))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            JsonNode predictions = JSON.readTree(response.body()).path("predictions");
+            assertThat(predictions.size()).isEqualTo(batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                JsonNode row = predictions.get(i);
+                int best = 0;
+                for (int c = 1; c < row.size(); c++) {
+                    if (row.get(c).asDouble() > row.get(best).asDouble()) {
+                        best = c;
+                    }
+                }
+                if (best == batch.get(i).label()) {
+                    correct++;
+                }
+            }
+        }
+        return (double) correct / examples.size();
+    }
+
+    /** Progressive accuracy per 10,000 examples, from the workers' training-metrics reports. */
+    private static String progressiveTimeline(String bootstrap, String topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        long[] examples = new long[8];
+        double[] correct = new double[8];
+        long total = 0;
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long end = consumer.endOffsets(List.of(partition)).get(partition);
+            while (consumer.position(partition) < end) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    TrainingMetrics m = TrainingMetrics.fromJson(record.value());
+                    total += m.windowExamples();
+                    int bucket = (int) Math.min(7, (total - 1) / 10_000);
+                    examples[bucket] += m.windowExamples();
+                    correct[bucket] += m.accuracy() * m.windowExamples();
+                }
+            }
+        }
+        StringBuilder line = new StringBuilder();
+        for (int b = 0; b < examples.length && examples[b] > 0; b++) {
+            line.append(String.format(Locale.ROOT, "%s%dk: %.1f%%", b == 0 ? "" : ", ", (b + 1) * 10,
+                    100 * correct[b] / examples[b]));
+        }
+        return line.toString();
+    }
+
+    private static List<DeadLetter> deadLetters(String bootstrap, String topic, int expected) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        List<DeadLetter> letters = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (letters.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    letters.add(DeadLetter.fromConsumerRecord(record));
+                }
+            }
+        }
+        return letters;
+    }
+
+    /** Plain DL4J: the same model, initial parameters, updater, batch size and example order, one pass. */
+    private static double plainDl4jAccuracy(TrainingConfig config) {
+        MultiLayerNetwork network = new MultiLayerNetwork(config.spec().configuration(config.optimizer().toDl4jUpdater()));
+        network.init();
+        int b = config.batchSize();
+        List<Example> examples = train.examples();
+        for (int from = 0; from < examples.size(); from += b) {
+            network.fit(toDataSet(examples.subList(from, Math.min(from + b, examples.size()))));
+        }
+        DataSet testSet = toDataSet(test.examples());
+        INDArray predicted = network.output(testSet.getFeatures()).argMax(1);
+        int correct = 0;
+        for (int i = 0; i < test.size(); i++) {
+            if (predicted.getInt(i) == test.examples().get(i).label()) {
+                correct++;
+            }
+        }
+        return (double) correct / test.size();
+    }
+
+    private static DataSet toDataSet(List<Example> examples) {
+        int n = examples.size();
+        float[] features = new float[n * FashionMnist.PIXELS];
+        float[] labels = new float[n * FashionMnist.CLASSES];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(examples.get(i).features(), 0, features, i * FashionMnist.PIXELS, FashionMnist.PIXELS);
+            labels[i * FashionMnist.CLASSES + examples.get(i).label()] = 1f;
+        }
+        return new DataSet(Nd4j.create(features, new long[] {n, FashionMnist.PIXELS}, 'c'),
+                Nd4j.create(labels, new long[] {n, FashionMnist.CLASSES}, 'c'));
+    }
+}

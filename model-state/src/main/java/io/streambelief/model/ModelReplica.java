@@ -1,0 +1,193 @@
+package io.streambelief.model;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Objects;
+
+import io.streambelief.model.optimizer.Optimizer;
+import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.ReplicaState;
+
+/**
+ * A Downpour worker's copy of the model, with read-your-writes: the state last received from
+ * the parameter servers, plus the worker's own pushes those servers have not applied yet,
+ * applied here at once with the same optimizer. A worker therefore never computes on parameters
+ * that lack its own gradients; only other workers' updates still in flight are stale. With one
+ * worker (as during warmstart) the replica equals the parameter servers' state at every step,
+ * which is plain sequential training.
+ *
+ * <p>Received shard records carry the optimizer's slots and, per worker, the last push they
+ * contain; {@link #merge()} rebuilds each changed shard from them and re-applies the pushes
+ * that came later. Not thread-safe: one per worker subtask.
+ */
+public final class ModelReplica {
+    /** Pushes kept for re-application at most; older ones are dropped (parameter servers that far behind are stuck anyway). */
+    static final int MAX_PENDING_PUSHES = 256;
+
+    private final ParameterLayout layout;
+    private final Optimizer optimizer;
+    private final int worker;
+
+    private final float[] receivedValues;
+    private final float[][] receivedSlots;
+    private final long[] receivedVersions;
+    private final long[] receivedPushes;
+    private final BitSet unmerged;
+
+    private final float[] values;
+    private final float[][] slots;
+    private final long[] versions;
+    private final ArrayDeque<Push> pending = new ArrayDeque<>();
+    private long lastPush;
+
+    private record Push(long sequence, float[] gradient) {}
+
+    private ModelReplica(ParameterLayout layout, Optimizer optimizer, int worker, float[] values, float[][] slots,
+            long[] versions, long lastPush) {
+        this.layout = layout;
+        this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+        this.worker = worker;
+        this.receivedValues = values;
+        this.receivedSlots = slots;
+        this.receivedVersions = versions;
+        this.receivedPushes = new long[layout.shardCount()];
+        this.unmerged = new BitSet(layout.shardCount());
+        this.values = values.clone();
+        this.slots = new float[slots.length][];
+        for (int i = 0; i < slots.length; i++) {
+            this.slots[i] = slots[i].clone();
+        }
+        this.versions = versions.clone();
+        this.lastPush = lastPush;
+    }
+
+    /** A replica of the model's initial state, as every parameter server starts from it. */
+    public static ModelReplica initial(float[] initialValues, ParameterLayout layout, Optimizer optimizer, int worker) {
+        if (initialValues.length != layout.numParams()) {
+            throw new IllegalArgumentException("Expected " + layout.numParams() + " parameters, got " + initialValues.length);
+        }
+        float[][] slots = new float[optimizer.slotCount()][layout.numParams()];
+        optimizer.initializeSlots(slots);
+        return new ModelReplica(layout, optimizer, worker, initialValues.clone(), slots, new long[layout.shardCount()], 0);
+    }
+
+    /**
+     * A replica restored from a checkpoint. Pushes continue after {@code lastPush}; none is
+     * pending, because every push made before the checkpoint is in the parameter servers' state
+     * of the same checkpoint.
+     */
+    public static ModelReplica restore(ReplicaState state, ParameterLayout layout, Optimizer optimizer, int worker,
+            long lastPush) {
+        if (state.values().length != layout.numParams() || state.slots().length != optimizer.slotCount()
+                || state.versions().length != layout.shardCount()) {
+            throw new IllegalArgumentException("The checkpointed replica does not fit this model and optimizer");
+        }
+        return new ModelReplica(layout, optimizer, worker, state.values().clone(), copy(state.slots()),
+                state.versions().clone(), lastPush);
+    }
+
+    /**
+     * Applies the worker's own gradient to the replica at once and keeps it until the parameter
+     * servers acknowledge it.
+     *
+     * @return the push's sequence number, to send with the gradient
+     */
+    public long push(float[] gradient) {
+        if (gradient.length != layout.numParams()) {
+            throw new IllegalArgumentException("Expected a gradient of " + layout.numParams() + ", got " + gradient.length);
+        }
+        long sequence = ++lastPush;
+        for (int shard = 0; shard < layout.shardCount(); shard++) {
+            int from = layout.offset(shard);
+            optimizer.apply(values, slots, gradient, from, from + layout.length(shard), ++versions[shard]);
+        }
+        pending.addLast(new Push(sequence, gradient));
+        if (pending.size() > MAX_PENDING_PUSHES) {
+            pending.removeFirst();
+        }
+        return sequence;
+    }
+
+    /**
+     * Takes in one shard as the parameter servers published it; it becomes visible at the next
+     * {@link #merge()}. A record that does not fit the model (another model of the same name,
+     * another shape) is ignored.
+     *
+     * @return whether the record was taken
+     */
+    public boolean receive(ParamUpdate update) {
+        int shard = update.shardId();
+        if (shard < 0 || shard >= layout.shardCount() || update.values().length != layout.length(shard)) {
+            return false;
+        }
+        layout.place(receivedValues, shard, update.values());
+        if (update.slots().length == slots.length) {
+            for (int i = 0; i < slots.length; i++) {
+                layout.place(receivedSlots[i], shard, update.slots()[i]);
+            }
+        }
+        receivedVersions[shard] = update.version();
+        receivedPushes[shard] = update.pushesApplied(worker);
+        unmerged.set(shard);
+        return true;
+    }
+
+    public boolean hasUnmerged() {
+        return !unmerged.isEmpty();
+    }
+
+    /** Rebuilds every shard received since the last merge: its received state plus the pushes it lacks. */
+    public void merge() {
+        for (int shard = unmerged.nextSetBit(0); shard >= 0; shard = unmerged.nextSetBit(shard + 1)) {
+            int from = layout.offset(shard);
+            int to = from + layout.length(shard);
+            System.arraycopy(receivedValues, from, values, from, to - from);
+            for (int i = 0; i < slots.length; i++) {
+                System.arraycopy(receivedSlots[i], from, slots[i], from, to - from);
+            }
+            versions[shard] = receivedVersions[shard];
+            for (Push push : pending) {
+                if (push.sequence() > receivedPushes[shard]) {
+                    optimizer.apply(values, slots, push.gradient(), from, to, ++versions[shard]);
+                }
+            }
+        }
+        unmerged.clear();
+        long acknowledgedEverywhere = Arrays.stream(receivedPushes).min().orElse(0);
+        while (!pending.isEmpty() && pending.peekFirst().sequence() <= acknowledgedEverywhere) {
+            pending.removeFirst();
+        }
+    }
+
+    /** The parameters to compute on (read-only for the caller). */
+    public float[] values() {
+        return values;
+    }
+
+    /** Per shard, the parameter-server version these values correspond to (read-only for the caller). */
+    public long[] versions() {
+        return versions;
+    }
+
+    public long lastPush() {
+        return lastPush;
+    }
+
+    int pendingPushes() {
+        return pending.size();
+    }
+
+    /** What a checkpoint keeps: the received state, consistent with the parameter source's offsets. */
+    public ReplicaState toState() {
+        return new ReplicaState(receivedValues.clone(), copy(receivedSlots), receivedVersions.clone(), lastPush);
+    }
+
+    private static float[][] copy(float[][] arrays) {
+        float[][] copy = new float[arrays.length][];
+        for (int i = 0; i < arrays.length; i++) {
+            copy[i] = arrays[i].clone();
+        }
+        return copy;
+    }
+}

@@ -1,0 +1,98 @@
+package io.streambelief.serving;
+
+import java.util.Locale;
+
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import io.streambelief.model.ModelSpec;
+import io.streambelief.model.engine.NativeArrays;
+
+/**
+ * One immutable version of a served model: the parameters as they were when the snapshot was
+ * taken, with the version they carry. Requests pick up the current snapshot once and compute
+ * everything with it, so an answer never mixes two versions and always names the one it used.
+ *
+ * <p>A snapshot holds two parameter sets: the latest values, and their moving average over
+ * recent steps (when the job keeps one), which is what requests get by default: asynchronous
+ * training makes the latest values noisy, and the average is the more accurate model.
+ *
+ * @param name the model's name
+ * @param spec the model
+ * @param modelVersion sum of the shards' versions: grows with every update folded in
+ * @param examplesTrained examples whose gradients are in every shard of these parameters
+ * @param updatedAtMillis time of the newest shard update in these parameters
+ * @param shards number of parameter shards
+ * @param latest the latest values
+ * @param average their moving average, or {@code null} when the job keeps none
+ */
+public record ServedModel(String name, ModelSpec spec, long modelVersion, long examplesTrained, long updatedAtMillis,
+        int shards, Network latest, Network average) {
+
+    /** The parameter sets a request can ask for, by TF Serving's version label. */
+    public enum Parameters {
+        AVERAGE, LATEST;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** What requests without a label get. */
+    public Parameters defaultParameters() {
+        return average != null ? Parameters.AVERAGE : Parameters.LATEST;
+    }
+
+    public boolean has(Parameters parameters) {
+        return parameters == Parameters.LATEST || average != null;
+    }
+
+    /** Class probabilities for each row (one probability per row for a binary model). */
+    public float[][] predict(float[][] rows) {
+        return predict(rows, defaultParameters());
+    }
+
+    public float[][] predict(float[][] rows, Parameters parameters) {
+        if (!has(parameters)) {
+            throw new IllegalArgumentException("model " + name + " has no " + parameters.label() + " parameters");
+        }
+        return (parameters == Parameters.AVERAGE ? average : latest).output(rows);
+    }
+
+    /**
+     * One parameter set of a snapshot. The DL4J network is built on first use: snapshots arrive
+     * several times a second and most are replaced before any request needs them. DL4J networks
+     * are not thread-safe, so concurrent requests on one snapshot take turns.
+     */
+    public static final class Network {
+        private final MultiLayerConfiguration configuration;
+        private final float[] parameters;
+        private MultiLayerNetwork network;
+
+        Network(MultiLayerConfiguration configuration, float[] parameters) {
+            this.configuration = configuration;
+            this.parameters = parameters;
+        }
+
+        synchronized float[][] output(float[][] rows) {
+            if (network == null) {
+                network = new MultiLayerNetwork(configuration.clone());
+                network.init(NativeArrays.matrix(parameters, 1, parameters.length), false);
+            }
+            int inputs = rows[0].length;
+            float[] features = new float[rows.length * inputs];
+            for (int i = 0; i < rows.length; i++) {
+                System.arraycopy(rows[i], 0, features, i * inputs, inputs);
+            }
+            INDArray output = network.output(NativeArrays.matrix(features, rows.length, inputs));
+            int outputs = (int) output.size(1);
+            float[] flat = NativeArrays.copyOut(output);
+            float[][] result = new float[rows.length][outputs];
+            for (int i = 0; i < rows.length; i++) {
+                System.arraycopy(flat, i * outputs, result[i], 0, outputs);
+            }
+            return result;
+        }
+    }
+}
