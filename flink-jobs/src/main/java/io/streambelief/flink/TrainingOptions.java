@@ -26,7 +26,7 @@ public final class TrainingOptions {
             description = "Name of the model: its Kafka key prefix and its serving URL. Default: ${DEFAULT-VALUE}.")
     String modelName;
 
-    @Option(names = "--seed", defaultValue = "42",
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42",
             description = "Seed of the model's initialization and of the data order. Default: ${DEFAULT-VALUE}.")
     long seed;
 
@@ -47,11 +47,11 @@ public final class TrainingOptions {
             description = "Examples per mini-batch of each worker. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
-    @Option(names = "--n-push", defaultValue = "1",
+    @Option(names = "--n-push", paramLabel = "N", defaultValue = "1",
             description = "Mini-batches a worker sums before pushing its gradient (Downpour). Default: ${DEFAULT-VALUE}.")
     int nPush;
 
-    @Option(names = "--n-fetch", defaultValue = "1",
+    @Option(names = "--n-fetch", paramLabel = "N", defaultValue = "1",
             description = "A worker takes in new parameters at most every n mini-batches (Downpour). Default: ${DEFAULT-VALUE}.")
     int nFetch;
 
@@ -78,16 +78,16 @@ public final class TrainingOptions {
             converter = DurationConverter.class, description = "Flink checkpoint interval. Default: ${DEFAULT-VALUE}.")
     Duration checkpointInterval;
 
-    @Option(names = "--examples-topic", defaultValue = "examples", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--examples-topic", paramLabel = "TOPIC", defaultValue = "examples", description = "Default: ${DEFAULT-VALUE}.")
     String examplesTopic;
 
-    @Option(names = "--params-topic", defaultValue = "model-params", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--params-topic", paramLabel = "TOPIC", defaultValue = "model-params", description = "Default: ${DEFAULT-VALUE}.")
     String paramsTopic;
 
-    @Option(names = "--dead-letter-topic", defaultValue = "dead-letter", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--dead-letter-topic", paramLabel = "TOPIC", defaultValue = "dead-letter", description = "Default: ${DEFAULT-VALUE}.")
     String deadLetterTopic;
 
-    @Option(names = "--metrics-topic", defaultValue = "training-metrics", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--metrics-topic", paramLabel = "TOPIC", defaultValue = "training-metrics", description = "Default: ${DEFAULT-VALUE}.")
     String metricsTopic;
 
     public TopicNames topics() {

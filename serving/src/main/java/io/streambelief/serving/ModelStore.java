@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.record.ModelDefinition;
 import io.streambelief.model.record.ModelDefinitionCodec;
+import io.streambelief.model.record.ModelIds;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ParamUpdateCodec;
 import io.streambelief.model.record.RecordFormatException;
@@ -65,12 +66,17 @@ public final class ModelStore {
                 Assembly assembly = assemblies.get(model);
                 if (assembly == null) {
                     pending.computeIfAbsent(model, m -> new HashMap<>()).put(update.shardId(), update);
+                } else if (assembly.fits(update)) {
+                    assembly.apply(update);
                 } else {
-                    assembly.apply(key, update);
+                    skip(key, assembly.misfit(update));
                 }
             }
         } catch (RecordFormatException e) {
             skip(key, e.getMessage());
+        } catch (RuntimeException e) {
+            // A definition whose DL4J configuration does not build, say: skip it, keep serving the rest.
+            skip(key, e.toString());
         }
     }
 
@@ -88,7 +94,13 @@ public final class ModelStore {
         assemblies.put(model, assembly);
         Map<Integer, ParamUpdate> early = pending.remove(model);
         if (early != null) {
-            early.values().forEach(update -> assembly.apply(model + "/" + update.shardId(), update));
+            for (ParamUpdate update : early.values()) {
+                if (assembly.fits(update)) {
+                    assembly.apply(update);
+                } else {
+                    skip(ModelIds.shardKey(model, update.shardId()), assembly.misfit(update));
+                }
+            }
         }
     }
 
@@ -151,13 +163,19 @@ public final class ModelStore {
             this.published = new boolean[layout.shardCount()];
         }
 
-        void apply(String key, ParamUpdate update) {
+        boolean fits(ParamUpdate update) {
             int shard = update.shardId();
-            if (shard < 0 || shard >= layout.shardCount() || update.values().length != layout.length(shard)) {
-                LOG.warn("Skipping model-params record {}: it does not fit model {} ({} shards)", key,
-                        definition.spec().source(), layout.shardCount());
-                return;
-            }
+            return shard >= 0 && shard < layout.shardCount() && update.values().length == layout.length(shard);
+        }
+
+        String misfit(ParamUpdate update) {
+            return "shard " + update.shardId() + " with " + update.values().length + " values does not fit model "
+                    + definition.spec().source() + " (" + layout.shardCount() + " shards of up to "
+                    + layout.shardSize() + ")";
+        }
+
+        void apply(ParamUpdate update) {
+            int shard = update.shardId();
             layout.place(parameters, shard, update.values());
             if (update.hasAverage()) {
                 layout.place(average, shard, update.average());

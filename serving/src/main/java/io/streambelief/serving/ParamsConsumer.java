@@ -54,19 +54,24 @@ public final class ParamsConsumer implements AutoCloseable {
         try {
             assignAllPartitions();
             while (running) {
-                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
-                if (records.isEmpty()) {
-                    continue;
+                try {
+                    ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
+                    for (ConsumerRecord<String, byte[]> record : records) {
+                        store.apply(record.key(), record.value());
+                    }
+                    store.publish();
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    // Keep answering with the models we have, and keep trying to follow the topic.
+                    LOG.error("Reading {} failed; retrying in a second", topic, e);
+                    Thread.sleep(1000);
                 }
-                for (ConsumerRecord<String, byte[]> record : records) {
-                    store.apply(record.key(), record.value());
-                }
-                store.publish();
             }
         } catch (WakeupException e) {
             // close() asked us to stop
-        } catch (RuntimeException e) {
-            LOG.error("Reading {} failed; the server keeps answering with the models it has", topic, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             consumer.close();
         }

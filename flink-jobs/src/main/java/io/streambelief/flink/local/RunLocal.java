@@ -46,7 +46,7 @@ public final class RunLocal implements Callable<Integer> {
             description = "Times the data set is streamed. Default: ${DEFAULT-VALUE}.")
     int passes;
 
-    @Option(names = "--format", defaultValue = "binary",
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "binary",
             description = "Record format fed to the examples topic: binary, json or csv. Default: ${DEFAULT-VALUE}.")
     String format;
 
@@ -54,10 +54,10 @@ public final class RunLocal implements Callable<Integer> {
             description = "Directory for broker data, checkpoints and logs; emptied at start. Default: ${DEFAULT-VALUE}.")
     Path workDir;
 
-    @Option(names = "--serving-port", defaultValue = "8501", description = "Model server port. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--serving-port", paramLabel = "PORT", defaultValue = "8501", description = "Model server port. Default: ${DEFAULT-VALUE}.")
     int servingPort;
 
-    @Option(names = "--web-ui-port", defaultValue = "8081", description = "Flink Web UI port. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--web-ui-port", paramLabel = "PORT", defaultValue = "8081", description = "Flink Web UI port. Default: ${DEFAULT-VALUE}.")
     int webUiPort;
 
     @Option(names = "--progress-interval", paramLabel = "DURATION", defaultValue = "5s",

@@ -2,11 +2,6 @@ package io.streambelief.flink.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,18 +16,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
-
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.kafka.data.ExampleSet;
@@ -42,7 +28,9 @@ import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.Example;
+import io.streambelief.model.engine.Dl4jBaseline;
 import io.streambelief.model.record.ExampleCodec;
+import io.streambelief.serving.ModelClient;
 
 /**
  * The whole system, as {@code ./run-local} runs it: a real broker, the training job on a
@@ -53,7 +41,6 @@ import io.streambelief.model.record.ExampleCodec;
  */
 class EndToEndTest {
     private static final long SEED = 42;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static ExampleSet train;
     private static ExampleSet test;
@@ -90,13 +77,14 @@ class EndToEndTest {
             }
             feedNanos = System.nanoTime() - start;
 
-            JsonNode status = awaitExamplesTrained(deployment.servingUri(), train.size(), Duration.ofMinutes(10));
+            ModelClient client = new ModelClient(deployment.servingUri(), config.modelId());
+            ModelClient.Status status = client.awaitExamplesTrained(train.size(), Duration.ofMinutes(10));
             trainedNanos = System.nanoTime() - start;
-            assertThat(status.path("model_version").asLong()).isPositive();
+            assertThat(status.modelVersion()).isPositive();
 
-            assertThat(status.path("served_parameters").asText()).isEqualTo("average");
-            servedAccuracy = servedAccuracy(deployment.servingUri(), config.modelId() + ":predict");
-            latestAccuracy = servedAccuracy(deployment.servingUri(), config.modelId() + "/labels/latest:predict");
+            assertThat(status.servedParameters()).isEqualTo("average");
+            servedAccuracy = client.accuracy(test.examples(), null);
+            latestAccuracy = client.accuracy(test.examples(), "latest");
             System.out.println("Progressive validation: " + progressiveTimeline(deployment.bootstrapServers(),
                     config.topics().trainingMetrics()));
 
@@ -118,7 +106,9 @@ class EndToEndTest {
             assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);
         }
 
-        double baselineAccuracy = plainDl4jAccuracy(config);
+        double baselineAccuracy = Dl4jBaseline.accuracy(
+                Dl4jBaseline.train(config.spec(), config.optimizer(), train.examples(), config.batchSize()),
+                config.spec(), test.examples());
         System.out.printf(Locale.ROOT, "End-to-end: %,d examples fed in %.1f s, all trained after %.1f s; served "
                 + "accuracy %.4f (averaged parameters; latest parameters %.4f), plain DL4J accuracy %.4f "
                 + "(%,d test images)%n", train.size(), feedNanos / 1e9, trainedNanos / 1e9, servedAccuracy,
@@ -140,71 +130,6 @@ class EndToEndTest {
                 ExampleCodec.encode(new Example(withNan, 2)),
                 new byte[0],
                 new byte[(1 << 20) + 1]);
-    }
-
-    private static JsonNode awaitExamplesTrained(URI serving, long expected, Duration timeout) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        JsonNode status = null;
-        while (System.nanoTime() < deadline) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(serving.resolve("/v1/models/fashion"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() == 200) {
-                status = JSON.readTree(response.body());
-                long trained = status.path("examples_trained").asLong();
-                assertThat(trained).as("examples trained never exceed those fed").isLessThanOrEqualTo(expected);
-                if (trained == expected) {
-                    return status;
-                }
-            }
-            Thread.sleep(500);
-        }
-        throw new AssertionError("The served model did not include all " + expected + " examples within " + timeout
-                + "; last status: " + status);
-    }
-
-    /** Accuracy on the test split of the model at {@code /v1/models/<target>}. */
-    private static double servedAccuracy(URI serving, String target) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        JsonFactory factory = new JsonFactory();
-        int correct = 0;
-        List<Example> examples = test.examples();
-        for (int from = 0; from < examples.size(); from += 500) {
-            List<Example> batch = examples.subList(from, Math.min(from + 500, examples.size()));
-            ByteArrayOutputStream body = new ByteArrayOutputStream();
-            try (JsonGenerator json = factory.createGenerator(body)) {
-                json.writeStartObject();
-                json.writeArrayFieldStart("instances");
-                for (Example example : batch) {
-                    json.writeStartArray();
-                    for (float f : example.features()) {
-                        json.writeNumber(f);
-                    }
-                    json.writeEndArray();
-                }
-                json.writeEndArray();
-                json.writeEndObject();
-            }
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(serving.resolve("/v1/models/" + target))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-            JsonNode predictions = JSON.readTree(response.body()).path("predictions");
-            assertThat(predictions.size()).isEqualTo(batch.size());
-            for (int i = 0; i < batch.size(); i++) {
-                JsonNode row = predictions.get(i);
-                int best = 0;
-                for (int c = 1; c < row.size(); c++) {
-                    if (row.get(c).asDouble() > row.get(best).asDouble()) {
-                        best = c;
-                    }
-                }
-                if (best == batch.get(i).label()) {
-                    correct++;
-                }
-            }
-        }
-        return (double) correct / examples.size();
     }
 
     /** Progressive accuracy per 10,000 examples, from the workers' training-metrics reports. */
@@ -255,37 +180,5 @@ class EndToEndTest {
             }
         }
         return letters;
-    }
-
-    /** Plain DL4J: the same model, initial parameters, updater, batch size and example order, one pass. */
-    private static double plainDl4jAccuracy(TrainingConfig config) {
-        MultiLayerNetwork network = new MultiLayerNetwork(config.spec().configuration(config.optimizer().toDl4jUpdater()));
-        network.init();
-        int b = config.batchSize();
-        List<Example> examples = train.examples();
-        for (int from = 0; from < examples.size(); from += b) {
-            network.fit(toDataSet(examples.subList(from, Math.min(from + b, examples.size()))));
-        }
-        DataSet testSet = toDataSet(test.examples());
-        INDArray predicted = network.output(testSet.getFeatures()).argMax(1);
-        int correct = 0;
-        for (int i = 0; i < test.size(); i++) {
-            if (predicted.getInt(i) == test.examples().get(i).label()) {
-                correct++;
-            }
-        }
-        return (double) correct / test.size();
-    }
-
-    private static DataSet toDataSet(List<Example> examples) {
-        int n = examples.size();
-        float[] features = new float[n * FashionMnist.PIXELS];
-        float[] labels = new float[n * FashionMnist.CLASSES];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(examples.get(i).features(), 0, features, i * FashionMnist.PIXELS, FashionMnist.PIXELS);
-            labels[i * FashionMnist.CLASSES + examples.get(i).label()] = 1f;
-        }
-        return new DataSet(Nd4j.create(features, new long[] {n, FashionMnist.PIXELS}, 'c'),
-                Nd4j.create(labels, new long[] {n, FashionMnist.CLASSES}, 'c'));
     }
 }

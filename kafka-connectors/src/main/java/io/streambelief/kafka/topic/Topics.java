@@ -77,7 +77,26 @@ public final class Topics {
             }
         }
         if (!missing.isEmpty()) {
+            awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
             LOG.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+        }
+    }
+
+    /** A new topic's partitions take a moment to get a leader; clients that write at once would only retry. */
+    private static void awaitLeaders(Admin admin, List<String> topics)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            boolean ready = admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
+                    .flatMap(topic -> topic.partitions().stream())
+                    .allMatch(partition -> partition.leader() != null && !partition.leader().isEmpty());
+            if (ready) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("Topics " + topics + " have partitions without a leader after 30 s");
+            }
+            Thread.sleep(50);
         }
     }
 }

@@ -1,0 +1,237 @@
+package io.streambelief.serving;
+
+import static io.streambelief.serving.ModelStoreTest.DEFINITION;
+import static io.streambelief.serving.ModelStoreTest.LAYOUT;
+import static io.streambelief.serving.ModelStoreTest.define;
+import static io.streambelief.serving.ModelStoreTest.dl4jOutput;
+import static io.streambelief.serving.ModelStoreTest.publishShard;
+import static io.streambelief.serving.ModelStoreTest.ramp;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.streambelief.model.record.ModelDefinition;
+import io.streambelief.model.record.ParamUpdate;
+
+/** The REST surface, over real HTTP, on a store fed directly. */
+class ModelServerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private static final ModelStore store = new ModelStore();
+    private static ModelServer server;
+    private static URI base;
+
+    @BeforeAll
+    static void start() throws IOException {
+        server = ModelServer.start(ModelServer.Settings.defaults().withPort(0), store);
+        base = URI.create("http://127.0.0.1:" + server.port());
+        define(store, DEFINITION);
+        float[] parameters = ramp(LAYOUT.numParams());
+        for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
+            publishShard(store, new ParamUpdate("m", shard, 5, 320, System.currentTimeMillis(),
+                    LAYOUT.slice(parameters, shard)));
+        }
+        store.publish();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void theStatusNamesTheVersionAndWhatItWasTrainedOn() throws Exception {
+        HttpResponse<String> response = get("/v1/models/m");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+        JsonNode status = JSON.readTree(response.body());
+        assertThat(status.path("model_version").asLong()).isEqualTo(15);
+        assertThat(status.path("examples_trained").asLong()).isEqualTo(320);
+        assertThat(status.path("spec").asText()).isEqualTo("mlp:4-3-2");
+        assertThat(status.path("num_inputs").asInt()).isEqualTo(4);
+        assertThat(status.path("num_outputs").asInt()).isEqualTo(2);
+        assertThat(status.path("shards").asInt()).isEqualTo(3);
+        assertThat(status.path("served_parameters").asText()).isEqualTo("latest");
+        assertThat(status.path("age_ms").asLong()).isBetween(0L, 60_000L);
+    }
+
+    @Test
+    void predictAnswersWhatDl4jComputesForTheServedParameters() throws Exception {
+        HttpResponse<String> response = post("/v1/models/m:predict", "{\"instances\": [[1, -1, 0.5, 2], [0, 0, 0, 0]]}");
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(response.body());
+        assertThat(body.path("model_version").asLong()).isEqualTo(15);
+        assertThat(body.path("parameters").asText()).isEqualTo("latest");
+        float[] expected = dl4jOutput(ramp(LAYOUT.numParams()), new float[] {1, -1, 0.5f, 2});
+        JsonNode first = body.path("predictions").get(0);
+        assertThat(first.size()).isEqualTo(2);
+        for (int c = 0; c < 2; c++) {
+            assertThat((float) first.get(c).asDouble()).isCloseTo(expected[c], ModelStoreTest.within());
+        }
+        assertThat(body.path("predictions").size()).isEqualTo(2);
+        assertThat(post("/v1/models/m/labels/latest:predict", "{\"instances\": [[1, -1, 0.5, 2]]}").statusCode())
+                .isEqualTo(200);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiter = '|', value = {
+        "''                                    | 400 | empty request body; send {\"instances\": [[...], ...]}",
+        "[1, 2]                                | 400 | request must be a JSON object {\"instances\": [[...], ...]}",
+        "{\"instances\": [[1, 2, 3, 4]       | 400 | malformed JSON: ",
+        "{\"inputs\": [[1, 2, 3, 4]]}          | 400 | missing 'instances'; send {\"instances\": [[...], ...]}",
+        "{\"instances\": []}                   | 400 | 'instances' is empty",
+        "{\"instances\": 5}                    | 400 | 'instances' must be an array of rows",
+        "{\"instances\": [1, 2, 3, 4]}         | 400 | instances[0] must be an array of 4 numbers",
+        "{\"instances\": [[1, 2, 3]]}          | 400 | instances[0] has 3 values; the model takes 4",
+        "{\"instances\": [[1, 2, 3, 4, 5]]}    | 400 | instances[0] has more than 4 values; the model takes 4",
+        "{\"instances\": [[1, 2, \"x\", 4]]}   | 400 | instances[0][2] is not a number",
+        "{\"instances\": [[1, 2, NaN, 4]]}     | 400 | instances[0][2] is NaN; values must be finite",
+        "{\"instances\": [[1,2,3,4]]} trailing | 400 | malformed JSON: ",
+    })
+    void badPredictRequestsGetA4xxThatSaysWhatIsWrong(String body, int status, String message) throws Exception {
+        assertError(post("/v1/models/m:predict", body), status, message);
+    }
+
+    @Test
+    void unknownModelsLabelsPathsAndMethodsAreRefused() throws Exception {
+        assertError(get("/v1/models/nope"), 404, "model 'nope' is not served here; models: [");
+        assertError(post("/v1/models/m/labels/average:predict", "{\"instances\": [[1, 2, 3, 4]]}"), 404,
+                "model 'm' has no 'average' parameters");
+        assertError(post("/v1/models/m/labels/newest:predict", "{}"), 404, "unknown label 'newest'");
+        assertError(get("/v1/models/m:predict"), 405, "GET is not allowed here; use POST");
+        assertError(post("/v1/models/m", "{}"), 405, "POST is not allowed here; use GET");
+        assertError(get("/v2/anything"), 404, "no such resource");
+        assertError(get("/v1/models/m/extra"), 404, "no such resource");
+    }
+
+    @Test
+    void oversizedBodiesAreRefusedBeforeTheyAreRead() throws Exception {
+        try (ModelServer small = ModelServer.start(new ModelServer.Settings("127.0.0.1", 0, 100, 2), store)) {
+            URI smallBase = URI.create("http://127.0.0.1:" + small.port());
+            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(smallBase.resolve("/v1/models/m:predict"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [[" + "0,".repeat(100) + "0]]}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+
+            assertError(response, 413, "request body is 220 bytes, the limit is 100");
+        }
+    }
+
+    @Test
+    void theJavaClientReadsTheStatusAndPredictions() throws Exception {
+        ModelClient client = new ModelClient(base, "m");
+        float[] row = {1, -1, 0.5f, 2};
+        float[] expected = dl4jOutput(ramp(LAYOUT.numParams()), row);
+
+        assertThat(client.status()).hasValueSatisfying(status -> {
+            assertThat(status.modelVersion()).isEqualTo(15);
+            assertThat(status.examplesTrained()).isEqualTo(320);
+        });
+        assertThat(client.awaitExamplesTrained(320, java.time.Duration.ofSeconds(5)).modelVersion()).isEqualTo(15);
+        assertThat(client.predict(List.of(row), null)[0]).containsExactly(expected, ModelStoreTest.within());
+        int predicted = expected[0] > expected[1] ? 0 : 1;
+        assertThat(client.accuracy(List.of(new io.streambelief.model.Example(row, predicted),
+                new io.streambelief.model.Example(row, 1 - predicted)), "latest")).isEqualTo(0.5);
+        assertThat(new ModelClient(base, "absent").status()).isEmpty();
+    }
+
+    @Test
+    void healthz() throws Exception {
+        HttpResponse<String> response = get("/healthz");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(response.body()).path("status").asText()).isEqualTo("ok");
+    }
+
+    /**
+     * While new versions are swapped in as fast as they can be, every answer is computed with one
+     * whole version: the one it names. Each version v is a model whose output is a known function
+     * of v (only the output bias is set, to v / 1000), so a mix of two versions would show.
+     */
+    @Test
+    void answersNeverMixTwoVersionsDuringHotSwaps() throws Exception {
+        define(store, new ModelDefinition("h", DEFINITION.spec(), DEFINITION.shardSize()));
+        publishVersion(1);
+        AtomicBoolean swapping = new AtomicBoolean(true);
+        ExecutorService threads = Executors.newFixedThreadPool(4);
+        Future<?> publisher = threads.submit(() -> {
+            for (long v = 2; swapping.get(); v++) {
+                publishVersion(v);
+            }
+            return null;
+        });
+        List<Future<Integer>> clients = new ArrayList<>();
+        for (int c = 0; c < 3; c++) {
+            clients.add(threads.submit(() -> {
+                int checked = 0;
+                for (int i = 0; i < 150; i++) {
+                    JsonNode body = JSON.readTree(post("/v1/models/h:predict", "{\"instances\": [[1, 2, 3, 4]]}").body());
+                    long version = body.path("model_version").asLong();
+                    double p0 = 1 / (1 + Math.exp(-version / 1000.0));
+                    assertThat(body.path("predictions").get(0).get(0).asDouble()).isCloseTo(p0,
+                            org.assertj.core.data.Offset.offset(1e-6));
+                    checked++;
+                }
+                return checked;
+            }));
+        }
+        int checked = 0;
+        for (Future<Integer> client : clients) {
+            checked += client.get(2, TimeUnit.MINUTES);
+        }
+        swapping.set(false);
+        publisher.get(1, TimeUnit.MINUTES);
+        threads.shutdown();
+
+        assertThat(checked).isEqualTo(450);
+        assertThat(store.swaps()).isGreaterThan(10);
+    }
+
+    /** Version v of model h: zero weights, so the output is softmax of the output bias (v / 1000, 0). */
+    private static void publishVersion(long v) {
+        float[] parameters = new float[LAYOUT.numParams()];
+        parameters[parameters.length - 2] = v / 1000f;
+        for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
+            // Shard versions 0, 0, v: the served version is v.
+            publishShard(store, new ParamUpdate("h", shard, shard == 2 ? v : 0, v, 0, LAYOUT.slice(parameters, shard)));
+        }
+        store.publish();
+    }
+
+    private static void assertError(HttpResponse<String> response, int status, String message) throws IOException {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(JSON.readTree(response.body()).path("error").asText()).startsWith(message);
+    }
+
+    private static HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(base.resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(base.resolve(path)).POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
