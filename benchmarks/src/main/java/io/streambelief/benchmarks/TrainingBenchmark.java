@@ -23,7 +23,6 @@ import io.streambelief.model.ModelSpec;
 import io.streambelief.model.engine.Dl4jBaseline;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.serving.ModelClient;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -33,9 +32,9 @@ import picocli.CommandLine.Option;
  * and how accurate the served model is, next to plain DL4J {@code fit} on the same model, data,
  * order, batch size and updater, measured in the same run on the same machine.
  */
-@Command(name = "pipeline-benchmark", mixinStandardHelpOptions = true,
+@Command(name = "training", mixinStandardHelpOptions = true,
         description = "Training throughput and served accuracy of the pipeline against plain single-process DL4J.")
-public final class PipelineBenchmark implements Callable<Integer> {
+public final class TrainingBenchmark implements Callable<Integer> {
     private static final long SEED = 42;
 
     @Option(names = "--workers", split = ",", paramLabel = "W[,W...]", defaultValue = "1,2",
@@ -62,7 +61,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
         ModelSpec spec = defaults.spec();
         Optimizer optimizer = defaults.optimizer();
         int batch = defaults.batchSize();
-        System.out.printf(Locale.ROOT, "Pipeline benchmark: %s, %s, batch %d, %,d training images once, %,d test "
+        System.out.printf(Locale.ROOT, "Training benchmark: %s, %s, batch %d, %,d training images once, %,d test "
                 + "images; %d cores, OMP_NUM_THREADS=%s%n", spec.source(), optimizer, batch, train.size(),
                 test.size(), Runtime.getRuntime().availableProcessors(), System.getenv("OMP_NUM_THREADS"));
 
@@ -135,9 +134,5 @@ public final class PipelineBenchmark implements Callable<Integer> {
             }
         }
         return Files.createDirectories(dir);
-    }
-
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new PipelineBenchmark()).execute(args));
     }
 }

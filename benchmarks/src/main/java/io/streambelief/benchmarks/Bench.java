@@ -1,0 +1,15 @@
+package io.streambelief.benchmarks;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code infra/bench <benchmark>}: every benchmark measures plain single-process DL4J in the same run. */
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = TrainingBenchmark.class,
+        description = "Benchmarks of Streambelief against plain single-process DL4J, measured in the same run.")
+public final class Bench {
+    private Bench() {}
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Bench()).execute(args));
+    }
+}
