@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -53,13 +54,29 @@ final class ProgressReporter implements AutoCloseable {
         this.metricsPartition = new TopicPartition(deployment.config().topics().trainingMetrics(), 0);
         this.deadLetterPartition = new TopicPartition(deployment.config().topics().deadLetter(), 0);
         consumer.assign(List.of(metricsPartition));
+        consumer.seekToBeginning(List.of(metricsPartition));
+    }
+
+    /** Everything reported since the last line: one poll returns one fetch, which may be less. */
+    private List<ConsumerRecord<byte[], byte[]>> drainMetrics() {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        Duration wait = Duration.ofMillis(200);
+        for (int polls = 0; polls < 50; polls++) {
+            int before = records.size();
+            consumer.poll(wait).forEach(records::add);
+            if (records.size() == before) {
+                break;
+            }
+            wait = Duration.ofMillis(20);
+        }
+        return records;
     }
 
     void report() {
         double windowLoss = 0;
         double windowCorrect = 0;
         long windowExamples = 0;
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+        for (ConsumerRecord<byte[], byte[]> record : drainMetrics()) {
             try {
                 TrainingMetrics m = TrainingMetrics.fromJson(record.value());
                 if (!m.model().equals(deployment.config().modelId())) {
