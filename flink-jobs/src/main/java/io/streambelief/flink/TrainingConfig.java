@@ -28,6 +28,7 @@ public record TrainingConfig(
         int batchSize,
         int nPush,
         int nFetch,
+        double clipNorm,
         long warmstartExamples,
         double averageDecay,
         Duration publishInterval,
@@ -51,6 +52,9 @@ public record TrainingConfig(
         positive("max example bytes", maxExampleBytes);
         if (!(averageDecay >= 0 && averageDecay < 1)) {
             throw new IllegalArgumentException("average decay must be in [0, 1), got " + averageDecay);
+        }
+        if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) {
+            throw new IllegalArgumentException("gradient clipping norm must be >= 0 (0: off), got " + clipNorm);
         }
         if (warmstartExamples < 0) {
             throw new IllegalArgumentException("warmstart examples must be >= 0, got " + warmstartExamples);
@@ -91,7 +95,8 @@ public record TrainingConfig(
     public Builder toBuilder() {
         return new Builder(bootstrapServers).topics(topics).modelId(modelId).spec(spec).shardSize(shardSize)
                 .optimizer(optimizer).workers(workers).parameterServers(parameterServers).batchSize(batchSize)
-                .nPush(nPush).nFetch(nFetch).warmstartExamples(warmstartExamples).averageDecay(averageDecay)
+                .nPush(nPush).nFetch(nFetch).clipNorm(clipNorm).warmstartExamples(warmstartExamples)
+                .averageDecay(averageDecay)
                 .publishInterval(publishInterval).checkpointInterval(checkpointInterval)
                 .metricsInterval(metricsInterval).idleFlush(idleFlush).maxExampleBytes(maxExampleBytes);
     }
@@ -110,6 +115,7 @@ public record TrainingConfig(
         private int batchSize = 32;
         private int nPush = 1;
         private int nFetch = 1;
+        private double clipNorm;
         private long warmstartExamples = 10_000;
         private double averageDecay = 0.99;
         private Duration publishInterval = Duration.ofMillis(100);
@@ -188,6 +194,15 @@ public record TrainingConfig(
             return this;
         }
 
+        /**
+         * Each mini-batch's gradient is scaled down to this L2 norm, over all parameters, when it is
+         * longer (default 0: no clipping).
+         */
+        public Builder clipNorm(double clipNorm) {
+            this.clipNorm = clipNorm;
+            return this;
+        }
+
         /** Examples trained by worker 0 alone before the others join (DistBelief's warmstart, default 10,000). */
         public Builder warmstartExamples(long examples) {
             this.warmstartExamples = examples;
@@ -238,8 +253,8 @@ public record TrainingConfig(
             int servers = parameterServers > 0 ? parameterServers
                     : Math.min(workers, ParameterLayout.of(model, shardSize).shardCount());
             return new TrainingConfig(bootstrapServers, topics, modelId, model, shardSize, optimizer, workers, servers,
-                    batchSize, nPush, nFetch, warmstartExamples, averageDecay, publishInterval, checkpointInterval, metricsInterval, idleFlush,
-                    maxExampleBytes);
+                    batchSize, nPush, nFetch, clipNorm, warmstartExamples, averageDecay, publishInterval,
+                    checkpointInterval, metricsInterval, idleFlush, maxExampleBytes);
         }
     }
 }

@@ -31,8 +31,8 @@ public final class TrainingOptions {
     long seed;
 
     @Option(names = "--optimizer", paramLabel = "NAME[:k=v,...]", defaultValue = Optimizer.DEFAULT,
-            description = "Optimizer the parameter servers apply: sgd[:lr=..] or adagrad[:lr=..,eps=..]. "
-                    + "Default: ${DEFAULT-VALUE}.")
+            description = "Optimizer the parameter servers apply: " + Optimizer.SUPPORTED
+                    + ". Default: ${DEFAULT-VALUE}.")
     String optimizer;
 
     @Option(names = "--workers", paramLabel = "W", defaultValue = "2",
@@ -54,6 +54,11 @@ public final class TrainingOptions {
     @Option(names = "--n-fetch", paramLabel = "N", defaultValue = "1",
             description = "A worker takes in new parameters at most every n mini-batches (Downpour). Default: ${DEFAULT-VALUE}.")
     int nFetch;
+
+    @Option(names = "--clip-norm", paramLabel = "C", defaultValue = "0",
+            description = "Scale each mini-batch's gradient down to L2 norm C (over all parameters) when it is longer; "
+                    + "0: no clipping. Default: ${DEFAULT-VALUE}.")
+    double clipNorm;
 
     @Option(names = "--warmstart", paramLabel = "EXAMPLES", defaultValue = "10000",
             description = "Examples trained by one worker before the others join (DistBelief's warmstart). "
@@ -110,6 +115,7 @@ public final class TrainingOptions {
                 .batchSize(batchSize)
                 .nPush(nPush)
                 .nFetch(nFetch)
+                .clipNorm(clipNorm)
                 .warmstartExamples(warmstart)
                 .averageDecay(averageDecay)
                 .publishInterval(publishInterval)

@@ -198,8 +198,9 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
             System.arraycopy(replica.versions(), 0, pushBaseVersions, 0, pushBaseVersions.length);
         }
         float[] gradient = step.gradient();
+        float scale = clippingScale(gradient, config.clipNorm());
         for (int i = 0; i < gradient.length; i++) {
-            pushSum[i] += gradient[i];
+            pushSum[i] += scale * gradient[i];
         }
         batchesInPush++;
         examplesInPush += examples.size();
@@ -279,6 +280,20 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
             engine.close();
         }
         super.close();
+    }
+
+    /** The factor that brings {@code gradient} down to L2 norm {@code clipNorm} (1 if it is shorter, or for 0: off). */
+    @VisibleForTesting
+    static float clippingScale(float[] gradient, double clipNorm) {
+        if (clipNorm <= 0) {
+            return 1f;
+        }
+        double squares = 0;
+        for (float g : gradient) {
+            squares += (double) g * g;
+        }
+        double norm = Math.sqrt(squares);
+        return norm > clipNorm ? (float) (clipNorm / norm) : 1f;
     }
 
     @VisibleForTesting

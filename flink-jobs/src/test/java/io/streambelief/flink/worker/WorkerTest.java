@@ -224,6 +224,50 @@ class WorkerTest {
         }
     }
 
+    @Test
+    void aGradientLongerThanTheClippingNormIsScaledDownToItOverAllShards() throws Exception {
+        List<Example> batch = examples(4);
+        float[] unclipped = gradient(SPEC.initialParameters(), batch);
+        double norm = norm(unclipped);
+        try (var harness = harness(CONFIG.toBuilder().clipNorm(norm / 4).build())) {
+            harness.open();
+            feed(harness, batch);
+
+            float[] pushed = concat(harness.extractOutputValues());
+            assertThat(norm(pushed)).isCloseTo(norm / 4, org.assertj.core.data.Offset.offset(1e-6 * norm));
+            for (int i = 0; i < pushed.length; i++) {
+                assertThat(pushed[i]).isCloseTo(unclipped[i] / 4, org.assertj.core.data.Offset.offset(1e-6f));
+            }
+        }
+        assertThat(Worker.clippingScale(unclipped, 2 * norm)).as("shorter gradients are left alone").isEqualTo(1f);
+        assertThat(Worker.clippingScale(unclipped, 0)).as("0: off").isEqualTo(1f);
+    }
+
+    /** Parameters can diverge; a gradient with NaN or infinity in it must never reach a shard. */
+    @Test
+    void aBatchWhoseGradientIsNotFiniteIsDroppedNotPushed() throws Exception {
+        List<Example> batch = examples(4);
+        float[] huge = new float[SPEC.numInputs()];
+        java.util.Arrays.fill(huge, Float.MAX_VALUE);
+        batch.set(2, new Example(huge, 1));
+        try (var harness = harness(CONFIG)) {
+            harness.open();
+            feed(harness, batch);
+
+            assertThat(harness.extractOutputValues()).isEmpty();
+            feed(harness, examples(4));
+            assertThat(harness.extractOutputValues()).as("training goes on").hasSize(3);
+        }
+    }
+
+    private static double norm(float[] values) {
+        double squares = 0;
+        for (float v : values) {
+            squares += (double) v * v;
+        }
+        return Math.sqrt(squares);
+    }
+
     private static TwoInputStreamOperatorTestHarness<Example, ParamUpdate, GradientSlice> harness(TrainingConfig config)
             throws Exception {
         return new TwoInputStreamOperatorTestHarness<>(new Worker(config));

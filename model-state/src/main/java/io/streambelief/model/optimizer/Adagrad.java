@@ -14,12 +14,8 @@ record Adagrad(double learningRate, double epsilon) implements Optimizer {
     private static final double INITIAL_HISTORY = AdaGrad.DEFAULT_ADAGRAD_EPSILON;
 
     Adagrad {
-        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-            throw new IllegalArgumentException("adagrad: learning rate must be positive and finite, got " + learningRate);
-        }
-        if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
-            throw new IllegalArgumentException("adagrad: epsilon must be positive and finite, got " + epsilon);
-        }
+        Optimizer.requirePositive("adagrad", "learning rate", learningRate);
+        Optimizer.requirePositive("adagrad", "epsilon", epsilon);
     }
 
     @Override

@@ -24,6 +24,10 @@ public interface Optimizer extends Serializable {
     /** The optimizer used when none is named: Adagrad, as in DistBelief. */
     String DEFAULT = "adagrad:lr=0.03";
 
+    /** What {@link #parse} accepts, for messages and help texts. */
+    String SUPPORTED = "sgd[:lr=..], momentum[:lr=..,mu=..], adagrad[:lr=..,eps=..], "
+            + "adam[:lr=..,beta1=..,beta2=..,eps=..]";
+
     /** Number of per-parameter state arrays this optimizer keeps next to the values. */
     int slotCount();
 
@@ -63,7 +67,25 @@ public interface Optimizer extends Serializable {
     }
 
     /**
-     * Parses {@code name[:key=value,...]}, e.g. {@code sgd:lr=0.1} or {@code adagrad:lr=0.05,eps=1e-6}.
+     * SGD with Nesterov momentum, as DL4J's {@code Nesterovs}: {@code v' = mu v - lr g;
+     * w += (1 + mu) v' - mu v}.
+     */
+    static Optimizer momentum(double learningRate, double momentum) {
+        return new Momentum(learningRate, momentum);
+    }
+
+    /** Adam with DL4J's defaults for the decays and epsilon. */
+    static Optimizer adam(double learningRate) {
+        return new Adam(learningRate, Adam.DEFAULT_BETA1, Adam.DEFAULT_BETA2, Adam.DEFAULT_EPSILON);
+    }
+
+    static Optimizer adam(double learningRate, double beta1, double beta2, double epsilon) {
+        return new Adam(learningRate, beta1, beta2, epsilon);
+    }
+
+    /**
+     * Parses {@code name[:key=value,...]}, e.g. {@code sgd:lr=0.1}, {@code momentum:lr=0.01,mu=0.9},
+     * {@code adagrad:lr=0.05,eps=1e-6} or {@code adam:lr=0.001,beta1=0.9,beta2=0.999,eps=1e-8}.
      */
     static Optimizer parse(String text) {
         String spec = text.strip();
@@ -85,16 +107,27 @@ public interface Optimizer extends Serializable {
         }
         Optimizer optimizer = switch (name) {
             case "sgd" -> sgd(take(options, "lr", Sgd.DEFAULT_LEARNING_RATE));
+            case "momentum" -> momentum(take(options, "lr", Momentum.DEFAULT_LEARNING_RATE),
+                    take(options, "mu", Momentum.DEFAULT_MOMENTUM));
             case "adagrad" -> adagrad(take(options, "lr", Adagrad.DEFAULT_LEARNING_RATE),
                     take(options, "eps", Adagrad.DEFAULT_EPSILON));
+            case "adam" -> adam(take(options, "lr", Adam.DEFAULT_LEARNING_RATE), take(options, "beta1", Adam.DEFAULT_BETA1),
+                    take(options, "beta2", Adam.DEFAULT_BETA2), take(options, "eps", Adam.DEFAULT_EPSILON));
             default -> throw new IllegalArgumentException("Unknown optimizer '" + name
-                    + "'; supported: sgd[:lr=..], adagrad[:lr=..,eps=..]");
+                    + "'; supported: " + SUPPORTED);
         };
         if (!options.isEmpty()) {
             throw new IllegalArgumentException("Optimizer '" + text + "': unknown option(s) " + options.keySet()
                     + " for " + name);
         }
         return optimizer;
+    }
+
+    /** Checks a hyperparameter of {@code optimizer} is positive and finite. */
+    static void requirePositive(String optimizer, String what, double value) {
+        if (!(value > 0) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(optimizer + ": " + what + " must be positive and finite, got " + value);
+        }
     }
 
     private static double take(Map<String, Double> options, String key, double fallback) {

@@ -7,9 +7,7 @@ record Sgd(double learningRate) implements Optimizer {
     static final double DEFAULT_LEARNING_RATE = 0.1;
 
     Sgd {
-        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-            throw new IllegalArgumentException("sgd: learning rate must be positive and finite, got " + learningRate);
-        }
+        Optimizer.requirePositive("sgd", "learning rate", learningRate);
     }
 
     @Override

@@ -29,8 +29,24 @@ class OptimizerTest {
         assertMatchesDl4j(Optimizer.adagrad(0.2, 1e-3), 10);
     }
 
+    @Test
+    void momentumMatchesDl4jsNesterovsUpdaterStepByStep() {
+        assertMatchesDl4j(Optimizer.momentum(0.05, 0.9), 20);
+    }
+
+    @Test
+    void adamMatchesDl4jsAdamUpdaterStepByStep() {
+        // The step size's pow and sqrt may round one ulp apart from libnd4j's; over 30 steps that stays < 1e-5.
+        assertMatchesDl4j(Optimizer.adam(0.01), 30, 1e-5f);
+        assertMatchesDl4j(Optimizer.adam(0.003, 0.8, 0.99, 1e-6), 10, 1e-5f);
+    }
+
     /** Applies the same random gradients with our optimizer and with DL4J's updater; both must agree after every step. */
     private static void assertMatchesDl4j(Optimizer optimizer, int steps) {
+        assertMatchesDl4j(optimizer, steps, 1e-6f);
+    }
+
+    private static void assertMatchesDl4j(Optimizer optimizer, int steps, float tolerance) {
         int n = 257;
         Random random = new Random(11);
         float[] ours = new float[n];
@@ -56,7 +72,7 @@ class OptimizerTest {
 
             float[] expected = theirs.toFloatVector();
             for (int i = 0; i < n; i++) {
-                assertThat(ours[i]).as("parameter %d after step %d", i, step).isCloseTo(expected[i], within(1e-6f));
+                assertThat(ours[i]).as("parameter %d after step %d", i, step).isCloseTo(expected[i], within(tolerance));
             }
         }
     }
@@ -67,13 +83,17 @@ class OptimizerTest {
         assertThat(Optimizer.parse(" adagrad ")).isEqualTo(Optimizer.adagrad(0.01));
         assertThat(Optimizer.parse("AdaGrad:lr=0.1,eps=1e-4")).isEqualTo(Optimizer.adagrad(0.1, 1e-4));
         assertThat(Optimizer.parse(Optimizer.DEFAULT)).isEqualTo(Optimizer.adagrad(0.03));
+        assertThat(Optimizer.parse("momentum:lr=0.02")).isEqualTo(Optimizer.momentum(0.02, 0.9));
+        assertThat(Optimizer.parse("adam")).isEqualTo(Optimizer.adam(1e-3, 0.9, 0.999, 1e-8));
+        assertThat(Optimizer.parse("adam:beta2=0.99,lr=0.002")).isEqualTo(Optimizer.adam(0.002, 0.9, 0.99, 1e-8));
     }
 
     @Test
     void toStringParsesBackToTheSameOptimizer() {
-        Optimizer adagrad = Optimizer.adagrad(0.03, 1e-5);
-
-        assertThat(Optimizer.parse(adagrad.toString())).isEqualTo(adagrad);
+        for (Optimizer optimizer : new Optimizer[] {Optimizer.sgd(0.2), Optimizer.adagrad(0.03, 1e-5),
+                Optimizer.momentum(0.01, 0.5), Optimizer.adam(0.004, 0.85, 0.995, 1e-7)}) {
+            assertThat(Optimizer.parse(optimizer.toString())).isEqualTo(optimizer);
+        }
     }
 
     @Test
@@ -84,5 +104,7 @@ class OptimizerTest {
         assertThatThrownBy(() -> Optimizer.parse("sgd:lr=fast")).hasMessageContaining("'fast' is not a number");
         assertThatThrownBy(() -> Optimizer.parse("sgd:lr")).hasMessageContaining("expected key=value");
         assertThatThrownBy(() -> Optimizer.parse("sgd:lr=-1")).hasMessageContaining("must be positive");
+        assertThatThrownBy(() -> Optimizer.parse("momentum:mu=1")).hasMessageContaining("mu must be in [0, 1)");
+        assertThatThrownBy(() -> Optimizer.parse("adam:beta1=1.5")).hasMessageContaining("must be in [0, 1)");
     }
 }
