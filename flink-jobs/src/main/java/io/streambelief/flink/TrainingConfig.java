@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.Objects;
 
+import io.streambelief.flink.ps.ShardKeys;
 import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.model.ModelSpec;
@@ -82,6 +83,11 @@ public record TrainingConfig(
 
     public ParameterLayout layout() {
         return ParameterLayout.of(spec, shardSize);
+    }
+
+    /** The Flink keys of the parameter shards, spread evenly over the parameter servers. */
+    public ShardKeys shardKeys() {
+        return ShardKeys.spread(layout().shardCount(), parameterServers);
     }
 
     public ModelDefinition definition() {

@@ -26,6 +26,7 @@ import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.flink.io.TrainingMetricsSerializer;
 import io.streambelief.flink.ps.ParameterServer;
 import io.streambelief.flink.ps.ParameterServerOperator;
+import io.streambelief.flink.ps.ShardKeys;
 import io.streambelief.flink.worker.Worker;
 import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.model.Example;
@@ -95,13 +96,14 @@ public final class TrainingJob {
                 .name("training-metrics-sink").uid("training-metrics-sink")
                 .setParallelism(1);
 
-        // Parameter servers: one key per shard, state on RocksDB.
+        // Parameter servers: one key per shard (spread evenly over the subtasks), state on RocksDB.
         SingleOutputStreamOperator<ParamUpdate> updates = gradients
-                .keyBy(GradientSlice::shardId)
+                .keyBy(config.shardKeys().selector())
                 .transform("parameter-server", RecordTypes.PARAM_UPDATE,
                         new ParameterServerOperator(new ParameterServer(config)))
                 .uid("parameter-server")
-                .setParallelism(config.parameterServers());
+                .setParallelism(config.parameterServers())
+                .setMaxParallelism(ShardKeys.MAX_PARALLELISM);
 
         updates.sinkTo(atLeastOnceSink(config, new ParamUpdateSerializer(config.topics().modelParams()), 0))
                 .name("model-params-sink").uid("model-params-sink")

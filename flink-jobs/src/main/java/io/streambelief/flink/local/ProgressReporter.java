@@ -43,6 +43,8 @@ final class ProgressReporter implements AutoCloseable {
     private final long startNanos = System.nanoTime();
     private final Map<Integer, Long> examplesPerWorker = new HashMap<>();
     private long lastTotal;
+    private String parameterServerVertex;
+    private int parameterServers;
     private long lastNanos = startNanos;
 
     ProgressReporter(LocalDeployment deployment, PrintStream out) {
@@ -105,6 +107,7 @@ final class ProgressReporter implements AutoCloseable {
                     100 * windowCorrect / windowExamples));
         }
         line.append(" | ").append(served());
+        line.append(" | staleness ").append(staleness());
         line.append(" | checkpoints ").append(checkpoints());
         line.append(" | dead letters ").append(deadLetters());
         out.println(line);
@@ -117,6 +120,52 @@ final class ProgressReporter implements AutoCloseable {
         }
         return String.format(Locale.ROOT, "served v%,d (%,d ex, %.1f s old)", model.path("model_version").asLong(),
                 model.path("examples_trained").asLong(), model.path("age_ms").asLong() / 1000.0);
+    }
+
+    /**
+     * Mean and largest p99 over the parameter servers of their staleness histograms (the version
+     * lag of the last 10,000 gradients each applied), from Flink's REST API.
+     */
+    private String staleness() {
+        URI job = deployment.webUi().resolve("/jobs/" + deployment.jobId());
+        if (parameterServerVertex == null) {
+            JsonNode vertices = getJson(job);
+            if (vertices == null) {
+                return "?";
+            }
+            for (JsonNode vertex : vertices.path("vertices")) {
+                if (vertex.path("name").asText().startsWith("parameter-server")) {
+                    parameterServerVertex = vertex.path("id").asText();
+                    parameterServers = vertex.path("parallelism").asInt();
+                }
+            }
+            if (parameterServerVertex == null) {
+                return "?";
+            }
+        }
+        double weightedMean = 0;
+        long gradients = 0;
+        double p99 = Double.NaN;
+        for (int subtask = 0; subtask < parameterServers; subtask++) {
+            JsonNode metrics = getJson(job.resolve(job.getPath() + "/vertices/" + parameterServerVertex + "/subtasks/"
+                    + subtask + "/metrics?get=parameter-server.staleness_mean,parameter-server.staleness_p99,"
+                    + "parameter-server.gradientsApplied"));
+            if (metrics == null) {
+                return "?";
+            }
+            Map<String, Double> values = new HashMap<>();
+            metrics.forEach(m -> values.put(m.path("id").asText(), m.path("value").asDouble(Double.NaN)));
+            // Weighted by all gradients applied, a fair stand-in for the histogram's own count.
+            double count = values.getOrDefault("parameter-server.gradientsApplied", 0.0);
+            double mean = values.getOrDefault("parameter-server.staleness_mean", Double.NaN);
+            if (count > 0 && !Double.isNaN(mean)) {
+                weightedMean += mean * count;
+                gradients += (long) count;
+                double subtaskP99 = values.getOrDefault("parameter-server.staleness_p99", Double.NaN);
+                p99 = Double.isNaN(p99) ? subtaskP99 : Math.max(p99, subtaskP99);
+            }
+        }
+        return gradients == 0 ? "-" : String.format(Locale.ROOT, "%.1f (p99 %.0f)", weightedMean / gradients, p99);
     }
 
     private String checkpoints() {

@@ -47,6 +47,7 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     private transient Set<Integer> dirty;
     private transient Set<Integer> publishScheduled;
     private transient float[] initialParameters;
+    private transient ShardKeys shardKeys;
     private transient Counter applied;
     private transient Counter rejected;
     private transient Counter published;
@@ -59,6 +60,7 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     @Override
     public void open(OpenContext context) {
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("shard", TypeInformation.of(ShardState.class)));
+        shardKeys = config.shardKeys();
         shards = new HashMap<>();
         dirty = new HashSet<>();
         publishScheduled = new HashSet<>();
@@ -106,7 +108,8 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
                 if (initialParameters == null) {
                     initialParameters = config.spec().initialParameters();
                 }
-                shard = ParameterShard.initial(key, layout.slice(initialParameters, key), config.optimizer(),
+                int id = shardKeys.shard(key);
+                shard = ParameterShard.initial(id, layout.slice(initialParameters, id), config.optimizer(),
                         config.averageDecay());
             }
             shards.put(key, shard);

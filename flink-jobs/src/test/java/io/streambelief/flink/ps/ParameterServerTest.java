@@ -113,7 +113,7 @@ class ParameterServerTest {
     private static KeyedOneInputStreamOperatorTestHarness<Integer, GradientSlice, ParamUpdate> harness()
             throws Exception {
         var harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new ParameterServerOperator(new ParameterServer(CONFIG)), GradientSlice::shardId, Types.INT);
+                new ParameterServerOperator(new ParameterServer(CONFIG)), CONFIG.shardKeys().selector(), Types.INT);
         harness.setStateBackend(new EmbeddedRocksDBStateBackend());
         return harness;
     }
