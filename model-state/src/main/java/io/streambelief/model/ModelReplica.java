@@ -33,6 +33,10 @@ public final class ModelReplica {
     private final float[][] receivedSlots;
     private final long[] receivedVersions;
     private final long[] receivedPushes;
+    /** Per shard, the last push of every worker that the received values contain. */
+    private final long[][] receivedAcks;
+    /** The same for the merged values, which the worker computes on. */
+    private final long[][] acks;
     private final BitSet unmerged;
 
     private final float[] values;
@@ -44,7 +48,7 @@ public final class ModelReplica {
     private record Push(long sequence, float[] gradient) {}
 
     private ModelReplica(ParameterLayout layout, Optimizer optimizer, int worker, float[] values, float[][] slots,
-            long[] versions, long lastPush) {
+            long[] versions, long[][] acks, long lastPush) {
         this.layout = layout;
         this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
         this.worker = worker;
@@ -52,6 +56,13 @@ public final class ModelReplica {
         this.receivedSlots = slots;
         this.receivedVersions = versions;
         this.receivedPushes = new long[layout.shardCount()];
+        this.receivedAcks = new long[layout.shardCount()][];
+        this.acks = new long[layout.shardCount()][];
+        for (int shard = 0; shard < acks.length; shard++) {
+            receivedAcks[shard] = acks[shard].clone();
+            this.acks[shard] = acks[shard].clone();
+            receivedPushes[shard] = ack(acks[shard], worker);
+        }
         this.unmerged = new BitSet(layout.shardCount());
         this.values = values.clone();
         this.slots = new float[slots.length][];
@@ -69,7 +80,8 @@ public final class ModelReplica {
         }
         float[][] slots = new float[optimizer.slotCount()][layout.numParams()];
         optimizer.initializeSlots(slots);
-        return new ModelReplica(layout, optimizer, worker, initialValues.clone(), slots, new long[layout.shardCount()], 0);
+        return new ModelReplica(layout, optimizer, worker, initialValues.clone(), slots, new long[layout.shardCount()],
+                new long[layout.shardCount()][0], 0);
     }
 
     /**
@@ -80,11 +92,11 @@ public final class ModelReplica {
     public static ModelReplica restore(ReplicaState state, ParameterLayout layout, Optimizer optimizer, int worker,
             long lastPush) {
         if (state.values().length != layout.numParams() || state.slots().length != optimizer.slotCount()
-                || state.versions().length != layout.shardCount()) {
+                || state.versions().length != layout.shardCount() || state.acks().length != layout.shardCount()) {
             throw new IllegalArgumentException("The checkpointed replica does not fit this model and optimizer");
         }
         return new ModelReplica(layout, optimizer, worker, state.values().clone(), copy(state.slots()),
-                state.versions().clone(), lastPush);
+                state.versions().clone(), state.acks(), lastPush);
     }
 
     /**
@@ -129,6 +141,7 @@ public final class ModelReplica {
         }
         receivedVersions[shard] = update.version();
         receivedPushes[shard] = update.pushesApplied(worker);
+        receivedAcks[shard] = update.pushesApplied().clone();
         unmerged.set(shard);
         return true;
     }
@@ -147,6 +160,7 @@ public final class ModelReplica {
                 System.arraycopy(receivedSlots[i], from, slots[i], from, to - from);
             }
             versions[shard] = receivedVersions[shard];
+            acks[shard] = receivedAcks[shard];
             for (Push push : pending) {
                 if (push.sequence() > receivedPushes[shard]) {
                     optimizer.apply(values, slots, push.gradient(), from, to, ++versions[shard]);
@@ -174,13 +188,50 @@ public final class ModelReplica {
         return lastPush;
     }
 
+    /**
+     * The last push of the slowest other worker that every shard of the merged values contains:
+     * its pushes up to this one are all in the parameters this worker computes on (for bounded
+     * staleness).
+     *
+     * @param workers how many workers there are
+     */
+    public long slowestPeerPush(int workers) {
+        long slowest = Long.MAX_VALUE;
+        for (long[] shardAcks : acks) {
+            for (int w = 0; w < workers; w++) {
+                if (w != worker) {
+                    slowest = Math.min(slowest, ack(shardAcks, w));
+                }
+            }
+        }
+        return slowest == Long.MAX_VALUE ? lastPush : slowest;
+    }
+
+    /** The last of this worker's own pushes that every shard of the merged values contains as the servers applied it. */
+    public long acknowledgedPush() {
+        long acknowledged = Long.MAX_VALUE;
+        for (long[] shardAcks : acks) {
+            acknowledged = Math.min(acknowledged, ack(shardAcks, worker));
+        }
+        return acknowledged;
+    }
+
+    private static long ack(long[] acks, int worker) {
+        return worker < acks.length ? acks[worker] : 0;
+    }
+
     int pendingPushes() {
         return pending.size();
     }
 
     /** What a checkpoint keeps: the received state, consistent with the parameter source's offsets. */
     public ReplicaState toState() {
-        return new ReplicaState(receivedValues.clone(), copy(receivedSlots), receivedVersions.clone(), lastPush);
+        long[][] ackCopy = new long[receivedAcks.length][];
+        for (int shard = 0; shard < ackCopy.length; shard++) {
+            ackCopy[shard] = receivedAcks[shard].clone();
+        }
+        return new ReplicaState(receivedValues.clone(), copy(receivedSlots), receivedVersions.clone(), ackCopy,
+                lastPush);
     }
 
     private static float[][] copy(float[][] arrays) {

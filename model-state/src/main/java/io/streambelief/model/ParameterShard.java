@@ -1,6 +1,7 @@
 package io.streambelief.model;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 
 import io.streambelief.model.optimizer.Optimizer;
@@ -87,6 +88,52 @@ public final class ParameterShard {
      *     {@code -1} if it was refused
      */
     public long apply(GradientSlice gradient) {
+        check(gradient);
+        if (!isFinite(gradient.values())) {
+            return -1;
+        }
+        long staleness = Math.max(0, version - gradient.baseVersion());
+        step(gradient.values(), gradient.examples());
+        acknowledge(gradient);
+        return staleness;
+    }
+
+    /**
+     * Applies one synchronous step: the example-weighted mean of every worker's gradient for it,
+     * as one update, so W workers with batch B step exactly like one process with batch W·B. A
+     * gradient with NaN or infinity in it is left out of the mean (and still acknowledged, so its
+     * worker is not waited for); if all are, the shard stays as it was.
+     *
+     * @return how many of the gradients were refused
+     */
+    public int applyStep(List<GradientSlice> gradients) {
+        float[] mean = new float[values.length];
+        long examples = 0;
+        int refused = 0;
+        for (GradientSlice gradient : gradients) {
+            check(gradient);
+            if (!isFinite(gradient.values())) {
+                refused++;
+                continue;
+            }
+            float[] g = gradient.values();
+            for (int i = 0; i < mean.length; i++) {
+                mean[i] += gradient.examples() * g[i];
+            }
+            examples += gradient.examples();
+        }
+        if (examples > 0) {
+            float scale = 1f / examples;
+            for (int i = 0; i < mean.length; i++) {
+                mean[i] *= scale;
+            }
+            step(mean, examples);
+        }
+        gradients.forEach(this::acknowledge);
+        return refused;
+    }
+
+    private void check(GradientSlice gradient) {
         if (gradient.shardId() != shardId) {
             throw new IllegalArgumentException("Gradient for shard " + gradient.shardId() + " sent to shard " + shardId);
         }
@@ -94,11 +141,10 @@ public final class ParameterShard {
             throw new IllegalArgumentException("Gradient for shard " + shardId + " has " + gradient.values().length
                     + " values, the shard has " + values.length);
         }
-        if (!isFinite(gradient.values())) {
-            return -1;
-        }
-        long staleness = Math.max(0, version - gradient.baseVersion());
-        optimizer.apply(values, slots, gradient.values(), version + 1);
+    }
+
+    private void step(float[] gradient, long examples) {
+        optimizer.apply(values, slots, gradient, version + 1);
         version++;
         if (average.length > 0) {
             float d = (float) Math.min(averageDecay, (1.0 + version) / (10.0 + version));
@@ -106,12 +152,14 @@ public final class ParameterShard {
                 average[i] = d * average[i] + (1 - d) * values[i];
             }
         }
-        examplesApplied += gradient.examples();
+        examplesApplied += examples;
+    }
+
+    private void acknowledge(GradientSlice gradient) {
         if (gradient.worker() >= pushesApplied.length) {
             pushesApplied = Arrays.copyOf(pushesApplied, gradient.worker() + 1);
         }
         pushesApplied[gradient.worker()] = Math.max(pushesApplied[gradient.worker()], gradient.push());
-        return staleness;
     }
 
     static boolean isFinite(float[] values) {

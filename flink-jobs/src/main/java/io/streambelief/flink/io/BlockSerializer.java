@@ -2,11 +2,7 @@ package io.streambelief.flink.io;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.function.Supplier;
 
-import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
@@ -59,10 +55,5 @@ abstract class BlockSerializer<T> extends TypeSerializerSingleton<T> {
         float[] values = new float[length];
         ByteBuffer.wrap(bytes).asFloatBuffer().get(values);
         return values;
-    }
-
-    /** For Flink's state compatibility checks; these records are never kept in state. */
-    static <T> TypeSerializerSnapshot<T> snapshot(Supplier<? extends TypeSerializer<T>> serializer) {
-        return new SimpleTypeSerializerSnapshot<>(serializer) {};
     }
 }

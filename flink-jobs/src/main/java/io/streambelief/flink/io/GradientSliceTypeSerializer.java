@@ -2,6 +2,7 @@ package io.streambelief.flink.io;
 
 import java.io.IOException;
 
+import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
@@ -40,6 +41,13 @@ public final class GradientSliceTypeSerializer extends BlockSerializer<GradientS
 
     @Override
     public TypeSerializerSnapshot<GradientSlice> snapshotConfiguration() {
-        return snapshot(() -> INSTANCE);
+        return new Snapshot();
+    }
+
+    /** Restored by name from checkpoints (BSP keeps gathered gradients in state): public, with a no-argument constructor. */
+    public static final class Snapshot extends SimpleTypeSerializerSnapshot<GradientSlice> {
+        public Snapshot() {
+            super(() -> INSTANCE);
+        }
     }
 }

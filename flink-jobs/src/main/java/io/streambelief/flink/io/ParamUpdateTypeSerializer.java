@@ -2,6 +2,7 @@ package io.streambelief.flink.io;
 
 import java.io.IOException;
 
+import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
@@ -68,6 +69,13 @@ public final class ParamUpdateTypeSerializer extends BlockSerializer<ParamUpdate
 
     @Override
     public TypeSerializerSnapshot<ParamUpdate> snapshotConfiguration() {
-        return snapshot(() -> INSTANCE);
+        return new Snapshot();
+    }
+
+    /** Restored by name from checkpoints (BSP keeps gathered gradients in state): public, with a no-argument constructor. */
+    public static final class Snapshot extends SimpleTypeSerializerSnapshot<ParamUpdate> {
+        public Snapshot() {
+            super(() -> INSTANCE);
+        }
     }
 }

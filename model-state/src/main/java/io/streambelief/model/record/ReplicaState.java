@@ -4,11 +4,12 @@ import java.util.Arrays;
 
 /**
  * A worker's replica as checkpointed: the state received from the parameter servers (values,
- * optimizer slots, per-shard versions) and the worker's last push sequence number. Taken in the
+ * optimizer slots, per-shard versions and, per shard, the last push of each worker it contains)
+ * and the worker's last push sequence number. Taken in the
  * same checkpoint as the parameter source's offsets, so replica and parameter stream resume from
  * one consistent point.
  */
-public record ReplicaState(float[] values, float[][] slots, long[] versions, long lastPush) {
+public record ReplicaState(float[] values, float[][] slots, long[] versions, long[][] acks, long lastPush) {
 
     public long totalVersion() {
         long total = 0;
@@ -22,7 +23,7 @@ public record ReplicaState(float[] values, float[][] slots, long[] versions, lon
     public boolean equals(Object o) {
         return o instanceof ReplicaState other && Arrays.equals(values, other.values)
                 && Arrays.deepEquals(slots, other.slots) && Arrays.equals(versions, other.versions)
-                && lastPush == other.lastPush;
+                && Arrays.deepEquals(acks, other.acks) && lastPush == other.lastPush;
     }
 
     @Override
