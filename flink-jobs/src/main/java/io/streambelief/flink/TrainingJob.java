@@ -117,12 +117,6 @@ public final class TrainingJob {
         conf.setString("state.backend.incremental", "true");
         // Every record type is a Java record or POJO: a Kryo fallback would be a silent slowdown.
         conf.setString("pipeline.generic-types", "false");
-        if (config.mode() != TrainingMode.ASYNC) {
-            // A waiting worker reads only parameter updates; an aligned barrier on its examples
-            // input would never be read, and one on its parameter input would block the updates
-            // it waits for. Unaligned barriers overtake both.
-            conf.setString("execution.checkpointing.unaligned.enabled", "true");
-        }
         env.configure(conf);
         env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
     }

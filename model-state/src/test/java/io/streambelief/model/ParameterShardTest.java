@@ -3,6 +3,9 @@ package io.streambelief.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 
@@ -66,6 +69,75 @@ class ParameterShardTest {
             assertThat(shard.version()).isEqualTo(steps);
             assertThat(shard.examplesApplied()).isEqualTo(16L * steps);
         }
+    }
+
+    /**
+     * The parameter-server half of synchronous training: the example-weighted mean of W workers'
+     * gradients, applied as one step, is DL4J's step on their union — batches of 10 and 6 here,
+     * so the weighting matters — for 30 steps.
+     */
+    @Test
+    void oneStepOfSeveralWorkersGradientsEqualsDl4jOnTheirUnion() {
+        Optimizer sgd = Optimizer.sgd(0.2);
+        float[] initial = SPEC.initialParameters();
+        ParameterShard[] shards = new ParameterShard[LAYOUT.shardCount()];
+        for (int s = 0; s < shards.length; s++) {
+            shards[s] = ParameterShard.initial(s, LAYOUT.slice(initial, s), sgd);
+        }
+        MultiLayerNetwork dl4j = new MultiLayerNetwork(SPEC.configuration(sgd.toDl4jUpdater()));
+        dl4j.init();
+
+        try (Dl4jGradientEngine engine = new Dl4jGradientEngine(SPEC)) {
+            for (int step = 0; step < 30; step++) {
+                MiniBatch union = TestBatches.random(SPEC, 16, 100 + step);
+                MiniBatch[] parts = {TestBatches.slice(SPEC, union, 0, 10), TestBatches.slice(SPEC, union, 10, 16)};
+                engine.setParameters(assemble(shards));
+                List<List<GradientSlice>> perShard = new ArrayList<>();
+                for (ParameterShard shard : shards) {
+                    perShard.add(new ArrayList<>());
+                }
+                for (int worker = 0; worker < parts.length; worker++) {
+                    float[] gradient = engine.step(parts[worker]).gradient();
+                    for (ParameterShard shard : shards) {
+                        perShard.get(shard.shardId()).add(new GradientSlice(shard.shardId(), worker, step + 1,
+                                shard.version(), parts[worker].size(), LAYOUT.slice(gradient, shard.shardId())));
+                    }
+                }
+                for (ParameterShard shard : shards) {
+                    assertThat(shard.applyStep(perShard.get(shard.shardId()))).isZero();
+                }
+                dl4j.fit(TestBatches.toDataSet(SPEC, union));
+            }
+        }
+
+        float[] expected = dl4j.params().toFloatVector();
+        float[] actual = assemble(shards);
+        for (int i = 0; i < expected.length; i++) {
+            assertThat(actual[i]).as("parameter %d", i).isCloseTo(expected[i], within(1e-4f));
+        }
+        for (ParameterShard shard : shards) {
+            assertThat(shard.version()).as("one version per step").isEqualTo(30);
+            assertThat(shard.examplesApplied()).isEqualTo(16L * 30);
+            assertThat(shard.toUpdate("m", 0).pushesApplied()).as("both workers acknowledged").containsExactly(30, 30);
+        }
+    }
+
+    @Test
+    void aStepLeavesOutANonFiniteGradientButStillAcknowledgesIt() {
+        float[] initial = LAYOUT.slice(SPEC.initialParameters(), 0);
+        ParameterShard shard = ParameterShard.initial(0, initial.clone(), Optimizer.sgd(1));
+        float[] good = new float[initial.length];
+        java.util.Arrays.fill(good, 1f);
+        float[] bad = good.clone();
+        bad[3] = Float.NaN;
+
+        int refused = shard.applyStep(List.of(new GradientSlice(0, 0, 1, 0, 8, good),
+                new GradientSlice(0, 1, 1, 0, 8, bad)));
+
+        assertThat(refused).isEqualTo(1);
+        assertThat(shard.toUpdate("m", 0).values()[0]).isEqualTo(initial[0] - 1f);
+        assertThat(shard.examplesApplied()).isEqualTo(8);
+        assertThat(shard.toUpdate("m", 0).pushesApplied()).containsExactly(1, 1);
     }
 
     private static float[] assemble(ParameterShard[] shards) {

@@ -24,6 +24,17 @@ public final class TestBatches {
         return builder.build();
     }
 
+    /** Examples {@code [from, to)} of {@code batch} as a batch of their own. */
+    public static MiniBatch slice(ModelSpec spec, MiniBatch batch, int from, int to) {
+        MiniBatch.Builder builder = MiniBatch.builder(to - from, spec.numInputs());
+        for (int i = from; i < to; i++) {
+            float[] features = java.util.Arrays.copyOfRange(batch.features(), i * spec.numInputs(),
+                    (i + 1) * spec.numInputs());
+            builder.add(new Example(features, batch.labels()[i]));
+        }
+        return builder.build();
+    }
+
     public static DataSet toDataSet(ModelSpec spec, MiniBatch batch) {
         int classes = spec.numOutputs();
         float[] labels = new float[batch.size() * classes];

@@ -14,8 +14,6 @@ import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedMultiInput;
-import org.apache.flink.streaming.api.operators.InputSelectable;
-import org.apache.flink.streaming.api.operators.InputSelection;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
@@ -23,7 +21,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingMode;
 import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.Example;
 import io.streambelief.model.ModelReplica;
@@ -56,7 +53,7 @@ import io.streambelief.model.record.ReplicaState;
  * a keyed context (to train a partial batch when the stream goes quiet) and the pre-barrier hook.
  */
 public final class Worker extends AbstractStreamOperator<GradientSlice>
-        implements TwoInputStreamOperator<Example, ParamUpdate, GradientSlice>, BoundedMultiInput, InputSelectable {
+        implements TwoInputStreamOperator<Example, ParamUpdate, GradientSlice>, BoundedMultiInput {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
 
@@ -78,13 +75,6 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
     /** Whether the engine's parameters lag behind the replica's. */
     private transient boolean engineStale;
     private transient MiniBatch.Builder batch;
-    /**
-     * Examples that arrived while a full batch waited for the staleness bound: input selection is
-     * a loose contract, so a few may come after the worker stopped asking for them.
-     */
-    private transient List<Example> waiting;
-    /** Whether a full batch waits for the bound (SSP, BSP): then only parameter updates are read. */
-    private transient boolean held;
     /** Mini-batches trained since the replica last took in received parameters. */
     private transient int batchesSinceFetch;
     private transient float[] pushSum;
@@ -139,7 +129,6 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
         engine.setParameters(replica.values());
         batchesSinceFetch = config.nFetch();
         batch = MiniBatch.builder(config.batchSize(), config.spec().numInputs());
-        waiting = new java.util.ArrayList<>();
         pushSum = new float[layout.numParams()];
         pushBaseVersions = new long[layout.shardCount()];
         long now = getProcessingTimeService().getCurrentProcessingTime();
@@ -170,61 +159,10 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
     }
 
     private void add(Example example) {
-        if (held) {
-            waiting.add(example);
-            return;
-        }
         batch.add(example);
         if (batch.isFull()) {
-            trainWhenAllowed();
+            trainBatch();
         }
-    }
-
-    /** Trains the full batch, or holds it (and the examples input) until the mode's bound allows. */
-    private void trainWhenAllowed() {
-        if (!mayTrain()) {
-            held = true;
-            return;
-        }
-        held = false;
-        trainBatch();
-        while (!held && !waiting.isEmpty()) {
-            add(waiting.remove(0));
-        }
-    }
-
-    /**
-     * Whether the next mini-batch may be computed now. Async: always. SSP: when the parameters hold
-     * every other worker's pushes up to {@code s} before the one this batch goes into. BSP: when
-     * they hold the servers' result of this worker's previous step (which they apply only once
-     * every worker's gradient for it arrived). Takes in received parameters if that is what it
-     * takes, whatever nFetch says.
-     */
-    private boolean mayTrain() {
-        if (config.mode() == TrainingMode.ASYNC) {
-            return true;
-        }
-        if (withinBound()) {
-            return true;
-        }
-        if (replica.hasUnmerged()) {
-            replica.merge();
-            engineStale = true;
-            batchesSinceFetch = 0;
-        }
-        return withinBound();
-    }
-
-    private boolean withinBound() {
-        long next = replica.lastPush() + 1;
-        return config.mode() == TrainingMode.BSP
-                ? replica.acknowledgedPush() >= next - 1
-                : next - replica.slowestPeerPush(config.workers()) <= config.stalenessBound() + 1;
-    }
-
-    @Override
-    public InputSelection nextSelection() {
-        return held ? InputSelection.SECOND : InputSelection.ALL;
     }
 
     @Override
@@ -234,9 +172,6 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
         if (update.modelId().equals(config.modelId()) && replica.receive(update)) {
             updatesCounter.inc();
             parameterLag.update(Math.max(0, System.currentTimeMillis() - update.timestampMillis()));
-            if (held) {
-                trainWhenAllowed();
-            }
         }
     }
 
@@ -289,7 +224,7 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
     }
     /** Trains the partial batch and pushes what is accumulated, so nothing seen stays behind. */
     private void flush() {
-        if (!batch.isEmpty() && !held && mayTrain()) {
+        if (!batch.isEmpty()) {
             trainBatch();
         }
         if (batchesInPush > 0) {
@@ -322,9 +257,7 @@ public final class Worker extends AbstractStreamOperator<GradientSlice>
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         replicaState.update(List.of(replica.toState()));
-        List<Example> unseen = new java.util.ArrayList<>(batch.examples());
-        unseen.addAll(waiting);
-        partialBatchState.update(unseen);
+        partialBatchState.update(batch.examples());
     }
 
     @Override

@@ -8,12 +8,10 @@ import java.util.List;
 import java.util.Random;
 
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.InputSelection;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingMode;
 import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.Example;
 import io.streambelief.model.ModelSpec;
@@ -259,42 +257,6 @@ class WorkerTest {
             assertThat(harness.extractOutputValues()).isEmpty();
             feed(harness, examples(4));
             assertThat(harness.extractOutputValues()).as("training goes on").hasSize(3);
-        }
-    }
-
-    /**
-     * SSP with bound 1 and two workers: worker 0 may make push c only when its parameters hold
-     * worker 1's pushes up to c - 2. Its third batch must wait, reading only parameter updates,
-     * until worker 1's first push is in; the examples that still arrive are kept, not lost.
-     */
-    @Test
-    void underSspAWorkerTooFarAheadHoldsItsBatchAndReadsOnlyParameterUpdates() throws Exception {
-        TrainingConfig ssp = CONFIG.toBuilder().mode(TrainingMode.SSP).stalenessBound(1)
-                .warmstartExamples(0L).build();
-        Worker worker = new Worker(ssp);
-        try (var harness = new TwoInputStreamOperatorTestHarness<>(worker)) {
-            harness.open();
-            feed(harness, examples(8));
-            assertThat(harness.extractOutputValues()).as("pushes 1 and 2").hasSize(6);
-            assertThat(worker.nextSelection()).isEqualTo(InputSelection.ALL);
-
-            feed(harness, examples(5));
-            assertThat(harness.extractOutputValues()).as("push 3 held").hasSize(6);
-            assertThat(worker.nextSelection()).isEqualTo(InputSelection.SECOND);
-
-            // The servers applied worker 1's first push (and worker 0's first two) to every shard.
-            for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
-                harness.processElement2(new ParamUpdate("tiny", shard, 3, 12, 0, LAYOUT.slice(SPEC.initialParameters(),
-                        shard), new float[][] {}, new long[] {2, 1}, new float[0]), 0);
-            }
-
-            assertThat(harness.extractOutputValues()).as("push 3 made").hasSize(9);
-            assertThat(worker.nextSelection()).isEqualTo(InputSelection.ALL);
-            feed(harness, examples(3));
-            assertThat(harness.extractOutputValues()).as("the early example was kept: 1 + 3 make push 4")
-                    .hasSize(9);
-            assertThat(worker.nextSelection()).as("4 - 1 > 1 + 1").isEqualTo(
-                    InputSelection.SECOND);
         }
     }
 
