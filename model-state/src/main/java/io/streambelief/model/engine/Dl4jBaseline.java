@@ -22,10 +22,15 @@ public final class Dl4jBaseline {
     public static MultiLayerNetwork train(ModelSpec spec, Optimizer optimizer, List<Example> examples, int batchSize) {
         MultiLayerNetwork network = new MultiLayerNetwork(spec.configuration(optimizer.toDl4jUpdater()));
         network.init();
+        fit(network, spec, examples, batchSize);
+        return network;
+    }
+
+    /** Trains {@code network} further on {@code examples}, in order. */
+    public static void fit(MultiLayerNetwork network, ModelSpec spec, List<Example> examples, int batchSize) {
         for (int from = 0; from < examples.size(); from += batchSize) {
             network.fit(dataSet(spec, examples.subList(from, Math.min(from + batchSize, examples.size()))));
         }
-        return network;
     }
 
     /** Fraction of {@code examples} whose most probable class (or p > 0.5 for one output) is the label. */
