@@ -14,6 +14,8 @@ import java.util.stream.Stream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.TrainingMode;
+import io.streambelief.flink.TrainingOptions;
 import io.streambelief.flink.local.LocalDeployment;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
@@ -38,8 +40,16 @@ public final class TrainingBenchmark implements Callable<Integer> {
     private static final long SEED = 42;
 
     @Option(names = "--workers", split = ",", paramLabel = "W[,W...]", defaultValue = "1,2",
-            description = "Worker counts to run the pipeline with. Default: ${DEFAULT-VALUE}.")
+            description = "Worker counts to run each mode with. Default: ${DEFAULT-VALUE}.")
     List<Integer> workerCounts;
+
+    @Option(names = "--modes", split = ",", paramLabel = "MODE[,MODE...]", defaultValue = "async,ssp,bsp",
+            converter = TrainingOptions.ModeConverter.class,
+            description = "Training modes to run the pipeline in. Default: ${DEFAULT-VALUE}.")
+    List<TrainingMode> modes;
+
+    @Option(names = "--staleness", paramLabel = "S", defaultValue = "4", description = "SSP's bound. Default: 4.")
+    int staleness;
 
     @Option(names = "--examples", paramLabel = "N", defaultValue = "0",
             description = "Train on the first N examples of the shuffled training split (0: all). Default: all.")
@@ -78,10 +88,16 @@ public final class TrainingBenchmark implements Callable<Integer> {
         Run plain = runPlain(spec, optimizer, batch, train, test);
         System.out.println(plain.line("plain DL4J fit, 1 process", plain));
         List<Run> runs = new ArrayList<>();
-        for (int workers : workerCounts) {
-            Run run = runPipeline(workers, train, test);
-            System.out.println(run.line("pipeline async, W=" + workers, plain));
-            runs.add(run);
+        List<String> names = new ArrayList<>();
+        for (TrainingMode mode : modes) {
+            for (int workers : workerCounts) {
+                String name = "pipeline " + (mode == TrainingMode.SSP ? "ssp(s=" + staleness + ")" : mode) + ", W="
+                        + workers;
+                Run run = runPipeline(mode, workers, train, test);
+                System.out.println(run.line(name, plain));
+                runs.add(run);
+                names.add(name);
+            }
         }
 
         System.out.println();
@@ -89,7 +105,7 @@ public final class TrainingBenchmark implements Callable<Integer> {
                 + String.format(Locale.ROOT, "%.0f%%", 100 * target) + ": until its test accuracy first reached it)");
         System.out.println(plain.line("plain DL4J fit, 1 process", plain));
         for (int i = 0; i < runs.size(); i++) {
-            System.out.println(runs.get(i).line("pipeline async, W=" + workerCounts.get(i), plain));
+            System.out.println(runs.get(i).line(names.get(i), plain));
         }
         double bestRate = runs.stream().mapToDouble(Run::rate).max().orElse(Double.NaN);
         double bestTime = runs.stream().mapToDouble(Run::secondsToTarget).filter(Double::isFinite).min()
@@ -147,10 +163,11 @@ public final class TrainingBenchmark implements Callable<Integer> {
         return new Run(train.size(), trainingNanos / 1e9, secondsToTarget, accuracy, Double.NaN);
     }
 
-    private Run runPipeline(int workers, ExampleSet train, ExampleSet test) throws Exception {
-        Path work = emptied(workDir.resolve("w" + workers));
+    private Run runPipeline(TrainingMode mode, int workers, ExampleSet train, ExampleSet test) throws Exception {
+        Path work = emptied(workDir.resolve(mode + "-w" + workers));
         try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
-                bootstrap -> TrainingConfig.builder(bootstrap).workers(workers).seed(SEED).build())) {
+                bootstrap -> TrainingConfig.builder(bootstrap).workers(workers).seed(SEED).mode(mode)
+                        .stalenessBound(staleness).build())) {
             TrainingConfig config = deployment.config();
             ModelClient client = new ModelClient(deployment.servingUri(), config.modelId());
             long start = System.nanoTime();

@@ -29,6 +29,8 @@ public record TrainingConfig(
         int batchSize,
         int nPush,
         int nFetch,
+        TrainingMode mode,
+        int stalenessBound,
         double clipNorm,
         long warmstartExamples,
         double averageDecay,
@@ -53,6 +55,14 @@ public record TrainingConfig(
         positive("max example bytes", maxExampleBytes);
         if (!(averageDecay >= 0 && averageDecay < 1)) {
             throw new IllegalArgumentException("average decay must be in [0, 1), got " + averageDecay);
+        }
+        Objects.requireNonNull(mode, "mode");
+        if (stalenessBound < 0) {
+            throw new IllegalArgumentException("staleness bound must be >= 0, got " + stalenessBound);
+        }
+        if (mode != TrainingMode.ASYNC && warmstartExamples > 0) {
+            throw new IllegalArgumentException("Warmstart is for async training: in " + mode + " mode the other "
+                    + "workers' clocks would hold the first worker back; leave --warmstart out or set it to 0");
         }
         if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) {
             throw new IllegalArgumentException("gradient clipping norm must be >= 0 (0: off), got " + clipNorm);
@@ -101,7 +111,8 @@ public record TrainingConfig(
     public Builder toBuilder() {
         return new Builder(bootstrapServers).topics(topics).modelId(modelId).spec(spec).shardSize(shardSize)
                 .optimizer(optimizer).workers(workers).parameterServers(parameterServers).batchSize(batchSize)
-                .nPush(nPush).nFetch(nFetch).clipNorm(clipNorm).warmstartExamples(warmstartExamples)
+                .nPush(nPush).nFetch(nFetch).mode(mode).stalenessBound(stalenessBound).clipNorm(clipNorm)
+                .warmstartExamples(warmstartExamples)
                 .averageDecay(averageDecay)
                 .publishInterval(publishInterval).checkpointInterval(checkpointInterval)
                 .metricsInterval(metricsInterval).idleFlush(idleFlush).maxExampleBytes(maxExampleBytes);
@@ -121,8 +132,11 @@ public record TrainingConfig(
         private int batchSize = 32;
         private int nPush = 1;
         private int nFetch = 1;
+        private TrainingMode mode = TrainingMode.ASYNC;
+        private int stalenessBound = 4;
         private double clipNorm;
-        private long warmstartExamples = 10_000;
+        /** Null: the mode's default, 10,000 for async training and 0 otherwise. */
+        private Long warmstartExamples;
         private double averageDecay = 0.99;
         private Duration publishInterval = Duration.ofMillis(100);
         private Duration checkpointInterval = Duration.ofSeconds(5);
@@ -200,6 +214,18 @@ public record TrainingConfig(
             return this;
         }
 
+        /** How workers and parameter servers synchronize (default {@link TrainingMode#ASYNC}). */
+        public Builder mode(TrainingMode mode) {
+            this.mode = mode;
+            return this;
+        }
+
+        /** SSP's bound s: how many pushes a worker may run ahead of the slowest one it has heard from (default 4). */
+        public Builder stalenessBound(int bound) {
+            this.stalenessBound = bound;
+            return this;
+        }
+
         /**
          * Each mini-batch's gradient is scaled down to this L2 norm, over all parameters, when it is
          * longer (default 0: no clipping).
@@ -209,8 +235,8 @@ public record TrainingConfig(
             return this;
         }
 
-        /** Examples trained by worker 0 alone before the others join (DistBelief's warmstart, default 10,000). */
-        public Builder warmstartExamples(long examples) {
+        /** Examples trained by worker 0 alone before the others join (DistBelief's warmstart; default 10,000 when async). */
+        public Builder warmstartExamples(Long examples) {
             this.warmstartExamples = examples;
             return this;
         }
@@ -259,7 +285,9 @@ public record TrainingConfig(
             int servers = parameterServers > 0 ? parameterServers
                     : Math.min(workers, ParameterLayout.of(model, shardSize).shardCount());
             return new TrainingConfig(bootstrapServers, topics, modelId, model, shardSize, optimizer, workers, servers,
-                    batchSize, nPush, nFetch, clipNorm, warmstartExamples, averageDecay, publishInterval,
+                    batchSize, nPush, nFetch, mode, stalenessBound, clipNorm,
+                    warmstartExamples != null ? warmstartExamples : mode == TrainingMode.ASYNC ? 10_000 : 0,
+                    averageDecay, publishInterval,
                     checkpointInterval, metricsInterval, idleFlush, maxExampleBytes);
         }
     }

@@ -27,6 +27,7 @@ import io.streambelief.flink.io.TrainingMetricsSerializer;
 import io.streambelief.flink.ps.ParameterServer;
 import io.streambelief.flink.ps.ParameterServerOperator;
 import io.streambelief.flink.ps.ShardKeys;
+import io.streambelief.flink.worker.BoundedWorker;
 import io.streambelief.flink.worker.Worker;
 import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.model.Example;
@@ -72,24 +73,34 @@ public final class TrainingJob {
                 .sinkTo(atLeastOnceSink(config, new DeadLetterSerializer(config.topics().deadLetter()), 5))
                 .name("dead-letter-sink").uid("dead-letter-sink");
 
-        // Parameters fed back to every worker: the model-params topic from its beginning.
-        // Buffer timeout 0 on the feedback loop: a shard record is 256 KiB, so flushing after each
-        // costs nothing, while the default 100 ms would leave each record's tail waiting and make
-        // every worker's parameters that much staler.
-        DataStream<ParamUpdate> parameters = env
-                .fromSource(parametersSource(config), WatermarkStrategy.noWatermarks(), "model-params")
-                .uid("model-params-source")
-                .setParallelism(1)
-                .setBufferTimeout(0);
+        // Examples are dealt to the workers in turn; with warmstart, the first ones all go to worker 0.
+        // (Only then a custom partitioner: SSP and BSP need unaligned checkpoints, which refuse one.)
+        DataStream<Example> dealt = config.warmstartExamples() > 0
+                ? examples.partitionCustom(new WarmstartPartitioner(config.warmstartExamples(), config.workers()), e -> e)
+                : examples.rebalance();
 
-        // Workers: evaluate, then compute and push gradients; the first examples all go to worker 0.
-        SingleOutputStreamOperator<GradientSlice> gradients = examples
-                .partitionCustom(new WarmstartPartitioner(config.warmstartExamples(), config.workers()), e -> e)
-                .connect(parameters.broadcast())
-                .transform("worker", RecordTypes.GRADIENT_SLICE, new Worker(config))
-                .uid("worker")
-                .setParallelism(config.workers())
-                .setBufferTimeout(0);
+        // Workers: evaluate, then compute and push gradients. Async workers get the parameters fed
+        // back as a second input: model-params from its beginning, broadcast. Buffer timeout 0 on
+        // the feedback loop: a shard record is 256 KiB, so flushing after each costs nothing, while
+        // the default 100 ms would leave each record's tail waiting and every worker that much
+        // staler. SSP and BSP workers, which must wait for parameters, follow model-params themselves.
+        SingleOutputStreamOperator<GradientSlice> gradients;
+        if (config.mode() == TrainingMode.ASYNC) {
+            DataStream<ParamUpdate> parameters = env
+                    .fromSource(parametersSource(config), WatermarkStrategy.noWatermarks(), "model-params")
+                    .uid("model-params-source")
+                    .setParallelism(1)
+                    .setBufferTimeout(0);
+            gradients = dealt
+                    .connect(parameters.broadcast())
+                    .transform("worker", RecordTypes.GRADIENT_SLICE, new Worker(config))
+                    .uid("worker");
+        } else {
+            gradients = dealt
+                    .transform("worker", RecordTypes.GRADIENT_SLICE, new BoundedWorker(config))
+                    .uid("bounded-worker");
+        }
+        gradients.setParallelism(config.workers()).setBufferTimeout(0);
 
         gradients.getSideOutput(Worker.METRICS)
                 .sinkTo(atLeastOnceSink(config, new TrainingMetricsSerializer(config.topics().trainingMetrics()), 5))
@@ -117,6 +128,12 @@ public final class TrainingJob {
         conf.setString("state.backend.incremental", "true");
         // Every record type is a Java record or POJO: a Kryo fallback would be a silent slowdown.
         conf.setString("pipeline.generic-types", "false");
+        if (config.mode() != TrainingMode.ASYNC) {
+            // A worker waiting for parameters takes no examples: an aligned barrier queued behind
+            // them would hold the parameter servers' alignment, and with it the updates the worker
+            // waits for. Unaligned barriers overtake the queue.
+            conf.setString("execution.checkpointing.unaligned.enabled", "true");
+        }
         env.configure(conf);
         env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
     }

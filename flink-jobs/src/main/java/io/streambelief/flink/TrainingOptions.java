@@ -60,10 +60,20 @@ public final class TrainingOptions {
                     + "0: no clipping. Default: ${DEFAULT-VALUE}.")
     double clipNorm;
 
-    @Option(names = "--warmstart", paramLabel = "EXAMPLES", defaultValue = "10000",
-            description = "Examples trained by one worker before the others join (DistBelief's warmstart). "
-                    + "Default: ${DEFAULT-VALUE}.")
-    long warmstart;
+    @Option(names = "--warmstart", paramLabel = "EXAMPLES",
+            description = "Examples trained by one worker before the others join (DistBelief's warmstart; async "
+                    + "mode only). Default: 10000 in async mode.")
+    Long warmstart;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "async", converter = ModeConverter.class,
+            description = "How workers synchronize: async (Downpour: never wait), ssp (wait when more than "
+                    + "--staleness pushes ahead of the slowest worker) or bsp (lockstep: exactly one process with "
+                    + "batch W x B). Default: ${DEFAULT-VALUE}.")
+    TrainingMode mode;
+
+    @Option(names = "--staleness", paramLabel = "S", defaultValue = "4",
+            description = "SSP's bound: pushes a worker may run ahead of the slowest worker. Default: ${DEFAULT-VALUE}.")
+    int staleness;
 
     @Option(names = "--average-decay", paramLabel = "D", defaultValue = "0.99",
             description = "Per-step decay of the parameters' moving average, which serving answers with "
@@ -115,6 +125,8 @@ public final class TrainingOptions {
                 .batchSize(batchSize)
                 .nPush(nPush)
                 .nFetch(nFetch)
+                .mode(mode)
+                .stalenessBound(staleness)
                 .clipNorm(clipNorm)
                 .warmstartExamples(warmstart)
                 .averageDecay(averageDecay)
@@ -153,6 +165,13 @@ public final class TrainingOptions {
                 // fall through to the message below
             }
             throw new IllegalArgumentException("'" + text + "' is not a duration; write e.g. 250ms, 5s or 2m");
+        }
+    }
+
+    public static final class ModeConverter implements ITypeConverter<TrainingMode> {
+        @Override
+        public TrainingMode convert(String value) {
+            return TrainingMode.parse(value);
         }
     }
 }

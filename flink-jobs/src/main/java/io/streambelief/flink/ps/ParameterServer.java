@@ -1,11 +1,15 @@
 package io.streambelief.flink.ps;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -19,6 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.TrainingMode;
+import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.ParameterShard;
 import io.streambelief.model.record.GradientSlice;
@@ -43,6 +49,9 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     private final TrainingConfig config;
 
     private transient ValueState<ShardState> state;
+    /** BSP: the gradients of the step being gathered (at most one per worker). */
+    private transient ListState<GradientSlice> stepState;
+    private transient Map<Integer, List<GradientSlice>> steps;
     private transient Map<Integer, ParameterShard> shards;
     private transient Set<Integer> dirty;
     private transient Set<Integer> publishScheduled;
@@ -61,6 +70,8 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     public void open(OpenContext context) {
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("shard", TypeInformation.of(ShardState.class)));
         shardKeys = config.shardKeys();
+        stepState = getRuntimeContext().getListState(new ListStateDescriptor<>("bsp-step", RecordTypes.GRADIENT_SLICE));
+        steps = new HashMap<>();
         shards = new HashMap<>();
         dirty = new HashSet<>();
         publishScheduled = new HashSet<>();
@@ -74,6 +85,10 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     @Override
     public void processElement(GradientSlice gradient, Context context, Collector<ParamUpdate> out) throws Exception {
         int key = context.getCurrentKey();
+        if (config.mode() == TrainingMode.BSP) {
+            gatherStep(key, gradient, out);
+            return;
+        }
         long lag = shard(key).apply(gradient);
         if (lag < 0) {
             rejected.inc();
@@ -86,6 +101,33 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
             long now = context.timerService().currentProcessingTime();
             context.timerService().registerProcessingTimeTimer(now + config.publishInterval().toMillis());
         }
+    }
+
+    /**
+     * BSP: keeps the gradient until every worker's for this step is in, then applies their mean
+     * and publishes at once, since every worker waits for it. A worker pushes step t+1 only on
+     * the result of step t, so what is gathered is always one step.
+     */
+    private void gatherStep(int key, GradientSlice gradient, Collector<ParamUpdate> out) throws Exception {
+        List<GradientSlice> step = steps.get(key);
+        if (step == null) {
+            step = new ArrayList<>();
+            stepState.get().forEach(step::add);
+            steps.put(key, step);
+        }
+        step.add(gradient);
+        dirty.add(key);
+        if (step.size() < config.workers()) {
+            return;
+        }
+        ParameterShard shard = shard(key);
+        int refused = shard.applyStep(step);
+        applied.inc(step.size() - refused);
+        rejected.inc(refused);
+        staleness.update(0);
+        step.clear();
+        published.inc();
+        out.collect(shard.toUpdate(config.modelId(), System.currentTimeMillis()));
     }
 
     @Override
@@ -137,7 +179,14 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
 
     /** Writes the current key's live shard to state; the caller has set the key. */
     void writeBack(int key) throws Exception {
-        state.update(shards.get(key).toState());
+        ParameterShard shard = shards.get(key);
+        if (shard != null) {
+            state.update(shard.toState());
+        }
+        List<GradientSlice> step = steps.get(key);
+        if (step != null) {
+            stepState.update(step);
+        }
     }
 
     /** Publishes every shard whose publication is pending, for the end of a bounded input. */
