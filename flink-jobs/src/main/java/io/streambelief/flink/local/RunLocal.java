@@ -86,6 +86,8 @@ public final class RunLocal implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "Data: %s, %,d examples of %d features, %d classes; model %s%n", dataSet.name(),
                 dataSet.size(), dataSet.numFeatures(), dataSet.numLabels(), spec);
+        // Option errors should show before anything starts: the broker address is all that is missing.
+        training.toConfig("127.0.0.1:9092", dataSet.numFeatures(), dataSet.numLabels());
         Path work = prepareWorkDir(workDir);
 
         out.println("Starting Kafka, the model server and the training job...");
