@@ -21,6 +21,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.assertj.core.data.Offset;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -30,6 +33,9 @@ import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
+import io.streambelief.model.Example;
+import io.streambelief.model.engine.Dl4jBaseline;
+import io.streambelief.model.engine.NativeArrays;
 import io.streambelief.model.record.ModelIds;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ParamUpdateCodec;
@@ -75,18 +81,44 @@ class TrainingModesTest {
         });
     }
 
-    /** Streams the examples through the system in {@code mode}; returns every shard record published. */
+    /**
+     * One worker, whichever the mode, is plain sequential training — through Kafka, Flink, the
+     * parameter servers' RocksDB state and checkpoints: asynchronously thanks to the worker's
+     * read-your-writes replica, synchronously because every step waits for the last one's result.
+     */
+    @ParameterizedTest
+    @EnumSource(value = TrainingMode.class, names = {"ASYNC", "BSP"})
+    void oneWorkerTrainsExactlyLikePlainDl4j(TrainingMode mode) throws Exception {
+        List<Example> examples = train.examples().subList(0, 3_000);
+        List<ParamUpdate> published = train(mode, 0, 1, examples);
+
+        TrainingConfig config = TrainingConfig.builder("unused").seed(7).build();
+        float[] expected = NativeArrays.copyOut(Dl4jBaseline.train(config.spec(), config.optimizer(), examples,
+                config.batchSize()).params());
+        float[] served = config.spec().initialParameters();
+        published.forEach(update -> config.layout().place(served, update.shardId(), update.values()));
+        for (int i = 0; i < expected.length; i++) {
+            assertThat(served[i]).as("parameter %d", i).isCloseTo(expected[i], Offset.offset(1e-4f));
+        }
+    }
+
     private List<ParamUpdate> train(TrainingMode mode, int bound) throws Exception {
+        return train(mode, bound, 2, train.examples());
+    }
+
+    /** Streams the examples through the system in {@code mode}; returns every shard record published, in order. */
+    private List<ParamUpdate> train(TrainingMode mode, int bound, int workers, List<Example> examples)
+            throws Exception {
         try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
-                bootstrap -> TrainingConfig.builder(bootstrap).workers(2).seed(7).mode(mode).stalenessBound(bound)
-                        .checkpointInterval(Duration.ofSeconds(1)).build())) {
+                bootstrap -> TrainingConfig.builder(bootstrap).workers(workers).seed(7).mode(mode)
+                        .stalenessBound(bound).checkpointInterval(Duration.ofSeconds(1)).build())) {
             TrainingConfig config = deployment.config();
             try (ExampleFeeder feeder = new ExampleFeeder(deployment.bootstrapServers(), config.topics().examples(),
                     ExampleFormat.BINARY)) {
-                feeder.feed(train.examples(), 1, n -> {});
+                feeder.feed(examples, 1, n -> {});
             }
             ModelClient client = new ModelClient(deployment.servingUri(), config.modelId());
-            client.awaitExamplesTrained(EXAMPLES, Duration.ofMinutes(5));
+            client.awaitExamplesTrained(examples.size(), Duration.ofMinutes(5));
 
             assertThat(client.accuracy(FashionMnist.read().test().take(2_000).examples(), "latest"))
                     .as("it learned").isGreaterThan(0.6);
