@@ -41,6 +41,10 @@ public final class ExampleFeeder implements AutoCloseable {
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         // Size limits are the examples topic's business (its parser dead-letters oversized records), not ours.
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        // One request in flight: right after a topic is created, retried batches can otherwise
+        // reach a new partition out of order, which the idempotent producer then retries until
+        // its delivery timeout (OutOfOrderSequenceException, seen with Kafka 4.2 in KRaft mode).
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
         this.topic = topic;
         this.format = format;
