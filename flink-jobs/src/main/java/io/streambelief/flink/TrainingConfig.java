@@ -38,7 +38,8 @@ public record TrainingConfig(
         Duration checkpointInterval,
         Duration metricsInterval,
         Duration idleFlush,
-        int maxExampleBytes) implements Serializable {
+        int maxExampleBytes,
+        FailureInjection failureInjection) implements Serializable {
 
     public TrainingConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -53,6 +54,7 @@ public record TrainingConfig(
         positive("nFetch", nFetch);
         positive("shard size", shardSize);
         positive("max example bytes", maxExampleBytes);
+        Objects.requireNonNull(failureInjection, "failureInjection");
         if (!(averageDecay >= 0 && averageDecay < 1)) {
             throw new IllegalArgumentException("average decay must be in [0, 1), got " + averageDecay);
         }
@@ -115,7 +117,8 @@ public record TrainingConfig(
                 .warmstartExamples(warmstartExamples)
                 .averageDecay(averageDecay)
                 .publishInterval(publishInterval).checkpointInterval(checkpointInterval)
-                .metricsInterval(metricsInterval).idleFlush(idleFlush).maxExampleBytes(maxExampleBytes);
+                .metricsInterval(metricsInterval).idleFlush(idleFlush).maxExampleBytes(maxExampleBytes)
+                .failureInjection(failureInjection);
     }
 
     /** Defaults in one place. */
@@ -143,6 +146,7 @@ public record TrainingConfig(
         private Duration metricsInterval = Duration.ofSeconds(2);
         private Duration idleFlush = Duration.ofMillis(500);
         private int maxExampleBytes = 1 << 20;
+        private FailureInjection failureInjection = FailureInjection.NONE;
 
         private Builder(String bootstrapServers) {
             this.bootstrapServers = bootstrapServers;
@@ -274,6 +278,12 @@ public record TrainingConfig(
             return this;
         }
 
+        /** Deliberate failures, for tests of fault tolerance (default none). */
+        public Builder failureInjection(FailureInjection failureInjection) {
+            this.failureInjection = failureInjection;
+            return this;
+        }
+
         /** Larger example records go to the dead-letter topic (default 1 MiB). */
         public Builder maxExampleBytes(int maxExampleBytes) {
             this.maxExampleBytes = maxExampleBytes;
@@ -288,7 +298,7 @@ public record TrainingConfig(
                     batchSize, nPush, nFetch, mode, stalenessBound, clipNorm,
                     warmstartExamples != null ? warmstartExamples : mode == TrainingMode.ASYNC ? 10_000 : 0,
                     averageDecay, publishInterval,
-                    checkpointInterval, metricsInterval, idleFlush, maxExampleBytes);
+                    checkpointInterval, metricsInterval, idleFlush, maxExampleBytes, failureInjection);
         }
     }
 }

@@ -22,6 +22,7 @@ import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.streambelief.flink.FailureInjection;
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingMode;
 import io.streambelief.flink.io.RecordTypes;
@@ -61,6 +62,7 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     private transient Counter rejected;
     private transient Counter published;
     private transient Histogram staleness;
+    private transient long gradientsBeforeFailure;
 
     public ParameterServer(TrainingConfig config) {
         this.config = config;
@@ -70,6 +72,9 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     public void open(OpenContext context) {
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("shard", TypeInformation.of(ShardState.class)));
         shardKeys = config.shardKeys();
+        gradientsBeforeFailure = config.failureInjection().eventsBeforeFailure(
+                getRuntimeContext().getTaskInfo().getAttemptNumber(), FailureInjection.Operator.PARAMETER_SERVER,
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         stepState = getRuntimeContext().getListState(new ListStateDescriptor<>("bsp-step", RecordTypes.GRADIENT_SLICE));
         steps = new HashMap<>();
         shards = new HashMap<>();
@@ -85,6 +90,10 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     @Override
     public void processElement(GradientSlice gradient, Context context, Collector<ParamUpdate> out) throws Exception {
         int key = context.getCurrentKey();
+        if (--gradientsBeforeFailure < 0) {
+            throw FailureInjection.failure("parameter server", getRuntimeContext().getTaskInfo().getAttemptNumber(),
+                    applied.getCount() + " gradients");
+        }
         if (config.mode() == TrainingMode.BSP) {
             gatherStep(key, gradient, out);
             return;

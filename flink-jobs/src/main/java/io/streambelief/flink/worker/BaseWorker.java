@@ -18,6 +18,7 @@ import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.streambelief.flink.FailureInjection;
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingMode;
 import io.streambelief.kafka.metrics.TrainingMetrics;
@@ -88,6 +89,7 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     private transient Counter updatesCounter;
     /** Milliseconds from a parameter server publishing values to this worker receiving them. */
     private transient Histogram parameterLag;
+    private transient long batchesBeforeFailure;
 
     protected BaseWorker(TrainingConfig config) {
         this.config = config;
@@ -143,6 +145,8 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         metrics.gauge("progressiveLoss", validation::lastLoss);
         metrics.gauge("progressiveAccuracy", validation::lastAccuracy);
 
+        batchesBeforeFailure = config.failureInjection().eventsBeforeFailure(
+                getRuntimeContext().getTaskInfo().getAttemptNumber(), FailureInjection.Operator.WORKER, index);
         getProcessingTimeService().scheduleWithFixedDelay(this::onTick, TICK_MILLIS, TICK_MILLIS);
         for (Example example : restoredPartialBatch) {
             add(example);
@@ -214,6 +218,10 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         if (engineStale) {
             engine.setParameters(replica.values());
             engineStale = false;
+        }
+        if (--batchesBeforeFailure < 0) {
+            throw FailureInjection.failure("worker " + index, getRuntimeContext().getTaskInfo().getAttemptNumber(),
+                    examplesCounter.getCount() + " examples");
         }
         MiniBatch examples = batch.build();
         GradientStep step = engine.step(examples);
