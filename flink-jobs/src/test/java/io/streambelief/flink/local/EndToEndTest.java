@@ -134,26 +134,15 @@ class EndToEndTest {
 
     /** Progressive accuracy per 10,000 examples, from the workers' training-metrics reports. */
     private static String progressiveTimeline(String bootstrap, String topic) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         long[] examples = new long[8];
         double[] correct = new double[8];
         long total = 0;
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition partition = new TopicPartition(topic, 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            long end = consumer.endOffsets(List.of(partition)).get(partition);
-            while (consumer.position(partition) < end) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    TrainingMetrics m = TrainingMetrics.fromJson(record.value());
-                    total += m.windowExamples();
-                    int bucket = (int) Math.min(7, (total - 1) / 10_000);
-                    examples[bucket] += m.windowExamples();
-                    correct[bucket] += m.accuracy() * m.windowExamples();
-                }
-            }
+        for (ConsumerRecord<byte[], byte[]> record : TopicContents.all(bootstrap, topic)) {
+            TrainingMetrics m = TrainingMetrics.fromJson(record.value());
+            total += m.windowExamples();
+            int bucket = (int) Math.min(7, (total - 1) / 10_000);
+            examples[bucket] += m.windowExamples();
+            correct[bucket] += m.accuracy() * m.windowExamples();
         }
         StringBuilder line = new StringBuilder();
         for (int b = 0; b < examples.length && examples[b] > 0; b++) {

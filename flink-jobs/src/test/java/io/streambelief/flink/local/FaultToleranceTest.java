@@ -5,20 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 import org.apache.flink.api.common.JobStatus;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,9 +23,7 @@ import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
-import io.streambelief.model.record.ModelIds;
 import io.streambelief.model.record.ParamUpdate;
-import io.streambelief.model.record.ParamUpdateCodec;
 import io.streambelief.serving.ModelClient;
 
 /**
@@ -93,27 +83,8 @@ class FaultToleranceTest {
 
     /** The last record of every shard on model-params: what the compacted topic keeps. */
     private static Map<Integer, ParamUpdate> latestShards(String bootstrap, TrainingConfig config) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 << 20));
         Map<Integer, ParamUpdate> latest = new HashMap<>();
-        String prefix = config.modelId() + "/";
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition partition = new TopicPartition(config.topics().modelParams(), 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            long end = consumer.endOffsets(List.of(partition)).get(partition);
-            while (consumer.position(partition) < end) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    String key = new String(record.key(), StandardCharsets.UTF_8);
-                    if (key.startsWith(prefix) && !key.equals(ModelIds.definitionKey(config.modelId()))) {
-                        ParamUpdate update = ParamUpdateCodec.decode(record.value());
-                        latest.put(update.shardId(), update);
-                    }
-                }
-            }
-        }
+        TopicContents.publishedShards(bootstrap, config).forEach(update -> latest.put(update.shardId(), update));
         return latest;
     }
 }

@@ -5,19 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 
 import org.apache.flink.api.common.JobStatus;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,9 +28,7 @@ import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.model.Example;
 import io.streambelief.model.engine.Dl4jBaseline;
 import io.streambelief.model.engine.NativeArrays;
-import io.streambelief.model.record.ModelIds;
 import io.streambelief.model.record.ParamUpdate;
-import io.streambelief.model.record.ParamUpdateCodec;
 import io.streambelief.serving.ModelClient;
 
 /**
@@ -64,8 +54,7 @@ class TrainingModesTest {
         List<ParamUpdate> published = train(TrainingMode.SSP, 1);
 
         assertThat(published).allSatisfy(update -> {
-            long[] acks = update.pushesApplied();
-            long ahead = Math.abs(ack(acks, 0) - ack(acks, 1));
+            long ahead = Math.abs(update.pushesApplied(0) - update.pushesApplied(1));
             assertThat(ahead).as("pushes between the workers in %s", update).isLessThanOrEqualTo(2);
         });
     }
@@ -76,8 +65,8 @@ class TrainingModesTest {
         List<ParamUpdate> published = train(TrainingMode.BSP, 0);
 
         assertThat(published).allSatisfy(update -> {
-            long[] acks = update.pushesApplied();
-            assertThat(ack(acks, 0)).as("in %s", update).isEqualTo(ack(acks, 1)).isEqualTo(update.version());
+            assertThat(update.pushesApplied(0)).as("in %s", update).isEqualTo(update.pushesApplied(1))
+                    .isEqualTo(update.version());
         });
     }
 
@@ -125,7 +114,9 @@ class TrainingModesTest {
             assertThat(completedCheckpoints(deployment)).as("checkpoints went on while workers waited")
                     .isPositive();
             assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);
-            return published(deployment.bootstrapServers(), config);
+            List<ParamUpdate> published = TopicContents.publishedShards(deployment.bootstrapServers(), config);
+            assertThat(published).as("shard records published").hasSizeGreaterThan(10);
+            return published;
         }
     }
 
@@ -136,32 +127,4 @@ class TrainingModesTest {
         return new ObjectMapper().readTree(response.body()).path("counts").path("completed").asLong();
     }
 
-    private static List<ParamUpdate> published(String bootstrap, TrainingConfig config) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 << 20));
-        List<ParamUpdate> updates = new ArrayList<>();
-        String prefix = config.modelId() + "/";
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition partition = new TopicPartition(config.topics().modelParams(), 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            long end = consumer.endOffsets(List.of(partition)).get(partition);
-            while (consumer.position(partition) < end) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    String key = new String(record.key(), StandardCharsets.UTF_8);
-                    if (key.startsWith(prefix) && !key.equals(ModelIds.definitionKey(config.modelId()))) {
-                        updates.add(ParamUpdateCodec.decode(record.value()));
-                    }
-                }
-            }
-        }
-        assertThat(updates).as("shard records published").hasSizeGreaterThan(10);
-        return updates;
-    }
-
-    private static long ack(long[] acks, int worker) {
-        return worker < acks.length ? acks[worker] : 0;
-    }
 }

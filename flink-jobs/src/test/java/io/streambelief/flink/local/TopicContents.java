@@ -1,0 +1,61 @@
+package io.streambelief.flink.local;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.io.ParamUpdateDeserializer;
+import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.model.record.ParamUpdate;
+
+/** What a topic partition holds now, for tests that check what the system wrote. */
+final class TopicContents {
+    private TopicContents() {}
+
+    /** Every record of partition 0 of {@code topic}, up to its end offset at the time of the call. */
+    static List<ConsumerRecord<byte[], byte[]>> all(String bootstrap, String topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long end = consumer.endOffsets(List.of(partition)).get(partition);
+            while (consumer.position(partition) < end) {
+                consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+            }
+        }
+        return records;
+    }
+
+    /** The model's shard records on model-params, in the order published, read as the workers read them. */
+    static List<ParamUpdate> publishedShards(String bootstrap, TrainingConfig config) {
+        ParamUpdateDeserializer deserializer = new ParamUpdateDeserializer(config.modelId());
+        List<ParamUpdate> updates = new ArrayList<>();
+        Collector<ParamUpdate> collector = new Collector<>() {
+            @Override
+            public void collect(ParamUpdate update) {
+                updates.add(update);
+            }
+
+            @Override
+            public void close() {}
+        };
+        for (ConsumerRecord<byte[], byte[]> record : all(bootstrap, config.topics().modelParams())) {
+            deserializer.deserialize(record, collector);
+        }
+        return updates;
+    }
+}
