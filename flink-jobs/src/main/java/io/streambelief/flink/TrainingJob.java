@@ -1,8 +1,10 @@
 package io.streambelief.flink;
 
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -23,10 +25,12 @@ import io.streambelief.flink.io.ParamUpdateSerializer;
 import io.streambelief.flink.io.RawRecord;
 import io.streambelief.flink.io.RawRecordDeserializer;
 import io.streambelief.flink.io.RecordTypes;
+import io.streambelief.flink.io.SnapshotRecordSerializer;
 import io.streambelief.flink.io.TrainingMetricsSerializer;
 import io.streambelief.flink.ps.ParameterServer;
 import io.streambelief.flink.ps.ParameterServerOperator;
 import io.streambelief.flink.ps.ShardKeys;
+import io.streambelief.flink.snapshot.SnapshotWriter;
 import io.streambelief.flink.worker.BoundedWorker;
 import io.streambelief.flink.worker.Worker;
 import io.streambelief.kafka.broker.KafkaBroker;
@@ -39,9 +43,10 @@ import io.streambelief.model.record.ParamUpdate;
  *
  * <pre>
  *  examples ──► parse ──► Worker ×W ──keyBy(shard)──► ParameterServer (RocksDB) ──► model-params
- *                 │          ▲                                                        │
+ *                 │          ▲                                      │                 │
  *                 ▼          └──────────── model-params (broadcast) ◄─────────────────┘
- *            dead-letter     └──► training-metrics
+ *            dead-letter     └──► training-metrics                  └─ at each checkpoint ──► SnapshotWriter
+ *                                                                                    ──► model-snapshots (transactional)
  * </pre>
  *
  * <p>Flink 2 has no iterations, so the parameter feedback edge runs through the compacted
@@ -119,6 +124,16 @@ public final class TrainingJob {
         updates.sinkTo(atLeastOnceSink(config, new ParamUpdateSerializer(config.topics().modelParams()), 0))
                 .name("model-params-sink").uid("model-params-sink")
                 .setParallelism(config.parameterServers());
+
+        // Model snapshots: the shards taken at each checkpoint barrier, gathered and written with a
+        // manifest in the checkpoint's Kafka transaction; read_committed readers see whole ones only.
+        updates.getSideOutput(ParameterServerOperator.SNAPSHOT_CHUNKS)
+                .process(new SnapshotWriter(), PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)
+                .name("snapshot-writer").uid("snapshot-writer")
+                .setParallelism(1)
+                .sinkTo(snapshotSink(config))
+                .name("model-snapshots-sink").uid("model-snapshots-sink")
+                .setParallelism(1);
     }
 
     /** What the job needs whatever cluster it runs on: RocksDB state, exactly-once checkpoints. */
@@ -161,6 +176,26 @@ public final class TrainingJob {
                 // make the feedback loop wait on fetch round trips.
                 .setProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES))
                 .setDeserializer(deserializer)
+                .build();
+    }
+
+    /**
+     * Exactly-once: each checkpoint's records are one Kafka transaction, committed when the
+     * checkpoint completes and aborted if it does not. The transaction timeout must stay within
+     * the broker's {@code transaction.max.timeout.ms} (15 minutes by default; the sink's own
+     * default of one hour is refused) and well above the checkpoint interval.
+     */
+    private static KafkaSink<byte[]> snapshotSink(TrainingConfig config) {
+        Properties producer = new Properties();
+        producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        producer.setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                Long.toString(Math.max(TimeUnit.MINUTES.toMillis(10), 3 * config.checkpointInterval().toMillis())));
+        return KafkaSink.<byte[]>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setKafkaProducerConfig(producer)
+                .setRecordSerializer(new SnapshotRecordSerializer(config.topics().modelSnapshots(), config.modelId()))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix("streambelief-" + config.modelId() + "-snapshots")
                 .build();
     }
 

@@ -99,6 +99,9 @@ public final class TrainingOptions {
     @Option(names = "--params-topic", paramLabel = "TOPIC", defaultValue = "model-params", description = "Default: ${DEFAULT-VALUE}.")
     String paramsTopic;
 
+    @Option(names = "--snapshots-topic", paramLabel = "TOPIC", defaultValue = "model-snapshots", description = "Default: ${DEFAULT-VALUE}.")
+    String snapshotsTopic;
+
     @Option(names = "--dead-letter-topic", paramLabel = "TOPIC", defaultValue = "dead-letter", description = "Default: ${DEFAULT-VALUE}.")
     String deadLetterTopic;
 
@@ -106,7 +109,7 @@ public final class TrainingOptions {
     String metricsTopic;
 
     public TopicNames topics() {
-        return new TopicNames(examplesTopic, paramsTopic, deadLetterTopic, metricsTopic);
+        return new TopicNames(examplesTopic, paramsTopic, snapshotsTopic, deadLetterTopic, metricsTopic);
     }
 
     /**

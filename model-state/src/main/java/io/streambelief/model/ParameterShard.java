@@ -27,6 +27,8 @@ public final class ParameterShard {
     private long[] pushesApplied;
     private final float[] average;
     private final double averageDecay;
+    /** Timestamp of the last record published, so the next one's is later (see {@link #toUpdate}). */
+    private long publishedAtMillis;
 
     private ParameterShard(int shardId, Optimizer optimizer, float[] values, float[][] slots, long version,
             long examplesApplied, long[] pushesApplied, float[] average, double averageDecay) {
@@ -171,10 +173,27 @@ public final class ParameterShard {
         return true;
     }
 
-    /** The record published to model-params: a copy of the current state. */
-    public ParamUpdate toUpdate(String modelId, long timestampMillis) {
-        return new ParamUpdate(modelId, shardId, version, examplesApplied, timestampMillis, values.clone(),
+    /**
+     * The record published to model-params: a copy of the current state, stamped with
+     * {@code nowMillis} or, if that is not later than the shard's previous record, one millisecond
+     * after it (a hybrid logical clock). A shard's records therefore carry strictly increasing
+     * timestamps, also across restores: a restored shard's version goes back to the checkpoint's,
+     * but the wall clock has moved on past every record published before the failure. Serving
+     * derives the model version from these timestamps, so it never goes back either.
+     */
+    public ParamUpdate toUpdate(String modelId, long nowMillis) {
+        publishedAtMillis = Math.max(publishedAtMillis + 1, nowMillis);
+        return new ParamUpdate(modelId, shardId, version, examplesApplied, publishedAtMillis, values.clone(),
                 copy(slots), pushesApplied.clone(), average.clone());
+    }
+
+    /**
+     * The shard for a model snapshot: what serving needs (values, average, counts), without the
+     * optimizer's slots or the workers' pushes; not a publication, so the clock above stays.
+     */
+    public ParamUpdate toSnapshot(String modelId, long timestampMillis) {
+        return new ParamUpdate(modelId, shardId, version, examplesApplied, timestampMillis, values.clone(),
+                new float[0][], new long[0], average.clone());
     }
 
     /** A copy for the checkpoint. */

@@ -192,6 +192,47 @@ class ParameterShardTest {
     }
 
     @Test
+    void aShardsRecordsCarryStrictlyIncreasingTimestampsEvenWhenTheClockStandsStillOrGoesBack() {
+        ParameterShard shard = ParameterShard.initial(0, new float[] {1f}, Optimizer.sgd(1));
+
+        assertThat(shard.toUpdate("m", 1_000).timestampMillis()).isEqualTo(1_000);
+        assertThat(shard.toUpdate("m", 1_000).timestampMillis()).isEqualTo(1_001);
+        assertThat(shard.toUpdate("m", 900).timestampMillis()).isEqualTo(1_002);
+        assertThat(shard.toUpdate("m", 5_000).timestampMillis()).isEqualTo(5_000);
+    }
+
+    @Test
+    void aRestoredShardGoesBackInVersionButItsRecordsStillFollowEveryEarlierOne() {
+        ParameterShard shard = ParameterShard.initial(0, new float[] {1f}, Optimizer.sgd(1));
+        ShardState checkpoint = shard.toState();
+        shard.apply(new GradientSlice(0, 0, 1, new float[] {1f}));
+        ParamUpdate beforeFailure = shard.toUpdate("m", 2_000);
+
+        // Restarted later (the restart itself takes seconds): the clock has moved past every earlier record.
+        ParamUpdate afterRestore = ParameterShard.restore(checkpoint, Optimizer.sgd(1), 0).toUpdate("m", 7_000);
+
+        assertThat(afterRestore.version()).isLessThan(beforeFailure.version());
+        assertThat(afterRestore.timestampMillis()).isGreaterThan(beforeFailure.timestampMillis());
+    }
+
+    @Test
+    void aSnapshotOfTheShardCarriesValuesAndCountsButNoOptimizerStateAndIsNoPublication() {
+        ParameterShard shard = ParameterShard.initial(2, new float[] {1f, 2f}, Optimizer.adagrad(0.1), 0.9);
+        shard.apply(new GradientSlice(2, 0, 3, new float[] {1f, 1f}));
+        ParamUpdate published = shard.toUpdate("m", 50);
+
+        ParamUpdate snapshot = shard.toSnapshot("m", 10);
+
+        assertThat(snapshot.values()).containsExactly(published.values());
+        assertThat(snapshot.average()).containsExactly(published.average());
+        assertThat(snapshot.version()).isEqualTo(1);
+        assertThat(snapshot.examplesApplied()).isEqualTo(3);
+        assertThat(snapshot.slots()).isEmpty();
+        assertThat(snapshot.pushesApplied()).isEmpty();
+        assertThat(shard.toUpdate("m", 50).timestampMillis()).as("the clock did not move for the snapshot").isEqualTo(51);
+    }
+
+    @Test
     void publishedValuesAreACopyNotAViewOfTheLiveShard() {
         ParameterShard shard = ParameterShard.initial(0, new float[] {1, 2}, Optimizer.sgd(1));
         ParamUpdate before = shard.toUpdate("m", 0);

@@ -144,7 +144,8 @@ public final class ModelStore {
         final MultiLayerConfiguration configuration;
         final float[] parameters;
         final float[] average;
-        final long[] versions;
+        /** Per shard, the timestamp of its latest record: strictly increasing, across restores too. */
+        final long[] stamps;
         final long[] examples;
         final boolean[] published;
         boolean averaged;
@@ -158,7 +159,7 @@ public final class ModelStore {
             // Shards never published hold the spec's deterministic initial values.
             this.parameters = definition.spec().initialParameters();
             this.average = parameters.clone();
-            this.versions = new long[layout.shardCount()];
+            this.stamps = new long[layout.shardCount()];
             this.examples = new long[layout.shardCount()];
             this.published = new boolean[layout.shardCount()];
         }
@@ -183,7 +184,7 @@ public final class ModelStore {
             } else {
                 layout.place(average, shard, update.values());
             }
-            versions[shard] = update.version();
+            stamps[shard] = update.timestampMillis();
             examples[shard] = update.examplesApplied();
             published[shard] = true;
             updatedAtMillis = Math.max(updatedAtMillis, update.timestampMillis());
@@ -191,7 +192,7 @@ public final class ModelStore {
         }
 
         ServedModel snapshot() {
-            long version = Arrays.stream(versions).sum();
+            long version = Arrays.stream(stamps).sum();
             long trained = Long.MAX_VALUE;
             for (int s = 0; s < examples.length; s++) {
                 trained = Math.min(trained, published[s] ? examples[s] : 0);

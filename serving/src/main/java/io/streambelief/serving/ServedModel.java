@@ -20,7 +20,9 @@ import io.streambelief.model.engine.NativeArrays;
  *
  * @param name the model's name
  * @param spec the model
- * @param modelVersion sum of the shards' versions: grows with every update folded in
+ * @param modelVersion the sum of the shards' record timestamps; each shard's are strictly increasing,
+ *     also after the job restores from a checkpoint, so the version grows with every update folded
+ *     in and never goes back (a shard's own version, its step count, does go back on a restore)
  * @param examplesTrained examples whose gradients are in every shard of these parameters
  * @param updatedAtMillis time of the newest shard update in these parameters
  * @param shards number of parameter shards

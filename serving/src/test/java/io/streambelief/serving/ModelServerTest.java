@@ -41,6 +41,9 @@ class ModelServerTest {
 
     private static final ModelStore store = new ModelStore();
     private static ModelServer server;
+    private static final long PUBLISHED_AT = System.currentTimeMillis();
+    /** The served version: the sum of the shards' record timestamps. */
+    private static final long VERSION = LAYOUT.shardCount() * PUBLISHED_AT;
     private static URI base;
 
     @BeforeAll
@@ -50,7 +53,7 @@ class ModelServerTest {
         define(store, DEFINITION);
         float[] parameters = ramp(LAYOUT.numParams());
         for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
-            publishShard(store, new ParamUpdate("m", shard, 5, 320, System.currentTimeMillis(),
+            publishShard(store, new ParamUpdate("m", shard, 5, 320, PUBLISHED_AT,
                     LAYOUT.slice(parameters, shard)));
         }
         store.publish();
@@ -68,7 +71,7 @@ class ModelServerTest {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
         JsonNode status = JSON.readTree(response.body());
-        assertThat(status.path("model_version").asLong()).isEqualTo(15);
+        assertThat(status.path("model_version").asLong()).isEqualTo(VERSION);
         assertThat(status.path("examples_trained").asLong()).isEqualTo(320);
         assertThat(status.path("spec").asText()).isEqualTo("mlp:4-3-2");
         assertThat(status.path("num_inputs").asInt()).isEqualTo(4);
@@ -84,7 +87,7 @@ class ModelServerTest {
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         JsonNode body = JSON.readTree(response.body());
-        assertThat(body.path("model_version").asLong()).isEqualTo(15);
+        assertThat(body.path("model_version").asLong()).isEqualTo(VERSION);
         assertThat(body.path("parameters").asText()).isEqualTo("latest");
         float[] expected = dl4jOutput(ramp(LAYOUT.numParams()), new float[] {1, -1, 0.5f, 2});
         JsonNode first = body.path("predictions").get(0);
@@ -147,10 +150,10 @@ class ModelServerTest {
         float[] expected = dl4jOutput(ramp(LAYOUT.numParams()), row);
 
         assertThat(client.status()).hasValueSatisfying(status -> {
-            assertThat(status.modelVersion()).isEqualTo(15);
+            assertThat(status.modelVersion()).isEqualTo(VERSION);
             assertThat(status.examplesTrained()).isEqualTo(320);
         });
-        assertThat(client.awaitExamplesTrained(320, java.time.Duration.ofSeconds(5)).modelVersion()).isEqualTo(15);
+        assertThat(client.awaitExamplesTrained(320, java.time.Duration.ofSeconds(5)).modelVersion()).isEqualTo(VERSION);
         assertThat(client.predict(List.of(row), null)[0]).containsExactly(expected, ModelStoreTest.within());
         int predicted = expected[0] > expected[1] ? 0 : 1;
         assertThat(client.accuracy(List.of(new io.streambelief.model.Example(row, predicted),
@@ -215,8 +218,8 @@ class ModelServerTest {
         float[] parameters = new float[LAYOUT.numParams()];
         parameters[parameters.length - 2] = v / 1000f;
         for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
-            // Shard versions 0, 0, v: the served version is v.
-            publishShard(store, new ParamUpdate("h", shard, shard == 2 ? v : 0, v, 0, LAYOUT.slice(parameters, shard)));
+            // Shard timestamps 0, 0, v: the served version is v.
+            publishShard(store, new ParamUpdate("h", shard, v, v, shard == 2 ? v : 0, LAYOUT.slice(parameters, shard)));
         }
         store.publish();
     }

@@ -58,7 +58,7 @@ class ParamsConsumerTest {
             consumer.start();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                     broker.bootstrapServers()))) {
-                Topics.ensure(admin, new TopicNames("ex-a", "params-a", "dl-a", "tm-a"), 1);
+                Topics.ensure(admin, new TopicNames("ex-a", "params-a", "snapshots-a", "dl-a", "tm-a"), 1);
             }
 
             producer.send(new ProducerRecord<>("params-a", ModelIds.shardKey("m", 0),
@@ -66,7 +66,7 @@ class ParamsConsumerTest {
             producer.send(new ProducerRecord<>("params-a", ModelIds.definitionKey("m"),
                     ModelDefinitionCodec.encode(DEFINITION)));
             for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
-                ParamUpdate update = new ParamUpdate("m", shard, 3, 96, 0, new float[LAYOUT.length(shard)]);
+                ParamUpdate update = new ParamUpdate("m", shard, 3, 96, 3, new float[LAYOUT.length(shard)]);
                 producer.send(new ProducerRecord<>("params-a", ModelIds.shardKey("m", shard),
                         ParamUpdateCodec.encode(update)));
             }
@@ -82,13 +82,13 @@ class ParamsConsumerTest {
     void aNewReaderGetsTheWholeCurrentModelFromTheCompactedTopic() throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
                 KafkaProducer<String, byte[]> producer = producer()) {
-            Topics.ensure(admin, new TopicNames("ex-b", "params-b", "dl-b", "tm-b"), 1);
+            Topics.ensure(admin, new TopicNames("ex-b", "params-b", "snapshots-b", "dl-b", "tm-b"), 1);
             producer.send(new ProducerRecord<>("params-b", ModelIds.definitionKey("m"),
                     ModelDefinitionCodec.encode(DEFINITION)));
             for (long version = 1; version <= 20; version++) {
                 for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
                     producer.send(new ProducerRecord<>("params-b", ModelIds.shardKey("m", shard),
-                            ParamUpdateCodec.encode(new ParamUpdate("m", shard, version, version * 32, 0,
+                            ParamUpdateCodec.encode(new ParamUpdate("m", shard, version, version * 32, version,
                                     new float[LAYOUT.length(shard)]))));
                 }
             }

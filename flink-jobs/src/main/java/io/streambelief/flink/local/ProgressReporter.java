@@ -118,8 +118,8 @@ final class ProgressReporter implements AutoCloseable {
         if (model == null || !model.has("model_version")) {
             return "served ?";
         }
-        return String.format(Locale.ROOT, "served v%,d (%,d ex, %.1f s old)", model.path("model_version").asLong(),
-                model.path("examples_trained").asLong(), model.path("age_ms").asLong() / 1000.0);
+        return String.format(Locale.ROOT, "served %,d ex (%.1f s old)", model.path("examples_trained").asLong(),
+                model.path("age_ms").asLong() / 1000.0);
     }
 
     /**

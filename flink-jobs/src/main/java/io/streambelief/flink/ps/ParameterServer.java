@@ -31,6 +31,8 @@ import io.streambelief.model.ParameterShard;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ShardState;
+import io.streambelief.model.record.SnapshotChunk;
+import io.streambelief.model.record.SnapshotChunkCodec;
 
 /**
  * The parameter server, keyed by shard id: applies each worker's gradient slice to its shard with
@@ -179,6 +181,21 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
                     stats.getQuantile(0.5), stats.getQuantile(0.99), stats.getMax());
         }
         super.close();
+    }
+
+    /** The keys of all the model's shards, owned by this subtask or not. */
+    int[] shardKeys() {
+        int[] keys = new int[config.layout().shardCount()];
+        for (int shard = 0; shard < keys.length; shard++) {
+            keys[shard] = shardKeys.key(shard);
+        }
+        return keys;
+    }
+
+    /** The current key's shard as a snapshot chunk of {@code checkpointId}; the caller has set the key. */
+    byte[] snapshotChunk(int key, long checkpointId) throws Exception {
+        return SnapshotChunkCodec.encode(new SnapshotChunk(checkpointId, config.layout().shardCount(),
+                shard(key).toSnapshot(config.modelId(), System.currentTimeMillis())));
     }
 
     /** Shards changed since they were last written to state. */

@@ -7,7 +7,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.flink.api.common.JobStatus;
@@ -23,14 +25,17 @@ import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
+import io.streambelief.model.record.ModelSnapshot;
 import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.SnapshotReader;
 import io.streambelief.serving.ModelClient;
 
 /**
  * Exactly-once gradient application under failures: a worker and a parameter server fail at
  * random points, three times, and each time the job restores from its last checkpoint. Every
  * shard must still hold the gradients of every example fed, once: the examples it counts are
- * exactly those fed.
+ * exactly those fed. Through the same failures, the model snapshots a read_committed reader gets
+ * are whole and never go back, and the published model's version never goes back either.
  */
 class FaultToleranceTest {
     private static final int EXAMPLES = 20_000;
@@ -64,7 +69,70 @@ class FaultToleranceTest {
             assertThat(latest).hasSize(config.layout().shardCount());
             assertThat(latest.values()).allSatisfy(shard -> assertThat(shard.examplesApplied())
                     .as("examples in shard %d: none lost, none twice", shard.shardId()).isEqualTo(EXAMPLES));
+
+            assertSnapshotsWholeAndMonotonicEndingWith(latest, deployment);
+            assertPublishedVersionsNeverGoBack(TopicContents.publishedShards(deployment.bootstrapServers(), config));
         }
+    }
+
+    /**
+     * Every snapshot read_committed is whole (no torn manifest), later snapshots never hold fewer
+     * examples (a restore goes back only to the last completed checkpoint, whose snapshot is the
+     * last one committed), and once training is over a snapshot holds exactly the final model.
+     */
+    private static void assertSnapshotsWholeAndMonotonicEndingWith(Map<Integer, ParamUpdate> finalShards,
+            LocalDeployment deployment) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        List<ModelSnapshot> snapshots;
+        SnapshotReader reader;
+        do {
+            Thread.sleep(500);
+            reader = new SnapshotReader();
+            snapshots = TopicContents.committedSnapshots(deployment.bootstrapServers(), deployment.config(), reader);
+        } while ((snapshots.isEmpty() || !holdsAll(snapshots.get(snapshots.size() - 1))) && System.nanoTime() < deadline);
+
+        assertThat(reader.torn()).as("torn snapshots").isZero();
+        assertThat(reader.unreadable()).isZero();
+        assertThat(snapshots).as("a snapshot per completed checkpoint").hasSizeGreaterThan(3);
+        for (int i = 1; i < snapshots.size(); i++) {
+            ModelSnapshot before = snapshots.get(i - 1);
+            ModelSnapshot after = snapshots.get(i);
+            assertThat(after.checkpointId()).isGreaterThan(before.checkpointId());
+            for (int shard = 0; shard < after.shards().length; shard++) {
+                assertThat(after.manifest().examplesApplied()[shard])
+                        .as("shard %d from checkpoint %d to %d", shard, before.checkpointId(), after.checkpointId())
+                        .isGreaterThanOrEqualTo(before.manifest().examplesApplied()[shard]);
+            }
+        }
+        ModelSnapshot last = snapshots.get(snapshots.size() - 1);
+        assertThat(holdsAll(last)).as("a snapshot after the last example").isTrue();
+        for (ParamUpdate shard : last.shards()) {
+            assertThat(shard.values()).as("shard %d of the last snapshot", shard.shardId())
+                    .containsExactly(finalShards.get(shard.shardId()).values());
+        }
+    }
+
+    private static boolean holdsAll(ModelSnapshot snapshot) {
+        return Arrays.stream(snapshot.manifest().examplesApplied()).allMatch(n -> n == EXAMPLES);
+    }
+
+    /**
+     * A restore takes a shard's version (its step count) back to the checkpoint's, so the same
+     * versions are published again; the records' timestamps, from which serving derives the model
+     * version, must still only grow.
+     */
+    private static void assertPublishedVersionsNeverGoBack(List<ParamUpdate> published) {
+        Map<Integer, ParamUpdate> previous = new HashMap<>();
+        boolean rolledBack = false;
+        for (ParamUpdate update : published) {
+            ParamUpdate before = previous.put(update.shardId(), update);
+            if (before != null) {
+                assertThat(update.timestampMillis()).as("shard %d after %s", update.shardId(), before)
+                        .isGreaterThan(before.timestampMillis());
+                rolledBack |= update.version() < before.version();
+            }
+        }
+        assertThat(rolledBack).as("a restore took some shard's step count back").isTrue();
     }
 
     /** Failures in the job's exception history that were injected. */

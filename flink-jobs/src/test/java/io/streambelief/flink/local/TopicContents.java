@@ -15,7 +15,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.io.ParamUpdateDeserializer;
 import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.model.record.ModelSnapshot;
 import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.SnapshotReader;
 
 /** What a topic partition holds now, for tests that check what the system wrote. */
 final class TopicContents {
@@ -23,8 +25,17 @@ final class TopicContents {
 
     /** Every record of partition 0 of {@code topic}, up to its end offset at the time of the call. */
     static List<ConsumerRecord<byte[], byte[]>> all(String bootstrap, String topic) {
+        return all(bootstrap, topic, "read_uncommitted");
+    }
+
+    /**
+     * Every record of partition 0 of {@code topic} a consumer with {@code isolation} sees, up to
+     * the end offset it sees (for read_committed: before the first open transaction).
+     */
+    static List<ConsumerRecord<byte[], byte[]>> all(String bootstrap, String topic, String isolation) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer =
@@ -57,5 +68,14 @@ final class TopicContents {
             deserializer.deserialize(record, collector);
         }
         return updates;
+    }
+
+    /** The model snapshots a read_committed reader of model-snapshots gets, in order, through {@code reader}. */
+    static List<ModelSnapshot> committedSnapshots(String bootstrap, TrainingConfig config, SnapshotReader reader) {
+        List<ModelSnapshot> snapshots = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> record : all(bootstrap, config.topics().modelSnapshots(), "read_committed")) {
+            reader.accept(record.value()).ifPresent(snapshots::add);
+        }
+        return snapshots;
     }
 }

@@ -17,6 +17,8 @@ import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.SnapshotChunk;
+import io.streambelief.model.record.SnapshotChunkCodec;
 
 class ParameterServerTest {
     /** 43 parameters in shards of 20, 20 and 3. */
@@ -93,6 +95,30 @@ class ParameterServerTest {
             assertThat(shard0.version()).isEqualTo(2);
             assertThat(shard0.examplesApplied()).isEqualTo(10);
             assertThat(shard0.values()).usingComparatorWithPrecision(1e-6f).containsExactly(shifted(LAYOUT.slice(INITIAL, 0), -1f));
+        }
+    }
+
+    @Test
+    void atEachBarrierEveryShardGoesOutAsASnapshotChunkOfThatCheckpoint() throws Exception {
+        try (var harness = harness()) {
+            harness.open();
+            harness.processElement(ones(0, 0, 7), 0);
+
+            harness.prepareSnapshotPreBarrier(5);
+
+            List<SnapshotChunk> chunks = harness.getSideOutput(ParameterServerOperator.SNAPSHOT_CHUNKS).stream()
+                    .map(record -> SnapshotChunkCodec.decode(record.getValue())).toList();
+            assertThat(chunks).extracting(SnapshotChunk::checkpointId).containsOnly(5L);
+            assertThat(chunks).extracting(chunk -> chunk.shard().shardId()).as("untouched shards too")
+                    .containsExactlyInAnyOrder(0, 1, 2);
+            SnapshotChunk shard0 = chunks.stream().filter(c -> c.shard().shardId() == 0).findFirst().orElseThrow();
+            assertThat(shard0.shardCount()).isEqualTo(3);
+            assertThat(shard0.shard().examplesApplied()).isEqualTo(7);
+            assertThat(shard0.shard().values()).usingComparatorWithPrecision(1e-6f)
+                    .containsExactly(shifted(LAYOUT.slice(INITIAL, 0), -0.5f));
+            SnapshotChunk shard1 = chunks.stream().filter(c -> c.shard().shardId() == 1).findFirst().orElseThrow();
+            assertThat(shard1.shard().values()).containsExactly(LAYOUT.slice(INITIAL, 1));
+            assertThat(harness.extractOutputValues()).as("a snapshot is no publication").isEmpty();
         }
     }
 

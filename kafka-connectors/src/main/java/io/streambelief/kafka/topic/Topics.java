@@ -26,6 +26,9 @@ public final class Topics {
     /** Partitions of the examples topic by default: one per worker of the default local run. */
     public static final int DEFAULT_EXAMPLE_PARTITIONS = 2;
 
+    /** How much of {@code model-snapshots} the broker keeps: some hundred snapshots of the default model. */
+    public static final long SNAPSHOT_RETENTION_BYTES = 512L * 1024 * 1024;
+
     private Topics() {}
 
     /**
@@ -42,6 +45,19 @@ public final class Topics {
     }
 
     /**
+     * The {@code model-snapshots} topic keeps whole snapshots, one per completed checkpoint, for
+     * as long as its size allows: readers want the latest, history is for rollbacks. Segments are
+     * smaller than the retained size, so old ones are deleted while new ones are written.
+     */
+    public static Map<String, String> modelSnapshotsConfig() {
+        return Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+                TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(SNAPSHOT_RETENTION_BYTES),
+                TopicConfig.SEGMENT_BYTES_CONFIG, Long.toString(SNAPSHOT_RETENTION_BYTES / 4),
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+    }
+
+    /**
      * Creates whichever of the deployment's topics do not exist yet. Existing topics are left as
      * they are (a warning names any whose partition count differs from what was asked).
      */
@@ -53,6 +69,7 @@ public final class Topics {
         List<NewTopic> wanted = List.of(
                 new NewTopic(names.examples(), examplePartitions, (short) 1),
                 new NewTopic(names.modelParams(), 1, (short) 1).configs(modelParamsConfig()),
+                new NewTopic(names.modelSnapshots(), 1, (short) 1).configs(modelSnapshotsConfig()),
                 new NewTopic(names.deadLetter(), 1, (short) 1),
                 new NewTopic(names.trainingMetrics(), 1, (short) 1));
         Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);

@@ -42,7 +42,7 @@ class TopicsTest {
 
     @Test
     void createsTheDeploymentsTopicsWithModelParamsCompacted() throws Exception {
-        TopicNames names = new TopicNames("a-examples", "a-params", "a-dead", "a-metrics");
+        TopicNames names = new TopicNames("a-examples", "a-params", "a-snapshots", "a-dead", "a-metrics");
 
         Topics.ensure(admin, names, 3);
 
@@ -54,11 +54,15 @@ class TopicsTest {
         assertThat(params.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value())
                 .isEqualTo(Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
         assertThat(config("a-dead").get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).isEqualTo("delete");
+        Config snapshots = config("a-snapshots");
+        assertThat(snapshots.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).as("retention by size").isEqualTo("delete");
+        assertThat(snapshots.get(TopicConfig.RETENTION_BYTES_CONFIG).value())
+                .isEqualTo(Long.toString(Topics.SNAPSHOT_RETENTION_BYTES));
     }
 
     @Test
     void existingTopicsAreLeftAsTheyAre() throws Exception {
-        TopicNames names = new TopicNames("b-examples", "b-params", "b-dead", "b-metrics");
+        TopicNames names = new TopicNames("b-examples", "b-params", "b-snapshots", "b-dead", "b-metrics");
         Topics.ensure(admin, names, 2);
 
         Topics.ensure(admin, names, 5);
@@ -69,7 +73,7 @@ class TopicsTest {
 
     @Test
     void namesAndPartitionCountsAreChecked() {
-        assertThatThrownBy(() -> new TopicNames("ex amples", "p", "d", "m"))
+        assertThatThrownBy(() -> new TopicNames("ex amples", "p", "s", "d", "m"))
                 .hasMessage("'ex amples' is not a valid Kafka topic name");
         assertThatThrownBy(() -> Topics.ensure(admin, TopicNames.DEFAULTS, 0))
                 .hasMessageContaining("at least one partition");

@@ -54,6 +54,20 @@ class CodecTest {
     }
 
     @Test
+    void snapshotChunksAndManifestsRoundTrip() {
+        ParamUpdate shard = new ParamUpdate("fashion", 2, 40, 1_280, 77, new float[] {1f, -2f}, new float[0][],
+                new long[0], new float[] {0.5f, -1f});
+        SnapshotChunk chunk = new SnapshotChunk(9, 3, shard);
+        SnapshotManifest manifest = new SnapshotManifest("fashion", 9, 1234, new long[] {40, 41, 39},
+                new long[] {1_280, 1_312, 1_248});
+
+        assertThat(SnapshotChunkCodec.decode(SnapshotChunkCodec.encode(chunk))).isEqualTo(chunk);
+        assertThat(SnapshotManifestCodec.decode(SnapshotManifestCodec.encode(manifest))).isEqualTo(manifest);
+        assertThatThrownBy(() -> SnapshotManifestCodec.decode(SnapshotChunkCodec.encode(chunk)))
+                .isInstanceOf(RecordFormatException.class).hasMessageContaining("Not a SnapshotManifest record");
+    }
+
+    @Test
     void aFlippedBitIsDetected() {
         byte[] bytes = ParamUpdateCodec.encode(UPDATE);
         bytes[20] ^= 1;
