@@ -18,11 +18,11 @@ import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.model.record.ParamUpdate;
 
 /** What a topic partition holds now, for tests that check what the system wrote. */
-final class TopicContents {
+public final class TopicContents {
     private TopicContents() {}
 
     /** Every record of partition 0 of {@code topic}, up to its end offset at the time of the call. */
-    static List<ConsumerRecord<byte[], byte[]>> all(String bootstrap, String topic) {
+    public static List<ConsumerRecord<byte[], byte[]>> all(String bootstrap, String topic) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
@@ -41,7 +41,7 @@ final class TopicContents {
     }
 
     /** The model's shard records on model-params, in the order published, read as the workers read them. */
-    static List<ParamUpdate> publishedShards(String bootstrap, TrainingConfig config) {
+    public static List<ParamUpdate> publishedShards(String bootstrap, TrainingConfig config) {
         ParamUpdateDeserializer deserializer = new ParamUpdateDeserializer(config.modelId());
         List<ParamUpdate> updates = new ArrayList<>();
         Collector<ParamUpdate> collector = new Collector<>() {
