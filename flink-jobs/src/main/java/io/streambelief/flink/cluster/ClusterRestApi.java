@@ -126,9 +126,28 @@ public final class ClusterRestApi {
         HttpResponse<String> response = send(request);
         if (response.statusCode() / 100 != 2) {
             throw new IOException(request.method() + " " + request.uri() + " answered " + response.statusCode() + ": "
-                    + response.body());
+                    + reasons(response.body()));
         }
         return JSON.readTree(response.body());
+    }
+
+    /**
+     * Flink answers a failure with whole stack traces in {@code errors}; what went wrong is in the
+     * first line and the innermost cause.
+     */
+    private static String reasons(String body) {
+        List<String> reasons = new ArrayList<>();
+        try {
+            for (JsonNode error : JSON.readTree(body).path("errors")) {
+                List<String> lines = error.asText().lines().toList();
+                String innermost = lines.stream().filter(line -> line.startsWith("Caused by: ")).reduce((a, b) -> b)
+                        .map(line -> " ... " + line).orElse("");
+                reasons.add(lines.isEmpty() ? "" : lines.get(0) + innermost);
+            }
+        } catch (IOException notJson) {
+            return body;
+        }
+        return reasons.isEmpty() ? body : String.join("; ", reasons);
     }
 
     private HttpResponse<String> send(HttpRequest request) throws IOException {

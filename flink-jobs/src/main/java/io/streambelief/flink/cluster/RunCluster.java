@@ -1,5 +1,6 @@
 package io.streambelief.flink.cluster;
 
+import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -74,7 +75,7 @@ public final class RunCluster {
             System.out.println("Flink Web UI and REST API: " + web);
             System.out.println("Logs: " + cluster.workDir().resolve("logs"));
             System.out.println("Submit the training job (Kafka topics are created if missing):");
-            System.out.println("  infra/flink-cluster submit --bootstrap-servers HOST:PORT [training options]");
+            System.out.println("  infra/flink-cluster submit --bootstrap-servers HOST:PORT [training options, as ./run-local's]");
             System.out.println("  or: flink run -m " + web.getAuthority() + " " + StandaloneCluster.JOB_JAR
                     + " --bootstrap-servers HOST:PORT");
             System.out.println("  or: curl -F jarfile=@" + StandaloneCluster.JOB_JAR + " " + web + "/jars/upload, then "
@@ -107,8 +108,13 @@ public final class RunCluster {
             Path jobJar = jar != null ? jar : ProjectHome.buildOutput(StandaloneCluster.JOB_JAR, "The job jar");
             ClusterRestApi api = new ClusterRestApi(rest);
             System.out.println("Uploading " + jobJar + " to " + rest + " ...");
-            String jarId = api.uploadJar(jobJar);
-            JobID job = api.runJar(jarId, TrainingJobCommand.class.getName(), jobOptions);
+            JobID job;
+            try {
+                job = api.runJar(api.uploadJar(jobJar), TrainingJobCommand.class.getName(), jobOptions);
+            } catch (IOException e) {
+                System.err.println("Submitting the job failed: " + e.getMessage());
+                return 1;
+            }
             System.out.println("Submitted job " + job + ": " + rest + "/#/job/running/" + job + "/overview");
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             String status = api.jobStatus(job);
