@@ -57,18 +57,16 @@ public final class StandaloneCluster implements AutoCloseable {
     private final LaunchCommand taskManagerCommand;
     private final ChildJvm jobManager;
     private final ClusterRestApi rest;
-    private final int slotsPerTaskManager;
     private final List<ChildJvm> taskManagers = new ArrayList<>();
     private final Set<ChildJvm> killed = new HashSet<>();
 
     private StandaloneCluster(Path workDir, List<String> classpath, LaunchCommand taskManagerCommand,
-            ChildJvm jobManager, ClusterRestApi rest, int slotsPerTaskManager) {
+            ChildJvm jobManager, ClusterRestApi rest) {
         this.workDir = workDir;
         this.classpath = classpath;
         this.taskManagerCommand = taskManagerCommand;
         this.jobManager = jobManager;
         this.rest = rest;
-        this.slotsPerTaskManager = slotsPerTaskManager;
     }
 
     public static Builder builder(Path workDir) {
@@ -88,19 +86,18 @@ public final class StandaloneCluster implements AutoCloseable {
         return workDir;
     }
 
-    public int slotsPerTaskManager() {
-        return slotsPerTaskManager;
-    }
-
     /** Uploads a job jar and runs its main class with {@code arguments}; returns the job it submitted. */
     public JobID submit(Path jobJar, String entryClass, List<String> arguments) throws IOException {
         String jarId = rest.uploadJar(jobJar);
         return rest.runJar(jarId, entryClass, arguments);
     }
 
-    /** TaskManager processes started so far, in start order; killed ones stay in the list, dead. */
-    public synchronized List<ChildJvm> taskManagers() {
-        return List.copyOf(taskManagers);
+    /** Every process of the cluster: the JobManager, then the TaskManagers in start order (killed ones too). */
+    public synchronized List<ChildJvm> processes() {
+        List<ChildJvm> all = new ArrayList<>();
+        all.add(jobManager);
+        all.addAll(taskManagers);
+        return all;
     }
 
     /**
@@ -138,17 +135,22 @@ public final class StandaloneCluster implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (rest.taskManagers() < count) {
             checkJobManagerAlive();
-            for (ChildJvm taskManager : taskManagers()) {
-                if (!taskManager.isAlive() && !killed.contains(taskManager)) {
-                    throw new IOException(taskManager.name() + " exited (code " + taskManager.waitFor(Duration.ZERO)
-                            + "; log " + taskManager.logFile() + "):\n" + taskManager.logTail(40));
-                }
-            }
+            checkTaskManagersAlive();
             if (System.nanoTime() > deadline) {
                 throw new IOException("Only " + rest.taskManagers() + " of " + count + " TaskManagers registered within "
                         + timeout.toSeconds() + " s; logs in " + workDir.resolve("logs"));
             }
             Thread.sleep(200);
+        }
+    }
+
+    /** Only the TaskManagers this class killed may be dead. */
+    private synchronized void checkTaskManagersAlive() throws IOException, InterruptedException {
+        for (ChildJvm taskManager : taskManagers) {
+            if (!taskManager.isAlive() && !killed.contains(taskManager)) {
+                throw new IOException(taskManager.name() + " exited (code " + taskManager.waitFor(Duration.ZERO)
+                        + "; log " + taskManager.logFile() + "):\n" + taskManager.logTail(40));
+            }
         }
     }
 
@@ -248,7 +250,7 @@ public final class StandaloneCluster implements AutoCloseable {
             ChildJvm jobManager = ChildJvm.start("flink-jobmanager", cp, jmOptions, WatchedMain.class.getName(),
                     jobManagerCommand.arguments(), Map.of("OMP_NUM_THREADS", "1"), workDir.resolve("logs/jobmanager.out"));
             StandaloneCluster cluster = new StandaloneCluster(workDir, cp, taskManagerCommand, jobManager,
-                    new ClusterRestApi(URI.create("http://127.0.0.1:" + port)), slotsPerTaskManager);
+                    new ClusterRestApi(URI.create("http://127.0.0.1:" + port)));
             try {
                 for (int i = 0; i < taskManagers; i++) {
                     cluster.startTaskManager();

@@ -20,6 +20,7 @@ import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;
+import io.streambelief.kafka.process.ChildJvm;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.model.record.ParamUpdate;
 
@@ -44,6 +45,7 @@ class StandaloneClusterTest {
     void aTaskManagerKilledMidTrainingLosesNoExampleAndAppliesNoneTwice() throws Exception {
         ExampleSet train = FashionMnist.read().train().shuffled(3).take(EXAMPLES);
         Path jobJar = ProjectHome.buildOutput(StandaloneCluster.JOB_JAR, "The job jar");
+        List<ChildJvm> processes;
         try (KafkaBroker broker = KafkaBroker.builder(work.resolve("kafka")).start();
                 StandaloneCluster cluster = StandaloneCluster.builder(work.resolve("flink"))
                         .taskManagers(2).slotsPerTaskManager(1).start()) {
@@ -91,7 +93,10 @@ class StandaloneClusterTest {
             assertThat(latest).hasSize(config.layout().shardCount());
             assertThat(latest.values()).allSatisfy(shard -> assertThat(shard.examplesApplied())
                     .as("examples in shard %d: none lost, none twice", shard.shardId()).isEqualTo(EXAMPLES));
+            processes = cluster.processes();
         }
+        assertThat(processes).as("the JobManager, two TaskManagers and the replacement").hasSize(4)
+                .noneMatch(ChildJvm::isAlive);
     }
 
     private static void awaitStatus(StandaloneCluster cluster, JobID job, String status, Duration timeout)
