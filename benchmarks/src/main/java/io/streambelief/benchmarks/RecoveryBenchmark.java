@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
@@ -33,11 +34,13 @@ import picocli.CommandLine.Option;
  * would. Measures how long training is set back, then checks that every example fed was applied
  * exactly once. Plain DL4J's time for the same examples, measured in the same run, gives the scale.
  *
- * <p><b>Recovery time</b>: from the kill until every shard's latest published {@code
- * examples_applied} exceeds the minimum over shards published before the kill — the model holds
- * more than it did when the machine died. It includes noticing the failure, the restart delay,
- * the replacement TaskManager's start, redeploying, restoring the last checkpoint, and retraining
- * the examples after that checkpoint.
+ * <p><b>Recovery time</b>: from the kill until the restored job's model holds more examples than
+ * the model held at the kill — precisely, until every shard's latest record on {@code model-params}
+ * was published after the job's latest checkpoint restore (REST: {@code latest.restored.restore_timestamp})
+ * and the fewest examples any shard holds exceeds the fewest any shard held at the kill (read to the
+ * end of the topic right after the kill). It includes noticing the failure, the restart delay, the
+ * replacement TaskManager's start, redeploying, restoring the last checkpoint, and retraining the
+ * examples after that checkpoint.
  */
 @Command(name = "recovery", mixinStandardHelpOptions = true,
         description = "Time to recover from a TaskManager killed mid-training on a standalone Flink cluster, "
@@ -115,9 +118,10 @@ public final class RecoveryBenchmark implements Callable<Integer> {
             long lost = Math.max(0, examples - m.minApplied());
             long duplicated = Math.max(0, m.maxApplied() - examples);
             System.out.println();
-            System.out.printf(Locale.ROOT, "Killed a TaskManager at %,d examples trained; the restore went back to %,d "
-                    + "(the last checkpoint) and passed %,d again %.1f s after the kill; failures in the job's history: %d, "
-                    + "checkpoint restores: %d%n", m.appliedAtKill(), m.lowestAfterKill(), m.appliedAtKill(),
+            System.out.printf(Locale.ROOT, "Killed a TaskManager with %,d examples in the model; the restored job "
+                    + "started from about %,d (its last checkpoint) and passed %,d again %.1f s after the kill; failures "
+                    + "in the job's history: %d, checkpoint restores: %d%n", m.appliedAtKill(), m.lowestAfterRestore(),
+                    m.appliedAtKill(),
                     m.recoverySeconds(), cluster.rest().failures(job).size(), cluster.rest().checkpoints(job).restored());
             System.out.printf(Locale.ROOT, "Pipeline trained all %,d examples %.1f s after the first was fed; plain DL4J "
                     + "needs %.1f s for them (recovery took %.2fx plain DL4J's whole training time)%n", examples,
@@ -132,40 +136,50 @@ public final class RecoveryBenchmark implements Callable<Integer> {
 
     /**
      * @param appliedAtKill examples every shard held when the TaskManager was killed
-     * @param lowestAfterKill the fewest every shard held after the kill: the restored checkpoint's count
+     * @param lowestAfterRestore the fewest examples the restored job's shards were first seen with:
+     *     about the restored checkpoint's count
      * @param recoverySeconds from the kill until every shard held more than {@code appliedAtKill}
      * @param trainedSeconds from the start of feeding until every shard held every example (or the end)
      */
-    private record Measurement(long appliedAtKill, long lowestAfterKill, double recoverySeconds, double trainedSeconds,
+    private record Measurement(long appliedAtKill, long lowestAfterRestore, double recoverySeconds, double trainedSeconds,
             long minApplied, long maxApplied) {}
 
     private Measurement follow(StandaloneCluster cluster, JobID job, TrainingConfig config, long t0) throws Exception {
         long feedStart = System.nanoTime();
         long killNanos = 0;
+        long killMillis = 0;
         long appliedAtKill = -1;
-        long lowestAfterKill = Long.MAX_VALUE;
+        long lowestAfterRestore = Long.MAX_VALUE;
         double recoverySeconds = Double.NaN;
         long lastReport = 0;
         long lastChange = System.nanoTime();
         long lastMin = -1;
-        try (PublishedShards shards = new PublishedShards(config.bootstrapServers(),
-                config.topics().modelParams(), config.modelId(), config.layout().shardCount())) {
+        try (PublishedShards shards = new PublishedShards(config.bootstrapServers(), config.topics().modelParams(),
+                config.modelId(), config.layout().shardCount())) {
             while (true) {
                 PublishedShards.Progress p = shards.poll(Duration.ofMillis(100));
                 long now = System.nanoTime();
                 if (appliedAtKill < 0 && p.minApplied() >= killAt) {
-                    appliedAtKill = p.minApplied();
                     killNanos = System.nanoTime();
+                    killMillis = System.currentTimeMillis();
                     long pid = cluster.killTaskManager(0);
                     cluster.startTaskManager();
-                    System.out.printf(Locale.ROOT, "[%5.1f s] killed TaskManager 1 (pid %d, SIGKILL) at %,d examples "
-                            + "trained; started a replacement%n", since(t0), pid, appliedAtKill);
+                    // What the killed process published before it died is all in the topic now.
+                    appliedAtKill = shards.catchUp().minApplied();
+                    System.out.printf(Locale.ROOT, "[%5.1f s] killed TaskManager 1 (pid %d, SIGKILL) with %,d examples "
+                            + "in the model; started a replacement%n", since(t0), pid, appliedAtKill);
                 } else if (appliedAtKill >= 0 && Double.isNaN(recoverySeconds)) {
-                    lowestAfterKill = Math.min(lowestAfterKill, p.minApplied());
-                    if (p.minApplied() > appliedAtKill) {
-                        recoverySeconds = (now - killNanos) / 1e9;
-                        System.out.printf(Locale.ROOT, "[%5.1f s] recovered: the model holds %,d examples, more than at "
-                                + "the kill, %.1f s after it%n", since(t0), p.minApplied(), recoverySeconds);
+                    long restored = cluster.rest().checkpoints(job).lastRestoreMillis();
+                    OptionalLong sinceRestore = restored > killMillis ? shards.minAppliedSince(restored)
+                            : OptionalLong.empty();
+                    if (sinceRestore.isPresent()) {
+                        lowestAfterRestore = Math.min(lowestAfterRestore, sinceRestore.getAsLong());
+                        if (sinceRestore.getAsLong() > appliedAtKill) {
+                            recoverySeconds = (now - killNanos) / 1e9;
+                            System.out.printf(Locale.ROOT, "[%5.1f s] recovered: the restored job's model holds %,d "
+                                    + "examples, more than at the kill, %.1f s after it%n", since(t0),
+                                    sinceRestore.getAsLong(), recoverySeconds);
+                        }
                     }
                 }
                 if (p.minApplied() != lastMin) {
@@ -183,7 +197,7 @@ public final class RecoveryBenchmark implements Callable<Integer> {
                     if (!done) {
                         System.out.printf(Locale.ROOT, "[%5.1f s] no progress for 3 minutes; stopping%n", since(t0));
                     }
-                    return new Measurement(appliedAtKill, lowestAfterKill == Long.MAX_VALUE ? -1 : lowestAfterKill,
+                    return new Measurement(appliedAtKill, lowestAfterRestore == Long.MAX_VALUE ? -1 : lowestAfterRestore,
                             recoverySeconds, (now - feedStart) / 1e9, p.minApplied(), p.maxApplied());
                 }
             }

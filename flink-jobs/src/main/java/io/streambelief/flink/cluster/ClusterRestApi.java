@@ -110,13 +110,16 @@ public final class ClusterRestApi {
         return failures;
     }
 
-    /** Checkpoint counts of the job: completed ones, and restores from one. */
-    public CheckpointCounts checkpoints(JobID job) throws IOException {
-        JsonNode counts = get("/jobs/" + job + "/checkpoints").path("counts");
-        return new CheckpointCounts(counts.path("completed").asLong(), counts.path("restored").asLong());
+    /** The job's checkpoint statistics: completed checkpoints, restores, and when the latest restore was. */
+    public CheckpointStats checkpoints(JobID job) throws IOException {
+        JsonNode stats = get("/jobs/" + job + "/checkpoints");
+        return new CheckpointStats(stats.path("counts").path("completed").asLong(),
+                stats.path("counts").path("restored").asLong(),
+                stats.path("latest").path("restored").path("restore_timestamp").asLong(0));
     }
 
-    public record CheckpointCounts(long completed, long restored) {}
+    /** @param lastRestoreMillis wall-clock time of the latest restore from a checkpoint; 0 if none */
+    public record CheckpointStats(long completed, long restored, long lastRestoreMillis) {}
 
     JsonNode get(String path) throws IOException {
         return json(HttpRequest.newBuilder(address.resolve(path)).timeout(Duration.ofSeconds(10)).build());

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.TreeMap;
 
@@ -60,6 +61,29 @@ public final class PublishedShards implements AutoCloseable {
         }
         updates.forEach(update -> latest.put(update.shardId(), update));
         return progress();
+    }
+
+    /** Takes in everything published up to now: the end of the topic when called. */
+    public Progress catchUp() {
+        long end = consumer.endOffsets(consumer.assignment()).values().iterator().next();
+        TopicPartition partition = consumer.assignment().iterator().next();
+        while (consumer.position(partition) < end) {
+            poll(Duration.ofMillis(200));
+        }
+        return progress();
+    }
+
+    /**
+     * Examples every shard holds, counting only shards whose latest record was published at or
+     * after {@code sinceMillis} (the publishing server's wall clock); empty while some shard's
+     * latest record is older — for instance, from before a restore.
+     */
+    public OptionalLong minAppliedSince(long sinceMillis) {
+        if (latest.size() < shardCount
+                || latest.values().stream().anyMatch(update -> update.timestampMillis() < sinceMillis)) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of(latest.values().stream().mapToLong(ParamUpdate::examplesApplied).min().orElse(0));
     }
 
     /** The latest record of every shard that has published one. */
