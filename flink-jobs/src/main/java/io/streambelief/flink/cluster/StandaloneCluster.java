@@ -239,6 +239,8 @@ public final class StandaloneCluster implements AutoCloseable {
             Files.writeString(conf.resolve("log4j.properties"), LOG4J_CONFIG, StandardCharsets.UTF_8);
 
             List<String> cp = new ArrayList<>(classpath != null ? classpath : defaultClasspath());
+            // WatchedMain's module (only JDK classes are used from it); a job jar's own copy of our
+            // classes still wins, because Flink loads user code child-first.
             cp.add(codeLocation(WatchedMain.class));
             LaunchCommand jobManagerCommand = resourceParameters(cp, conf, "GET_JM_RESOURCE_PARAMS",
                     List.of("--configDir", conf.toString(), "--executionMode", "cluster"), JOB_MANAGER_MAIN);
