@@ -1,18 +1,23 @@
 package io.streambelief.flink;
 
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 
 import io.streambelief.kafka.topic.ModelDefinitions;
+import io.streambelief.kafka.topic.Topics;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Entry point of the job jar on a Flink cluster ({@code flink run ... --bootstrap-servers ...}):
- * publishes the model's definition, then submits the training job to the cluster it was given.
+ * Entry point of the job jar on a Flink cluster ({@code flink run ... --bootstrap-servers ...}, or
+ * the REST API / Web UI): creates whichever of the job's topics are missing, publishes the model's
+ * definition, then submits the training job to the cluster it was given.
  */
 @Command(name = "streambelief-training", mixinStandardHelpOptions = true,
         description = "Trains a model online from a Kafka topic of examples (Downpour SGD on Flink).")
@@ -36,6 +41,9 @@ public final class TrainingJobCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TrainingConfig config = training.toConfig(bootstrapServers, inputs, classes);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            Topics.ensure(admin, config.topics(), config.workers());
+        }
         ModelDefinitions.publish(bootstrapServers, config.topics().modelParams(), config.definition());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         TrainingJob.build(env, config);
@@ -43,7 +51,27 @@ public final class TrainingJobCommand implements Callable<Integer> {
         return 0;
     }
 
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new TrainingJobCommand()).execute(args));
+    /**
+     * Never calls {@code System.exit}: submitted through the REST API or the Web UI, this main
+     * runs inside the JobManager, which exit would end. Failures are thrown for Flink to report.
+     */
+    public static void main(String[] args) throws Exception {
+        Exception[] failure = new Exception[1];
+        int code = new CommandLine(new TrainingJobCommand())
+                .setParameterExceptionHandler((e, arguments) -> {
+                    failure[0] = e;
+                    return 2;
+                })
+                .setExecutionExceptionHandler((e, commandLine, parsed) -> {
+                    failure[0] = e;
+                    return 1;
+                })
+                .execute(args);
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        if (code != 0) {
+            throw new IllegalStateException("The training job command ended with exit code " + code);
+        }
     }
 }

@@ -20,11 +20,11 @@ import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.SnapshotReader;
 
 /** What a topic partition holds now, for tests that check what the system wrote. */
-final class TopicContents {
+public final class TopicContents {
     private TopicContents() {}
 
     /** Every record of partition 0 of {@code topic}, up to its end offset at the time of the call. */
-    static List<ConsumerRecord<byte[], byte[]>> all(String bootstrap, String topic) {
+    public static List<ConsumerRecord<byte[], byte[]>> all(String bootstrap, String topic) {
         return all(bootstrap, topic, "read_uncommitted");
     }
 
@@ -52,7 +52,7 @@ final class TopicContents {
     }
 
     /** The model's shard records on model-params, in the order published, read as the workers read them. */
-    static List<ParamUpdate> publishedShards(String bootstrap, TrainingConfig config) {
+    public static List<ParamUpdate> publishedShards(String bootstrap, TrainingConfig config) {
         ParamUpdateDeserializer deserializer = new ParamUpdateDeserializer(config.modelId());
         List<ParamUpdate> updates = new ArrayList<>();
         Collector<ParamUpdate> collector = new Collector<>() {
