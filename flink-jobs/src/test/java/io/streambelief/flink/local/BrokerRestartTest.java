@@ -27,16 +27,18 @@ import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.serving.ModelClient;
 
 /**
- * The Kafka broker crashes in the middle of training (SIGKILL: no clean shutdown) and comes back
- * on its data a few seconds later. Everything that talks to it — the job's sources and sinks, the
- * model server — must carry on by itself, and every example must still be applied exactly once:
- * those fed before the crash, some still untrained when it came, and those fed after the restart.
+ * The Kafka broker crashes in the middle of training (SIGKILL: no clean shutdown) and is started
+ * again at once on its data and port. Everything that talks to it — the job's sources and sinks,
+ * the model server — must carry on by itself, and every example must still be applied exactly
+ * once: those fed before the crash, most still untrained when it came, and those fed after the
+ * restart. (The broker is down for some 10 to 20 s, well within the producers' two-minute delivery
+ * timeout: the job rides it out on client retries, its checkpoints waiting for the sinks' flush. A
+ * longer outage would fail the sinks, and the job would restore from its last checkpoint as after
+ * any failure; that is not tested here.)
  */
 class BrokerRestartTest {
     private static final int EXAMPLES = 12_000;
     private static final int FED_BEFORE_CRASH = 8_000;
-    /** Long enough that every client has lost its connections and retried against a closed port. */
-    private static final Duration OUTAGE = Duration.ofSeconds(3);
 
     @TempDir
     Path work;
@@ -58,8 +60,8 @@ class BrokerRestartTest {
             deployment.broker().kill();
             long killed = System.nanoTime();
             assertThat(deployment.broker().isAlive()).isFalse();
-            Thread.sleep(OUTAGE.toMillis());
-            long restartStart = System.nanoTime();
+            // The port stays closed for the whole restart, some 10 s: a new JVM, log recovery, and the
+            // wait for the crashed incarnation's session to expire before the broker may register again.
             deployment.restartBroker();
             long restarted = System.nanoTime();
             assertThat(deployment.broker().pid()).isNotEqualTo(crashedPid);
@@ -67,10 +69,10 @@ class BrokerRestartTest {
 
             // Fails at once should the served model ever count more examples than fed.
             client.awaitExamplesTrained(EXAMPLES, Duration.ofMinutes(3));
-            System.out.printf(Locale.ROOT, "Broker restart: killed with %,d examples served, down %.1f s (its "
-                    + "restart took %.1f s); all %,d examples trained %.1f s after it came back; job failures: %d%n",
-                    servedAtCrash, (restarted - killed) / 1e9, (restarted - restartStart) / 1e9, EXAMPLES,
-                    (System.nanoTime() - restarted) / 1e9, jobFailures(deployment));
+            System.out.printf(Locale.ROOT, "Broker restart: killed with %,d examples served, down %.1f s; all %,d "
+                    + "examples trained %.1f s after it came back; job failures: %d%n", servedAtCrash,
+                    (restarted - killed) / 1e9, EXAMPLES, (System.nanoTime() - restarted) / 1e9,
+                    jobFailures(deployment));
             assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);
             Map<Integer, ParamUpdate> latest = TopicContents.latestShards(deployment.bootstrapServers(), config);
             assertThat(latest).hasSize(config.layout().shardCount());
