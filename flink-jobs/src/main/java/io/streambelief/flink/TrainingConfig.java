@@ -49,6 +49,10 @@ public record TrainingConfig(
         Objects.requireNonNull(optimizer, "optimizer");
         positive("workers", workers);
         positive("parameter servers", parameterServers);
+        if (parameterServers > ShardKeys.MAX_PARALLELISM) {
+            throw new IllegalArgumentException("Parameter-server parallelism must be 1.." + ShardKeys.MAX_PARALLELISM
+                    + ", got " + parameterServers);
+        }
         positive("batch size", batchSize);
         positive("nPush", nPush);
         positive("nFetch", nFetch);
@@ -97,9 +101,9 @@ public record TrainingConfig(
         return ParameterLayout.of(spec, shardSize);
     }
 
-    /** The Flink keys of the parameter shards, spread evenly over the parameter servers. */
+    /** The Flink keys of the parameter shards, spread evenly over the parameter servers whatever their number. */
     public ShardKeys shardKeys() {
-        return ShardKeys.spread(layout().shardCount(), parameterServers);
+        return ShardKeys.spread(layout().shardCount());
     }
 
     public ModelDefinition definition() {

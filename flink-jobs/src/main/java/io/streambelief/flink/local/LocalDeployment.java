@@ -15,9 +15,12 @@ import java.util.function.Function;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
@@ -34,25 +37,35 @@ import io.streambelief.kafka.topic.Topics;
  * real Kafka broker (child JVM), the topics, the model server (child JVM), and the training job
  * on a Flink MiniCluster with the RocksDB state backend, checkpoints and the Web UI.
  *
- * <p>Everything it writes lives under one work directory: broker data, checkpoints, RocksDB
- * files, logs.
+ * <p>Everything it writes lives under one work directory: broker data, checkpoints, savepoints,
+ * RocksDB files, logs. For tests of fault tolerance, the broker can be restarted on its data
+ * ({@link #restartBroker}) and the job stopped with a savepoint and run again from it with
+ * another parallelism ({@link #stopWithSavepoint}, {@link #restoreJob}); broker and model server
+ * outlive the job.
  */
 public final class LocalDeployment implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalDeployment.class);
 
-    private final TrainingConfig config;
-    private final KafkaBroker broker;
+    private final Path work;
+    private final Settings settings;
     private final ServingProcess serving;
-    private final MiniCluster flink;
-    private final JobID jobId;
-    private final URI webUi;
+    // Replaced by restartBroker and restoreJob; read by other threads (progress reporting).
+    private volatile KafkaBroker broker;
+    private volatile TrainingConfig config;
+    private volatile MiniCluster flink;
+    private volatile int slots;
+    private volatile JobID jobId;
+    private volatile URI webUi;
 
-    private LocalDeployment(TrainingConfig config, KafkaBroker broker, ServingProcess serving, MiniCluster flink,
-            JobID jobId, URI webUi) {
+    private LocalDeployment(Path work, Settings settings, TrainingConfig config, KafkaBroker broker,
+            ServingProcess serving, MiniCluster flink, int slots, JobID jobId, URI webUi) {
+        this.work = work;
+        this.settings = settings;
         this.config = config;
         this.broker = broker;
         this.serving = serving;
         this.flink = flink;
+        this.slots = slots;
         this.jobId = jobId;
         this.webUi = webUi;
     }
@@ -92,18 +105,12 @@ public final class LocalDeployment implements AutoCloseable {
             serving = ServingProcess.start(broker.bootstrapServers(), config.topics().modelParams(),
                     portOrFree(settings.servingPort()), work.resolve("logs/serving.log"));
 
-            Configuration flinkConf = flinkConfiguration(work, settings.webUiPort());
-            flink = new MiniCluster(new MiniClusterConfiguration.Builder()
-                    .setConfiguration(flinkConf)
-                    .setNumTaskManagers(1)
-                    .setNumSlotsPerTaskManager(Math.max(config.workers(), config.parameterServers()))
-                    .build());
-            flink.start();
-            StreamExecutionEnvironment env = new StreamExecutionEnvironment(flinkConf);
-            TrainingJob.build(env, config);
-            JobID jobId = flink.submitJob(env.getStreamGraph()).get(60, TimeUnit.SECONDS).getJobID();
+            int slots = slotsFor(config);
+            flink = startFlink(work, settings, slots);
+            JobID jobId = submit(flink, config, SavepointRestoreSettings.none());
             URI webUi = flink.getRestAddress().get(10, TimeUnit.SECONDS);
-            LocalDeployment deployment = new LocalDeployment(config, broker, serving, flink, jobId, webUi);
+            LocalDeployment deployment = new LocalDeployment(work, settings, config, broker, serving, flink, slots,
+                    jobId, webUi);
             deployment.awaitRunning(Duration.ofSeconds(60));
             return deployment;
         } catch (Exception | Error e) {
@@ -116,6 +123,30 @@ public final class LocalDeployment implements AutoCloseable {
             broker.close();
             throw e;
         }
+    }
+
+    /** One slot per subtask of the widest operator: every pipeline shares one slot per index. */
+    private static int slotsFor(TrainingConfig config) {
+        return Math.max(config.workers(), config.parameterServers());
+    }
+
+    private static MiniCluster startFlink(Path work, Settings settings, int slots) throws Exception {
+        MiniCluster flink = new MiniCluster(new MiniClusterConfiguration.Builder()
+                .setConfiguration(flinkConfiguration(work, settings.webUiPort()))
+                .setNumTaskManagers(1)
+                .setNumSlotsPerTaskManager(slots)
+                .build());
+        flink.start();
+        return flink;
+    }
+
+    private static JobID submit(MiniCluster flink, TrainingConfig config, SavepointRestoreSettings restore)
+            throws Exception {
+        StreamExecutionEnvironment env = new StreamExecutionEnvironment(flink.getConfiguration());
+        TrainingJob.build(env, config);
+        StreamGraph job = env.getStreamGraph();
+        job.setSavepointRestoreSettings(restore);
+        return flink.submitJob(job).get(60, TimeUnit.SECONDS).getJobID();
     }
 
     private static Configuration flinkConfiguration(Path work, int webUiPort) {
@@ -159,6 +190,59 @@ public final class LocalDeployment implements AutoCloseable {
             }
             Thread.sleep(100);
         }
+    }
+
+    /**
+     * Starts the broker again on its data directory (stopping it cleanly first if it still runs),
+     * as after a crash: same cluster, same port, same records, so every client — the job's sources
+     * and sinks, the model server, the feeder — finds it where it was.
+     */
+    public void restartBroker() throws IOException, InterruptedException {
+        KafkaBroker old = broker;
+        if (old.isAlive()) {
+            old.close();
+        }
+        broker = KafkaBroker.builder(old.dataDir()).start();
+        LOG.info("Kafka broker restarted at {} (pid {}, was {})", broker.bootstrapServers(), broker.pid(), old.pid());
+    }
+
+    /**
+     * Stops the job, taking a savepoint as it stops: its sources stop reading and the savepoint
+     * holds the state after the last records they read. The broker and the model server keep
+     * running.
+     *
+     * @return the savepoint's location, for {@link #restoreJob}
+     */
+    public String stopWithSavepoint() throws Exception {
+        String savepoint = flink.stopWithSavepoint(jobId, work.resolve("savepoints").toUri().toString(), false,
+                SavepointFormatType.CANONICAL).get(2, TimeUnit.MINUTES);
+        flink.requestJobResult(jobId).get(1, TimeUnit.MINUTES);
+        LOG.info("Training job {} stopped with savepoint {}", jobId, savepoint);
+        return savepoint;
+    }
+
+    /**
+     * Runs the job again from a savepoint taken by {@link #stopWithSavepoint}, with
+     * {@code newConfig}: the same model on the same topics, possibly with other numbers of
+     * workers and parameter servers. Every operator's state must find its operator. When the new
+     * job needs more task slots than Flink has, Flink is started afresh with enough, as a cluster
+     * would add a task manager. Returns once the job runs.
+     */
+    public void restoreJob(String savepoint, TrainingConfig newConfig) throws Exception {
+        if (!jobStatus().isGloballyTerminalState()) {
+            throw new IllegalStateException("Job " + jobId + " still runs; stop it with a savepoint first");
+        }
+        if (slotsFor(newConfig) > slots) {
+            flink.close();
+            slots = slotsFor(newConfig);
+            flink = startFlink(work, settings, slots);
+            webUi = flink.getRestAddress().get(10, TimeUnit.SECONDS);
+        }
+        jobId = submit(flink, newConfig, SavepointRestoreSettings.forPath(savepoint, false));
+        config = newConfig;
+        awaitRunning(Duration.ofSeconds(60));
+        LOG.info("Training job {} restored from {} with {} workers and {} parameter servers", jobId, savepoint,
+                newConfig.workers(), newConfig.parameterServers());
     }
 
     public JobStatus jobStatus() throws Exception {

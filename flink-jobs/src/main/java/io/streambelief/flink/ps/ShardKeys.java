@@ -1,7 +1,7 @@
 package io.streambelief.flink.ps;
 
 import java.io.Serializable;
-import java.util.Arrays;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -13,15 +13,26 @@ import io.streambelief.model.record.GradientSlice;
 /**
  * The Flink keys of the parameter shards. Keying by the shard id itself leaves the placement to
  * Flink's key hashing, which with few shards is lumpy: the four shards of the default model all
- * hash to one of two parameter-server subtasks. Instead each shard gets the smallest key that
- * Flink places on subtask {@code shard mod P}, so shards spread evenly whatever their number.
- * The mapping is a pure function of the shard count, P and the maximum parallelism, so a restored
- * job recomputes it; after rescaling, keys (and state) stay valid, only the balance may differ.
+ * hash to one of two parameter-server subtasks. Flink hands each subtask a contiguous range of
+ * the {@link #MAX_PARALLELISM} key groups, so instead the shards sit evenly spaced over the key
+ * groups — shard s gets the smallest key in key group {@code floor((2s + 1) * 128 / 2S)} — and
+ * any parallelism P cuts them evenly: each subtask holds floor(S/P) or ceil(S/P) of the S shards
+ * when P divides 128 (1, 2, 4, 8, ...), and otherwise at most one more (for up to 160 shards).
+ *
+ * <p>The keys depend on the shard count alone, never on the parallelism: a job restored from a
+ * savepoint at another parallelism finds every shard's state under the key it was saved with.
+ * (Dealing shards to subtasks in turn balances every P exactly, but gives a shard another key for
+ * each P, which orphans its state when the parameter servers are rescaled.)
  */
 public final class ShardKeys implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** The parameter servers' maximum parallelism, fixed so the mapping is known when the job is built. */
+    /**
+     * The parameter servers' maximum parallelism (Flink's number of key groups), fixed because the
+     * keys are chosen by key group when the job is built. It bounds the parameter servers'
+     * parallelism; changing it would move keyed state between key groups, so savepoints could not
+     * be restored.
+     */
     public static final int MAX_PARALLELISM = 128;
 
     private final int[] keyOfShard;
@@ -34,25 +45,24 @@ public final class ShardKeys implements Serializable {
         }
     }
 
-    public static ShardKeys spread(int shards, int parallelism) {
-        if (parallelism < 1 || parallelism > MAX_PARALLELISM) {
-            throw new IllegalArgumentException("Parameter-server parallelism must be 1.." + MAX_PARALLELISM + ", got "
-                    + parallelism);
+    /** The keys of a model of {@code shards} shards, for parameter servers of any parallelism up to {@link #MAX_PARALLELISM}. */
+    public static ShardKeys spread(int shards) {
+        if (shards < 1) {
+            throw new IllegalArgumentException("A model has at least one shard, got " + shards);
+        }
+        // Shards waiting for a key, by key group; every key goes to the first shard waiting in its group.
+        Map<Integer, ArrayDeque<Integer>> waiting = new HashMap<>();
+        for (int shard = 0; shard < shards; shard++) {
+            int keyGroup = (int) ((2L * shard + 1) * MAX_PARALLELISM / (2L * shards));
+            waiting.computeIfAbsent(keyGroup, g -> new ArrayDeque<>()).add(shard);
         }
         int[] keys = new int[shards];
-        boolean[] used = new boolean[0];
-        for (int shard = 0; shard < shards; shard++) {
-            int target = shard % parallelism;
-            int key = 0;
-            while (key < used.length && used[key]
-                    || KeyGroupRangeAssignment.assignKeyToParallelOperator(key, MAX_PARALLELISM, parallelism) != target) {
-                key++;
+        for (int key = 0, placed = 0; placed < shards; key++) {
+            ArrayDeque<Integer> group = waiting.get(KeyGroupRangeAssignment.assignToKeyGroup(key, MAX_PARALLELISM));
+            if (group != null && !group.isEmpty()) {
+                keys[group.poll()] = key;
+                placed++;
             }
-            if (key >= used.length) {
-                used = Arrays.copyOf(used, Math.max(key + 1, used.length * 2));
-            }
-            used[key] = true;
-            keys[shard] = key;
         }
         return new ShardKeys(keys);
     }

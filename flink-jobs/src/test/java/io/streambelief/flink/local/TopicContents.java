@@ -2,7 +2,9 @@ package io.streambelief.flink.local;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 import org.apache.flink.util.Collector;
@@ -49,6 +51,13 @@ public final class TopicContents {
             }
         }
         return records;
+    }
+
+    /** The last record of every shard of the model on model-params, by shard: what the compacted topic keeps. */
+    static Map<Integer, ParamUpdate> latestShards(String bootstrap, TrainingConfig config) {
+        Map<Integer, ParamUpdate> latest = new HashMap<>();
+        publishedShards(bootstrap, config).forEach(update -> latest.put(update.shardId(), update));
+        return latest;
     }
 
     /** The model's shard records on model-params, in the order published, read as the workers read them. */

@@ -13,31 +13,53 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ShardKeysTest {
 
     @ParameterizedTest(name = "{0} shards on {1} parameter servers")
-    @CsvSource({"4, 2", "4, 4", "3, 2", "64, 7", "1, 1", "200, 128"})
-    void shardsAreDealtToTheParameterServersInTurn(int shards, int parallelism) {
-        ShardKeys keys = ShardKeys.spread(shards, parallelism);
+    @CsvSource({"4, 1", "4, 2", "4, 4", "3, 2", "9, 8", "64, 16", "200, 128", "1, 1", "5, 8"})
+    void aParallelismThatDividesTheKeyGroupsGetsTheShardsDealtEvenly(int shards, int parallelism) {
+        int[] held = shardsPerSubtask(ShardKeys.spread(shards), shards, parallelism);
 
-        Set<Integer> distinct = new HashSet<>();
-        for (int shard = 0; shard < shards; shard++) {
-            int key = keys.key(shard);
-            assertThat(KeyGroupRangeAssignment.assignKeyToParallelOperator(key, ShardKeys.MAX_PARALLELISM, parallelism))
-                    .as("subtask of shard %d", shard).isEqualTo(shard % parallelism);
-            assertThat(keys.shard(key)).isEqualTo(shard);
-            distinct.add(key);
+        for (int count : held) {
+            assertThat(count).isBetween(shards / parallelism, ceilDiv(shards, parallelism));
         }
-        assertThat(distinct).hasSize(shards);
     }
 
     @ParameterizedTest(name = "{0} shards on {1} parameter servers")
-    @CsvSource({"4, 2", "9, 3"})
-    void theMappingIsAFunctionOfTheShapeAlone(int shards, int parallelism) {
-        ShardKeys once = ShardKeys.spread(shards, parallelism);
-        ShardKeys again = ShardKeys.spread(shards, parallelism);
+    @CsvSource({"4, 3", "64, 7", "35, 6", "27, 14", "160, 100"})
+    void anyOtherParallelismHoldsAtMostOneShardMoreThanAnEvenShare(int shards, int parallelism) {
+        int[] held = shardsPerSubtask(ShardKeys.spread(shards), shards, parallelism);
 
-        for (int shard = 0; shard < shards; shard++) {
-            assertThat(again.key(shard)).isEqualTo(once.key(shard));
+        for (int count : held) {
+            assertThat(count).isLessThanOrEqualTo(ceilDiv(shards, parallelism) + 1);
         }
-        assertThatThrownBy(() -> once.shard(-1)).hasMessage("Key -1 belongs to no shard");
-        assertThatThrownBy(() -> ShardKeys.spread(4, 129)).hasMessageContaining("1..128");
+    }
+
+    /** What rescaling the parameter servers relies on: a shard's key is the same at every parallelism. */
+    @ParameterizedTest(name = "{0} shards")
+    @CsvSource({"1", "4", "200"})
+    void everyShardHasAKeyOfItsOwnThatDependsOnTheShardCountAlone(int shards) {
+        ShardKeys keys = ShardKeys.spread(shards);
+        ShardKeys again = ShardKeys.spread(shards);
+
+        Set<Integer> distinct = new HashSet<>();
+        for (int shard = 0; shard < shards; shard++) {
+            assertThat(keys.shard(keys.key(shard))).isEqualTo(shard);
+            assertThat(again.key(shard)).isEqualTo(keys.key(shard));
+            distinct.add(keys.key(shard));
+        }
+        assertThat(distinct).hasSize(shards);
+        assertThatThrownBy(() -> keys.shard(-1)).hasMessage("Key -1 belongs to no shard");
+        assertThatThrownBy(() -> ShardKeys.spread(0)).hasMessageContaining("at least one shard");
+    }
+
+    private static int[] shardsPerSubtask(ShardKeys keys, int shards, int parallelism) {
+        int[] held = new int[parallelism];
+        for (int shard = 0; shard < shards; shard++) {
+            held[KeyGroupRangeAssignment.assignKeyToParallelOperator(keys.key(shard), ShardKeys.MAX_PARALLELISM,
+                    parallelism)]++;
+        }
+        return held;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
     }
 }
