@@ -159,7 +159,7 @@ public final class RecoveryBenchmark implements Callable<Integer> {
         long appliedAtKill = -1;
         long lowestAfterRestore = Long.MAX_VALUE;
         double resumedSeconds = Double.NaN;
-        double recoverySeconds = Double.NaN;
+        double caughtUpSeconds = Double.NaN;
         long lastReport = 0;
         long lastChange = System.nanoTime();
         long lastMin = -1;
@@ -177,7 +177,7 @@ public final class RecoveryBenchmark implements Callable<Integer> {
                     appliedAtKill = shards.catchUp().minApplied();
                     System.out.printf(Locale.ROOT, "[%5.1f s] killed TaskManager 1 (pid %d, SIGKILL) with %,d examples "
                             + "in the model; started a replacement%n", since(t0), pid, appliedAtKill);
-                } else if (appliedAtKill >= 0 && Double.isNaN(recoverySeconds)) {
+                } else if (appliedAtKill >= 0 && Double.isNaN(caughtUpSeconds)) {
                     long restored = cluster.rest().checkpoints(job).lastRestoreMillis();
                     OptionalLong sinceRestore = restored > killMillis ? shards.minAppliedSince(restored)
                             : OptionalLong.empty();
@@ -190,10 +190,10 @@ public final class RecoveryBenchmark implements Callable<Integer> {
                                     lowestAfterRestore, sinceRestore.getAsLong(), resumedSeconds);
                         }
                         if (sinceRestore.getAsLong() > appliedAtKill) {
-                            recoverySeconds = (now - killNanos) / 1e9;
+                            caughtUpSeconds = (now - killNanos) / 1e9;
                             System.out.printf(Locale.ROOT, "[%5.1f s] recovered: the restored job's model holds %,d "
                                     + "examples, more than at the kill, %.1f s after it%n", since(t0),
-                                    sinceRestore.getAsLong(), recoverySeconds);
+                                    sinceRestore.getAsLong(), caughtUpSeconds);
                         }
                     }
                 }
@@ -207,13 +207,13 @@ public final class RecoveryBenchmark implements Callable<Integer> {
                             + "checkpoints %d%n", since(t0), p.minApplied(), examples, p.minApplied(), p.maxApplied(),
                             cluster.rest().jobStatus(job), cluster.rest().checkpoints(job).completed());
                 }
-                boolean done = p.minApplied() >= examples && !Double.isNaN(recoverySeconds);
+                boolean done = p.minApplied() >= examples && !Double.isNaN(caughtUpSeconds);
                 if (done || now - lastChange > Duration.ofMinutes(3).toNanos()) {
                     if (!done) {
                         System.out.printf(Locale.ROOT, "[%5.1f s] no progress for 3 minutes; stopping%n", since(t0));
                     }
                     return new Measurement(appliedAtKill, lowestAfterRestore == Long.MAX_VALUE ? -1 : lowestAfterRestore,
-                            resumedSeconds, recoverySeconds, (now - feedStart) / 1e9, p.minApplied(), p.maxApplied());
+                            resumedSeconds, caughtUpSeconds, (now - feedStart) / 1e9, p.minApplied(), p.maxApplied());
                 }
             }
         }

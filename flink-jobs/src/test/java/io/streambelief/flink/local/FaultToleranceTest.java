@@ -65,7 +65,7 @@ class FaultToleranceTest {
 
             assertThat(injectedFailures(deployment)).as("the job failed and restored").isEqualTo(3);
             assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);
-            Map<Integer, ParamUpdate> latest = latestShards(deployment.bootstrapServers(), config);
+            Map<Integer, ParamUpdate> latest = TopicContents.latestShards(deployment.bootstrapServers(), config);
             assertThat(latest).hasSize(config.layout().shardCount());
             assertThat(latest.values()).allSatisfy(shard -> assertThat(shard.examplesApplied())
                     .as("examples in shard %d: none lost, none twice", shard.shardId()).isEqualTo(EXAMPLES));
@@ -147,12 +147,5 @@ class FaultToleranceTest {
             }
         }
         return injected;
-    }
-
-    /** The last record of every shard on model-params: what the compacted topic keeps. */
-    private static Map<Integer, ParamUpdate> latestShards(String bootstrap, TrainingConfig config) {
-        Map<Integer, ParamUpdate> latest = new HashMap<>();
-        TopicContents.publishedShards(bootstrap, config).forEach(update -> latest.put(update.shardId(), update));
-        return latest;
     }
 }
