@@ -4,14 +4,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 import org.apache.flink.api.common.JobID;
+import org.apache.flink.util.FileUtils;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingJobCommand;
@@ -236,13 +235,7 @@ public final class RecoveryBenchmark implements Callable<Integer> {
     }
 
     private static Path emptied(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (Stream<Path> walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
+        FileUtils.deleteDirectory(dir.toFile());
         return Files.createDirectories(dir);
     }
 }

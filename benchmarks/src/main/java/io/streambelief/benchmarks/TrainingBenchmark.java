@@ -5,12 +5,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
+import org.apache.flink.util.FileUtils;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 import io.streambelief.flink.TrainingConfig;
@@ -205,13 +204,7 @@ public final class TrainingBenchmark implements Callable<Integer> {
     }
 
     private static Path emptied(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (Stream<Path> walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
+        FileUtils.deleteDirectory(dir.toFile());
         return Files.createDirectories(dir);
     }
 }

@@ -5,7 +5,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -13,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.util.FileUtils;
 
 import io.streambelief.flink.TrainingOptions;
 import io.streambelief.kafka.data.DataSets;
@@ -162,21 +162,13 @@ public final class RunLocal implements Callable<Integer> {
             }
             try (Stream<Path> entries = Files.list(work)) {
                 for (Path entry : entries.filter(p -> !p.getFileName().toString().equals("logs")).toList()) {
-                    deleteRecursively(entry);
+                    FileUtils.deleteFileOrDirectory(entry.toFile());
                 }
             }
         }
         Files.createDirectories(work);
         Files.writeString(work.resolve(WORK_MARKER), "Created by Streambelief's run-local; emptied at every start.\n");
         return work;
-    }
-
-    private static void deleteRecursively(Path path) throws IOException {
-        try (Stream<Path> walk = Files.walk(path)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     public static void main(String[] args) {
