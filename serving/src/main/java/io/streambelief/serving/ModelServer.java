@@ -3,6 +3,8 @@ package io.streambelief.serving;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -11,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpServer;
 
 import io.streambelief.kafka.process.ParentWatchdog;
@@ -36,8 +40,13 @@ public final class ModelServer implements Closeable {
         this.consumer = consumer;
     }
 
-    /** Settings with their defaults; port 0 picks a free port ({@link #port()} tells which). */
-    public record Settings(String host, int port, long maxRequestBytes, int threads) {
+    /**
+     * Settings with their defaults; port 0 picks a free port ({@link #port()} tells which).
+     *
+     * @param authToken the bearer token every request but {@code /healthz} must carry, or
+     *     {@code null} for none
+     */
+    public record Settings(String host, int port, long maxRequestBytes, int threads, String authToken) {
         public static final String DEFAULT_HOST = "127.0.0.1";
         public static final int DEFAULT_PORT = 8501;
         public static final long DEFAULT_MAX_REQUEST_BYTES = 16L << 20;
@@ -52,11 +61,19 @@ public final class ModelServer implements Closeable {
         }
 
         public static Settings defaults() {
-            return new Settings(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_REQUEST_BYTES, 8);
+            return new Settings(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_REQUEST_BYTES, 8, null);
         }
 
         public Settings withPort(int newPort) {
-            return new Settings(host, newPort, maxRequestBytes, threads);
+            return new Settings(host, newPort, maxRequestBytes, threads, authToken);
+        }
+
+        public Settings withAuthToken(String token) {
+            return new Settings(host, port, maxRequestBytes, threads, token);
+        }
+
+        public Settings withMaxRequestBytes(long limit) {
+            return new Settings(host, port, limit, threads, authToken);
         }
     }
 
@@ -76,9 +93,19 @@ public final class ModelServer implements Closeable {
 
     private static ModelServer start(Settings settings, ModelStore store, ParamsConsumer consumer) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
-        http.createContext(ModelsHandler.PREFIX, new ModelsHandler(store, settings.maxRequestBytes()));
-        http.createContext("/healthz", new HealthHandler());
-        http.createContext("/", new NotFoundHandler());
+        ServingMetrics metrics = new ServingMetrics(store);
+        List<Filter> filters = new ArrayList<>();
+        filters.add(new RequestLog(metrics));
+        if (settings.authToken() != null) {
+            filters.add(new BearerAuth(settings.authToken()));
+        }
+        for (HttpContext context : List.of(
+                http.createContext(ModelsHandler.PREFIX, new ModelsHandler(store, settings.maxRequestBytes())),
+                http.createContext("/metrics", new MetricsHandler(metrics)),
+                http.createContext("/healthz", new HealthHandler()),
+                http.createContext("/", new NotFoundHandler()))) {
+            context.getFilters().addAll(filters);
+        }
         ExecutorService executor = Executors.newFixedThreadPool(settings.threads(), runnable -> {
             Thread thread = new Thread(runnable, "http");
             thread.setDaemon(true);
@@ -128,11 +155,17 @@ public final class ModelServer implements Closeable {
                 description = "Larger requests get 413. Default: ${DEFAULT-VALUE}.")
         long maxRequestBytes;
 
+        @Option(names = "--auth-token", paramLabel = "TOKEN", defaultValue = "${env:STREAMBELIEF_AUTH_TOKEN}",
+                description = "Require 'Authorization: Bearer TOKEN' on every request but /healthz. Default: the "
+                        + "STREAMBELIEF_AUTH_TOKEN environment variable (safer than the command line, which other "
+                        + "users can see); none if unset.")
+        String authToken;
+
         @Override
         public Integer call() throws Exception {
             ParentWatchdog.exitWhenParentDies();
-            ModelServer server = ModelServer.start(new Settings(host, port, maxRequestBytes, 8), bootstrapServers,
-                    paramsTopic);
+            ModelServer server = ModelServer.start(new Settings(host, port, maxRequestBytes, 8,
+                    authToken == null || authToken.isEmpty() ? null : authToken), bootstrapServers, paramsTopic);
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "stop-model-server"));
             LOG.info("Serving on http://{}:{} ({} from {})", host, server.port(), paramsTopic, bootstrapServers);
             System.out.println("Serving on http://" + host + ":" + server.port() + " (" + paramsTopic + " from "

@@ -11,15 +11,20 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.sun.net.httpserver.HttpExchange;
 
 /**
- * TF Serving's model resource: {@code GET /v1/models/{name}} (status) and
- * {@code POST /v1/models/{name}:predict} with {@code {"instances": [[...], ...]}}, which answers
- * with the model's default parameters; {@code POST /v1/models/{name}/labels/{latest|average}:predict}
- * picks a parameter set by TF Serving's version label.
+ * TF Serving's model resource: {@code GET /v1/models/{name}} (status),
+ * {@code GET /v1/models/{name}/metadata}, and {@code POST /v1/models/{name}:predict} in TF
+ * Serving's row format ({@code {"instances": [[...], ...]}}, answered with {@code predictions})
+ * or columnar format ({@code {"inputs": [[...], ...]}}, answered with {@code outputs}), with the
+ * model's default parameters; {@code POST /v1/models/{name}/labels/{latest|average}:predict}
+ * picks a parameter set by TF Serving's version label. The model has one input tensor, so a
+ * named input ({@code {"x": [...]}} per instance, {@code {"inputs": {"x": [[...]]}}}) is taken
+ * whatever its name.
  */
 final class ModelsHandler extends JsonExchange {
     static final String PREFIX = "/v1/models/";
     private static final String PREDICT = ":predict";
     private static final String LABELS = "/labels/";
+    private static final String METADATA = "/metadata";
     /** NaN and Infinity are read so that they can be refused with a clear message. */
     private static final JsonFactory REQUEST_JSON =
             JsonFactory.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
@@ -46,13 +51,20 @@ final class ModelsHandler extends JsonExchange {
                 ServedModel model = model(target.substring(0, labels));
                 predict(exchange, model, parameters(model, target.substring(labels + LABELS.length())));
             }
-        } else if (!rest.isEmpty() && !rest.contains("/") && !rest.contains(":")) {
+        } else if (rest.endsWith(METADATA) && isName(rest.substring(0, rest.length() - METADATA.length()))) {
+            requireMethod(exchange, "GET");
+            metadata(exchange, model(rest.substring(0, rest.length() - METADATA.length())));
+        } else if (isName(rest)) {
             requireMethod(exchange, "GET");
             status(exchange, model(rest));
         } else {
             throw new HttpError(404, "no such resource: " + exchange.getRequestURI().getPath()
-                    + "; use GET /v1/models/{name} or POST /v1/models/{name}:predict");
+                    + "; use GET /v1/models/{name}, GET /v1/models/{name}/metadata or POST /v1/models/{name}:predict");
         }
+    }
+
+    private static boolean isName(String s) {
+        return !s.isEmpty() && !s.contains("/") && !s.contains(":");
     }
 
     private ServedModel model(String name) {
@@ -77,6 +89,17 @@ final class ModelsHandler extends JsonExchange {
         long now = System.currentTimeMillis();
         send(exchange, 200, json -> {
             json.writeStartObject();
+            // TF Serving's GetModelStatus answer: the one version served, available.
+            json.writeArrayFieldStart("model_version_status");
+            json.writeStartObject();
+            json.writeStringField("version", Long.toString(model.modelVersion()));
+            json.writeStringField("state", "AVAILABLE");
+            json.writeObjectFieldStart("status");
+            json.writeStringField("error_code", "OK");
+            json.writeStringField("error_message", "");
+            json.writeEndObject();
+            json.writeEndObject();
+            json.writeEndArray();
             json.writeStringField("name", model.name());
             json.writeNumberField("model_version", model.modelVersion());
             json.writeNumberField("examples_trained", model.examplesTrained());
@@ -91,13 +114,77 @@ final class ModelsHandler extends JsonExchange {
         });
     }
 
-    private void predict(HttpExchange exchange, ServedModel model, ServedModel.Parameters parameters)
-            throws IOException {
-        float[][] rows = readInstances(readBody(exchange, maxRequestBytes), model.spec().numInputs());
-        float[][] predictions = model.predict(rows, parameters);
+    /** TF Serving's GetModelMetadata answer (its serving signature), and the model's spec. */
+    private void metadata(HttpExchange exchange, ServedModel model) throws IOException {
         send(exchange, 200, json -> {
             json.writeStartObject();
-            json.writeArrayFieldStart("predictions");
+            json.writeObjectFieldStart("model_spec");
+            json.writeStringField("name", model.name());
+            json.writeStringField("signature_name", "");
+            json.writeStringField("version", Long.toString(model.modelVersion()));
+            json.writeEndObject();
+            json.writeObjectFieldStart("metadata");
+            json.writeObjectFieldStart("signature_def");
+            json.writeObjectFieldStart("signature_def");
+            json.writeObjectFieldStart("serving_default");
+            json.writeObjectFieldStart("inputs");
+            tensor(json, "x", model.spec().numInputs());
+            json.writeEndObject();
+            json.writeObjectFieldStart("outputs");
+            tensor(json, "probabilities", model.spec().numOutputs());
+            json.writeEndObject();
+            json.writeStringField("method_name", "tensorflow/serving/predict");
+            json.writeEndObject();
+            json.writeEndObject();
+            json.writeEndObject();
+            json.writeEndObject();
+            json.writeObjectFieldStart("streambelief");
+            json.writeStringField("spec", model.spec().source());
+            json.writeNumberField("num_inputs", model.spec().numInputs());
+            json.writeNumberField("num_classes", model.spec().numLabels());
+            json.writeNumberField("shards", model.shards());
+            json.writeArrayFieldStart("parameters");
+            for (ServedModel.Parameters parameters : ServedModel.Parameters.values()) {
+                if (model.has(parameters)) {
+                    json.writeString(parameters.label());
+                }
+            }
+            json.writeEndArray();
+            json.writeEndObject();
+            json.writeEndObject();
+        });
+    }
+
+    private static void tensor(com.fasterxml.jackson.core.JsonGenerator json, String name, int width)
+            throws IOException {
+        json.writeObjectFieldStart(name);
+        json.writeStringField("dtype", "DT_FLOAT");
+        json.writeObjectFieldStart("tensor_shape");
+        json.writeArrayFieldStart("dim");
+        json.writeStartObject();
+        json.writeStringField("size", "-1");
+        json.writeStringField("name", "");
+        json.writeEndObject();
+        json.writeStartObject();
+        json.writeStringField("size", Integer.toString(width));
+        json.writeStringField("name", "");
+        json.writeEndObject();
+        json.writeEndArray();
+        json.writeBooleanField("unknown_rank", false);
+        json.writeEndObject();
+        json.writeStringField("name", name);
+        json.writeEndObject();
+    }
+
+    private void predict(HttpExchange exchange, ServedModel model, ServedModel.Parameters parameters)
+            throws IOException {
+        Request request = readRequest(readBody(exchange, maxRequestBytes), model.spec().numInputs());
+        float[][] predictions = model.predict(request.rows(), parameters);
+        exchange.setAttribute(RequestLog.MODEL_ATTRIBUTE, model.name());
+        exchange.setAttribute(RequestLog.VERSION_ATTRIBUTE, model.modelVersion());
+        send(exchange, 200, json -> {
+            json.writeStartObject();
+            json.writeArrayFieldStart(request.columnar() ? "outputs" : "predictions");
             for (float[] row : predictions) {
                 json.writeStartArray();
                 for (float p : row) {
@@ -112,12 +199,22 @@ final class ModelsHandler extends JsonExchange {
         });
     }
 
-    /** Reads {@code {"instances": [[f, ...], ...]}}, checking every row against the model. */
-    static float[][] readInstances(byte[] body, int numInputs) throws IOException {
+    /**
+     * The rows of a predict request, and whether they came in the columnar format (answered with
+     * {@code outputs} instead of {@code predictions}).
+     */
+    record Request(float[][] rows, boolean columnar) {}
+
+    /**
+     * Reads {@code {"instances": [...]}} or {@code {"inputs": ...}}, checking every row against the
+     * model: a row is an array of numbers, or an object with one named input holding one.
+     */
+    static Request readRequest(byte[] body, int numInputs) throws IOException {
         if (body.length == 0) {
             throw new HttpError(400, "empty request body; send {\"instances\": [[...], ...]}");
         }
         float[][] rows = null;
+        boolean columnar = false;
         try (JsonParser json = REQUEST_JSON.createParser(body)) {
             if (json.nextToken() != JsonToken.START_OBJECT) {
                 throw new HttpError(400, "request must be a JSON object {\"instances\": [[...], ...]}");
@@ -125,14 +222,25 @@ final class ModelsHandler extends JsonExchange {
             while (json.nextToken() == JsonToken.FIELD_NAME) {
                 String field = json.currentName();
                 JsonToken value = json.nextToken();
-                if (!"instances".equals(field)) {
+                if (!"instances".equals(field) && !"inputs".equals(field)) {
                     json.skipChildren();
                     continue;
                 }
-                if (value != JsonToken.START_ARRAY) {
-                    throw new HttpError(400, "'instances' must be an array of rows");
+                if (rows != null) {
+                    throw new HttpError(400, "send either 'instances' (row format) or 'inputs' (columnar format), once");
                 }
-                rows = readRows(json, numInputs);
+                columnar = "inputs".equals(field);
+                boolean named = columnar && value == JsonToken.START_OBJECT;
+                if (named) {
+                    value = singleNamedInput(json, "inputs");
+                }
+                if (value != JsonToken.START_ARRAY) {
+                    throw new HttpError(400, "'" + field + "' must be an array of rows");
+                }
+                rows = readRows(json, numInputs, field);
+                if (named) {
+                    endNamedInput(json, "inputs");
+                }
             }
             if (json.nextToken() != null) {
                 throw new HttpError(400, "unexpected content after the JSON object");
@@ -146,37 +254,61 @@ final class ModelsHandler extends JsonExchange {
             throw new HttpError(400, "missing 'instances'; send {\"instances\": [[...], ...]}");
         }
         if (rows.length == 0) {
-            throw new HttpError(400, "'instances' is empty");
+            throw new HttpError(400, (columnar ? "'inputs'" : "'instances'") + " is empty");
         }
-        return rows;
+        return new Request(rows, columnar);
     }
 
-    private static float[][] readRows(JsonParser json, int numInputs) throws IOException {
+    /**
+     * Steps into an object that must name exactly one input (the model has one), and returns the
+     * token of its value.
+     */
+    private static JsonToken singleNamedInput(JsonParser json, String where) throws IOException {
+        if (json.nextToken() != JsonToken.FIELD_NAME) {
+            throw new HttpError(400, where + " names no input; the model has one input");
+        }
+        return json.nextToken();
+    }
+
+    private static void endNamedInput(JsonParser json, String where) throws IOException {
+        if (json.nextToken() != JsonToken.END_OBJECT) {
+            throw new HttpError(400, where + " names more than one input; the model has one");
+        }
+    }
+
+    private static float[][] readRows(JsonParser json, int numInputs, String field) throws IOException {
         float[][] rows = new float[16][];
         int count = 0;
         JsonToken token;
         while ((token = json.nextToken()) != JsonToken.END_ARRAY) {
+            boolean named = token == JsonToken.START_OBJECT;
+            if (named) {
+                token = singleNamedInput(json, field + "[" + count + "]");
+            }
             if (token != JsonToken.START_ARRAY) {
-                throw new HttpError(400, "instances[" + count + "] must be an array of " + numInputs + " numbers");
+                throw new HttpError(400, field + "[" + count + "] must be an array of " + numInputs + " numbers");
             }
             float[] row = new float[numInputs];
             int n = 0;
             while ((token = json.nextToken()) != JsonToken.END_ARRAY) {
                 if (token != JsonToken.VALUE_NUMBER_INT && token != JsonToken.VALUE_NUMBER_FLOAT) {
-                    throw new HttpError(400, "instances[" + count + "][" + n + "] is not a number");
+                    throw new HttpError(400, field + "[" + count + "][" + n + "] is not a number");
                 }
                 if (n == numInputs) {
-                    throw new HttpError(400, "instances[" + count + "] has more than " + numInputs
+                    throw new HttpError(400, field + "[" + count + "] has more than " + numInputs
                             + " values; the model takes " + numInputs);
                 }
                 float v = json.getFloatValue();
                 if (!Float.isFinite(v)) {
-                    throw new HttpError(400, "instances[" + count + "][" + n + "] is " + v + "; values must be finite");
+                    throw new HttpError(400, field + "[" + count + "][" + n + "] is " + v + "; values must be finite");
                 }
                 row[n++] = v;
             }
             if (n != numInputs) {
-                throw new HttpError(400, "instances[" + count + "] has " + n + " values; the model takes " + numInputs);
+                throw new HttpError(400, field + "[" + count + "] has " + n + " values; the model takes " + numInputs);
+            }
+            if (named) {
+                endNamedInput(json, field + "[" + count + "]");
             }
             if (count == rows.length) {
                 rows = Arrays.copyOf(rows, rows.length * 2);

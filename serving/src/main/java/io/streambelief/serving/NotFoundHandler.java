@@ -7,6 +7,7 @@ final class NotFoundHandler extends JsonExchange {
     @Override
     protected void respond(HttpExchange exchange) {
         throw new HttpError(404, "no such resource: " + exchange.getRequestURI().getPath()
-                + "; the API is GET /v1/models/{name}, POST /v1/models/{name}:predict and GET /healthz");
+                + "; the API is GET /v1/models/{name}, GET /v1/models/{name}/metadata, POST /v1/models/{name}:predict, "
+                + "GET /metrics and GET /healthz");
     }
 }

@@ -20,6 +20,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,12 +102,109 @@ class ModelServerTest {
                 .isEqualTo(200);
     }
 
+    @Test
+    void theColumnarFormatAndNamedInputsAnswerLikeTheRowFormat() throws Exception {
+        String rows = "[[1, -1, 0.5, 2], [0, 0, 0, 0]]";
+        JsonNode byRows = JSON.readTree(post("/v1/models/m:predict", "{\"instances\": " + rows + "}").body());
+
+        JsonNode columnar = JSON.readTree(post("/v1/models/m:predict", "{\"inputs\": " + rows + "}").body());
+        JsonNode namedColumnar = JSON.readTree(post("/v1/models/m:predict", "{\"inputs\": {\"x\": " + rows + "}}").body());
+        JsonNode namedRows = JSON.readTree(post("/v1/models/m:predict",
+                "{\"signature_name\": \"serving_default\", \"instances\": [{\"x\": [1, -1, 0.5, 2]}, {\"x\": [0, 0, 0, 0]}]}")
+                .body());
+
+        assertThat(columnar.path("outputs")).as("TF Serving answers columnar requests with 'outputs'")
+                .isEqualTo(byRows.path("predictions"));
+        assertThat(columnar.has("predictions")).isFalse();
+        assertThat(namedColumnar.path("outputs")).isEqualTo(byRows.path("predictions"));
+        assertThat(namedRows.path("predictions")).isEqualTo(byRows.path("predictions"));
+        assertThat(columnar.path("model_version").asLong()).isEqualTo(VERSION);
+    }
+
+    @Test
+    void theStatusHasTfServingsVersionStatusAndTheMetadataItsSignature() throws Exception {
+        JsonNode status = JSON.readTree(get("/v1/models/m").body());
+        JsonNode version = status.path("model_version_status").get(0);
+        assertThat(version.path("version").asText()).isEqualTo(Long.toString(VERSION));
+        assertThat(version.path("state").asText()).isEqualTo("AVAILABLE");
+        assertThat(version.path("status").path("error_code").asText()).isEqualTo("OK");
+
+        HttpResponse<String> response = get("/v1/models/m/metadata");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode metadata = JSON.readTree(response.body());
+        assertThat(metadata.path("model_spec").path("name").asText()).isEqualTo("m");
+        assertThat(metadata.path("model_spec").path("version").asText()).isEqualTo(Long.toString(VERSION));
+        JsonNode signature = metadata.path("metadata").path("signature_def").path("signature_def").path("serving_default");
+        assertThat(signature.path("inputs").path("x").path("tensor_shape").path("dim").get(1).path("size").asText())
+                .isEqualTo("4");
+        assertThat(signature.path("outputs").path("probabilities").path("tensor_shape").path("dim").get(1)
+                .path("size").asText()).isEqualTo("2");
+        assertThat(metadata.path("streambelief").path("spec").asText()).isEqualTo("mlp:4-3-2");
+        assertThat(metadata.path("streambelief").path("num_classes").asInt()).isEqualTo(2);
+        assertError(get("/v1/models/nope/metadata"), 404, "model 'nope' is not served here");
+    }
+
+    @Test
+    void metricsCountRequestsByEndpointAndStatusAndReportEachModel() throws Exception {
+        post("/v1/models/m:predict", "{\"instances\": [[1, 2, 3, 4]]}");
+        post("/v1/models/m:predict", "{\"instances\": [[1, 2, 3]]}");
+        get("/v1/models/no-such-model-" + System.nanoTime());
+
+        HttpResponse<String> response = get("/metrics");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
+        String text = response.body();
+        assertThat(text).containsPattern("streambelief_http_requests_total\\{code=\"200\",endpoint=\"predict\"} [1-9]");
+        assertThat(text).containsPattern("streambelief_http_requests_total\\{code=\"400\",endpoint=\"predict\"} [1-9]");
+        assertThat(text).containsPattern("streambelief_http_requests_total\\{code=\"404\",endpoint=\"status\"} [1-9]");
+        assertThat(text).as("no label per model name a client made up").doesNotContain("no-such-model");
+        assertThat(text).contains("streambelief_http_request_duration_seconds_bucket{endpoint=\"predict\",le=\"0.01\"}");
+        Matcher version = Pattern.compile("streambelief_model_version\\{model=\"m\"} (\\S+)").matcher(text);
+        assertThat(version.find()).as(text).isTrue();
+        assertThat(Double.parseDouble(version.group(1))).isEqualTo((double) VERSION);
+        assertThat(text).contains("streambelief_model_examples_trained{model=\"m\"} 320");
+        assertThat(text).contains("streambelief_model_swaps_total");
+        assertThat(text).contains("streambelief_model_age_seconds{model=\"m\"}");
+    }
+
+    @Test
+    void withATokenEveryRequestButTheHealthCheckNeedsIt() throws Exception {
+        try (ModelServer guarded = ModelServer.start(ModelServer.Settings.defaults().withPort(0)
+                .withAuthToken("s3cret"), store)) {
+            URI guardedBase = URI.create("http://127.0.0.1:" + guarded.port());
+            HttpRequest.Builder predict = HttpRequest.newBuilder(guardedBase.resolve("/v1/models/m:predict"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [[1, 2, 3, 4]]}"));
+
+            HttpResponse<String> without = HTTP.send(predict.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> wrong = HTTP.send(predict.copy().header("Authorization", "Bearer s3cre").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> right = HTTP.send(predict.copy().header("Authorization", "Bearer s3cret").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(guardedBase.resolve("/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(guardedBase.resolve("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+
+            assertError(without, 401, "missing or wrong bearer token");
+            assertThat(without.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"streambelief\"");
+            assertError(wrong, 401, "missing or wrong bearer token");
+            assertThat(right.statusCode()).as(right.body()).isEqualTo(200);
+            assertThat(metrics.statusCode()).isEqualTo(401);
+            assertThat(health.statusCode()).isEqualTo(200);
+        }
+    }
+
     @ParameterizedTest(name = "[{index}] {0}")
     @CsvSource(delimiter = '|', value = {
         "''                                    | 400 | empty request body; send {\"instances\": [[...], ...]}",
         "[1, 2]                                | 400 | request must be a JSON object {\"instances\": [[...], ...]}",
         "{\"instances\": [[1, 2, 3, 4]       | 400 | malformed JSON: ",
-        "{\"inputs\": [[1, 2, 3, 4]]}          | 400 | missing 'instances'; send {\"instances\": [[...], ...]}",
+        "{\"rows\": [[1, 2, 3, 4]]}            | 400 | missing 'instances'; send {\"instances\": [[...], ...]}",
+        "{\"instances\": [[1,2,3,4]], \"inputs\": [[1,2,3,4]]} | 400 | send either 'instances' (row format) or 'inputs'",
+        "{\"inputs\": {\"a\": [[1,2,3,4]], \"b\": [[1,2,3,4]]}} | 400 | inputs names more than one input",
+        "{\"instances\": [{\"x\": [1,2,3,4], \"y\": 1}]} | 400 | instances[0] names more than one input",
+        "{\"inputs\": [[1, 2, 3]]}             | 400 | inputs[0] has 3 values; the model takes 4",
         "{\"instances\": []}                   | 400 | 'instances' is empty",
         "{\"instances\": 5}                    | 400 | 'instances' must be an array of rows",
         "{\"instances\": [1, 2, 3, 4]}         | 400 | instances[0] must be an array of 4 numbers",
@@ -133,7 +232,7 @@ class ModelServerTest {
 
     @Test
     void oversizedBodiesAreRefusedBeforeTheyAreRead() throws Exception {
-        try (ModelServer small = ModelServer.start(new ModelServer.Settings("127.0.0.1", 0, 100, 2), store)) {
+        try (ModelServer small = ModelServer.start(ModelServer.Settings.defaults().withPort(0).withMaxRequestBytes(100), store)) {
             URI smallBase = URI.create("http://127.0.0.1:" + small.port());
             HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(smallBase.resolve("/v1/models/m:predict"))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [[" + "0,".repeat(100) + "0]]}"))
