@@ -91,6 +91,15 @@ public final class ModelServer implements Closeable {
         return server;
     }
 
+    static {
+        // The JDK server otherwise leaves Nagle's algorithm on: a response's last small segment
+        // then waits for the client's delayed ACK, some 40 ms per request on loopback. Read once,
+        // when the server's configuration class loads, so it must be set before the first server.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private static ModelServer start(Settings settings, ModelStore store, ParamsConsumer consumer) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
         ServingMetrics metrics = new ServingMetrics(store);
