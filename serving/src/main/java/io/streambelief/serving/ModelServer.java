@@ -3,8 +3,10 @@ package io.streambelief.serving;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,11 +35,13 @@ public final class ModelServer implements Closeable {
     private final HttpServer http;
     private final ExecutorService executor;
     private final ParamsConsumer consumer;
+    private final LocalModelCopy copy;
 
-    private ModelServer(HttpServer http, ExecutorService executor, ParamsConsumer consumer) {
+    private ModelServer(HttpServer http, ExecutorService executor, ParamsConsumer consumer, LocalModelCopy copy) {
         this.http = http;
         this.executor = executor;
         this.consumer = consumer;
+        this.copy = copy;
     }
 
     /**
@@ -77,18 +81,68 @@ public final class ModelServer implements Closeable {
         }
     }
 
+    /**
+     * Where the served models come from.
+     *
+     * @param paramsTopic model-params: definitions, and in {@code LATEST} mode the values
+     * @param snapshotsTopic model-snapshots, read in {@code SNAPSHOT} mode
+     * @param stateDir where the local copy of the served models is kept, or {@code null} for none
+     */
+    public record Feed(String bootstrapServers, String paramsTopic, String snapshotsTopic,
+            ModelStore.Consistency consistency, Path stateDir) {
+
+        public Feed {
+            Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+            Objects.requireNonNull(paramsTopic, "paramsTopic");
+            Objects.requireNonNull(consistency, "consistency");
+            if (consistency == ModelStore.Consistency.SNAPSHOT && snapshotsTopic == null) {
+                throw new IllegalArgumentException("snapshot consistency needs the model-snapshots topic");
+            }
+        }
+
+        /** The latest values of {@code paramsTopic}, kept in memory only. */
+        public static Feed latest(String bootstrapServers, String paramsTopic) {
+            return new Feed(bootstrapServers, paramsTopic, null, ModelStore.Consistency.LATEST, null);
+        }
+
+        public Feed withStateDir(Path dir) {
+            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, dir);
+        }
+
+        public Feed withSnapshots(String topic) {
+            return new Feed(bootstrapServers, paramsTopic, topic, ModelStore.Consistency.SNAPSHOT, stateDir);
+        }
+    }
+
     /** Serves {@code store} (kept up to date by whoever feeds it). */
     public static ModelServer start(Settings settings, ModelStore store) throws IOException {
-        return start(settings, store, null);
+        return start(settings, store, null, null);
     }
 
     /** Serves the models of {@code topic}, following it from its beginning. */
     public static ModelServer start(Settings settings, String bootstrapServers, String topic) throws IOException {
-        ModelStore store = new ModelStore();
-        ParamsConsumer consumer = new ParamsConsumer(bootstrapServers, topic, store);
-        ModelServer server = start(settings, store, consumer);
-        consumer.start();
-        return server;
+        return start(settings, Feed.latest(bootstrapServers, topic));
+    }
+
+    /**
+     * Serves the models of {@code feed}: at once those of its local copy, if it has one, and then
+     * what its topics hold, followed from their beginning.
+     */
+    public static ModelServer start(Settings settings, Feed feed) throws IOException {
+        LocalModelCopy copy = feed.stateDir() == null ? null : LocalModelCopy.open(feed.stateDir());
+        try {
+            ModelStore store = new ModelStore(feed.consistency(), copy);
+            ParamsConsumer consumer = new ParamsConsumer(feed.bootstrapServers(), feed.paramsTopic(),
+                    feed.consistency() == ModelStore.Consistency.SNAPSHOT ? feed.snapshotsTopic() : null, store);
+            ModelServer server = start(settings, store, consumer, copy);
+            consumer.start();
+            return server;
+        } catch (IOException | RuntimeException e) {
+            if (copy != null) {
+                copy.close();
+            }
+            throw e;
+        }
     }
 
     static {
@@ -100,7 +154,8 @@ public final class ModelServer implements Closeable {
         }
     }
 
-    private static ModelServer start(Settings settings, ModelStore store, ParamsConsumer consumer) throws IOException {
+    private static ModelServer start(Settings settings, ModelStore store, ParamsConsumer consumer,
+            LocalModelCopy copy) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
         ServingMetrics metrics = new ServingMetrics(store);
         List<Filter> filters = new ArrayList<>();
@@ -122,7 +177,7 @@ public final class ModelServer implements Closeable {
         });
         http.setExecutor(executor);
         http.start();
-        return new ModelServer(http, executor, consumer);
+        return new ModelServer(http, executor, consumer, copy);
     }
 
     public int port() {
@@ -133,6 +188,10 @@ public final class ModelServer implements Closeable {
     public void close() {
         if (consumer != null) {
             consumer.close();
+        }
+        if (copy != null) {
+            // After the consumer: it is the only writer.
+            copy.close();
         }
         http.stop(1);
         executor.shutdown();
@@ -152,6 +211,22 @@ public final class ModelServer implements Closeable {
 
         @Option(names = "--params-topic", defaultValue = "model-params", description = "Default: ${DEFAULT-VALUE}.")
         String paramsTopic;
+
+        @Option(names = "--snapshots-topic", defaultValue = "model-snapshots",
+                description = "Read in snapshot consistency. Default: ${DEFAULT-VALUE}.")
+        String snapshotsTopic;
+
+        @Option(names = "--consistency", defaultValue = "latest", paramLabel = "latest|snapshot",
+                description = "latest: every shard's newest values from the params topic (freshest); snapshot: "
+                        + "whole models as of each completed checkpoint, from the snapshots topic (consistent "
+                        + "across shards, a checkpoint interval older). Default: ${DEFAULT-VALUE}.")
+        ModelStore.Consistency consistency;
+
+        @Option(names = "--state-dir", defaultValue = "serving-state", paramLabel = "DIR",
+                description = "Keeps the served models in a local RocksDB here, so a restarted server answers at "
+                        + "once, before it reaches Kafka; one directory per server. An empty value keeps nothing. "
+                        + "Default: ${DEFAULT-VALUE} (in the working directory).")
+        String stateDir;
 
         @Option(names = "--host", defaultValue = Settings.DEFAULT_HOST,
                 description = "Address to listen on. Default: ${DEFAULT-VALUE} (this machine only).")
@@ -173,19 +248,22 @@ public final class ModelServer implements Closeable {
         @Override
         public Integer call() throws Exception {
             ParentWatchdog.exitWhenParentDies();
+            Feed feed = new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency,
+                    stateDir.isBlank() ? null : Path.of(stateDir));
             ModelServer server = ModelServer.start(new Settings(host, port, maxRequestBytes, 8,
-                    authToken == null || authToken.isEmpty() ? null : authToken), bootstrapServers, paramsTopic);
+                    authToken == null || authToken.isEmpty() ? null : authToken), feed);
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "stop-model-server"));
-            LOG.info("Serving on http://{}:{} ({} from {})", host, server.port(), paramsTopic, bootstrapServers);
-            System.out.println("Serving on http://" + host + ":" + server.port() + " (" + paramsTopic + " from "
-                    + bootstrapServers + ")");
+            String source = (consistency == ModelStore.Consistency.SNAPSHOT ? snapshotsTopic : paramsTopic) + " from "
+                    + bootstrapServers;
+            LOG.info("Serving on http://{}:{} ({})", host, server.port(), source);
+            System.out.println("Serving on http://" + host + ":" + server.port() + " (" + source + ")");
             Thread.currentThread().join();
             return 0;
         }
     }
 
     public static void main(String[] args) {
-        CommandLine commandLine = new CommandLine(new ServeCommand());
+        CommandLine commandLine = new CommandLine(new ServeCommand()).setCaseInsensitiveEnumValuesAllowed(true);
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("model-server: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
             return 1;

@@ -19,28 +19,78 @@ import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.record.ModelDefinition;
 import io.streambelief.model.record.ModelDefinitionCodec;
 import io.streambelief.model.record.ModelIds;
+import io.streambelief.model.record.ModelSnapshot;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ParamUpdateCodec;
 import io.streambelief.model.record.RecordFormatException;
 
 /**
  * The models being served, assembled from the records of {@code model-params}: definitions under
- * {@code <model>/spec}, shard values under {@code <model>/<shard>}, applied in arrival order (the
- * last record of a shard wins). One thread applies records; any number read snapshots.
+ * {@code <model>/spec}, shard values under {@code <model>/<shard>}. One thread applies records;
+ * any number read snapshots.
+ *
+ * <p>In {@link Consistency#LATEST} mode each shard takes its newest record as it arrives; in
+ * {@link Consistency#SNAPSHOT} mode shard records are ignored and the values come whole, one
+ * checkpoint's {@link ModelSnapshot} at a time, from {@code model-snapshots}. Either way a shard
+ * never goes back: a record older than the shard's current one (by the record timestamps, which
+ * grow strictly per shard, also across job restores) is stale and dropped. That keeps a server
+ * restored from its local copy from serving older values while it re-reads the topic.
  *
  * <p>Records are applied to a working copy; {@link #publish()} turns every changed model into a
  * new immutable {@link ServedModel} and swaps it in, so a reader sees one whole version or the
- * next, never a mix.
+ * next, never a mix, and hands what changed to the {@link LocalModelCopy}, if there is one.
  */
 public final class ModelStore {
     private static final Logger LOG = LoggerFactory.getLogger(ModelStore.class);
 
+    /** Where served values come from. */
+    public enum Consistency {
+        /** The newest record of every shard, from model-params: the freshest model. */
+        LATEST,
+        /** Whole snapshots from model-snapshots, each taken at one completed checkpoint. */
+        SNAPSHOT;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    private final Consistency consistency;
+    private final LocalModelCopy copy;
     private final Map<String, ServedModel> served = new ConcurrentHashMap<>();
     private final Map<String, Assembly> assemblies = new HashMap<>();
     /** Shard records that came before their model's definition (it may sit in another partition). */
     private final Map<String, Map<Integer, ParamUpdate>> pending = new HashMap<>();
+    /** Snapshots that came before their model's definition (which is on model-params). */
+    private final Map<String, ModelSnapshot> pendingSnapshots = new HashMap<>();
     private final AtomicLong skipped = new AtomicLong();
+    private final AtomicLong stale = new AtomicLong();
     private final AtomicLong swaps = new AtomicLong();
+
+    /** A store of the latest values, kept in memory only. */
+    public ModelStore() {
+        this(Consistency.LATEST, null);
+    }
+
+    /**
+     * @param copy where the served models are kept across restarts, or {@code null}; what it
+     *     holds is served at once
+     */
+    public ModelStore(Consistency consistency, LocalModelCopy copy) {
+        this.consistency = consistency;
+        this.copy = copy;
+        if (copy != null) {
+            copy.restore(this::restore);
+            publish();
+            if (!served.isEmpty()) {
+                LOG.info("Serving {} from the local copy in {} until Kafka catches up", this, copy.directory());
+            }
+        }
+    }
+
+    public Consistency consistency() {
+        return consistency;
+    }
 
     /** Applies one record of model-params; a record that cannot be used is logged, counted and skipped. */
     public void apply(String key, byte[] value) {
@@ -57,7 +107,7 @@ public final class ModelStore {
         try {
             if (key.endsWith("/spec")) {
                 define(ModelDefinitionCodec.decode(value));
-            } else {
+            } else if (consistency == Consistency.LATEST) {
                 ParamUpdate update = ParamUpdateCodec.decode(value);
                 if (!update.modelId().equals(model)) {
                     skip(key, "record belongs to model " + update.modelId());
@@ -65,11 +115,10 @@ public final class ModelStore {
                 }
                 Assembly assembly = assemblies.get(model);
                 if (assembly == null) {
-                    pending.computeIfAbsent(model, m -> new HashMap<>()).put(update.shardId(), update);
-                } else if (assembly.fits(update)) {
-                    assembly.apply(update);
+                    pending.computeIfAbsent(model, m -> new HashMap<>()).merge(update.shardId(), update,
+                            (older, newer) -> newer.timestampMillis() > older.timestampMillis() ? newer : older);
                 } else {
-                    skip(key, assembly.misfit(update));
+                    applyShard(assembly, update);
                 }
             }
         } catch (RecordFormatException e) {
@@ -94,13 +143,71 @@ public final class ModelStore {
         assemblies.put(model, assembly);
         Map<Integer, ParamUpdate> early = pending.remove(model);
         if (early != null) {
-            for (ParamUpdate update : early.values()) {
-                if (assembly.fits(update)) {
-                    assembly.apply(update);
-                } else {
-                    skip(ModelIds.shardKey(model, update.shardId()), assembly.misfit(update));
+            early.values().forEach(update -> applyShard(assembly, update));
+        }
+        ModelSnapshot snapshot = pendingSnapshots.remove(model);
+        if (snapshot != null) {
+            apply(snapshot);
+        }
+    }
+
+    private void applyShard(Assembly assembly, ParamUpdate update) {
+        if (!assembly.fits(update)) {
+            skip(ModelIds.shardKey(assembly.definition.modelId(), update.shardId()), assembly.misfit(update));
+        } else if (assembly.isStale(update)) {
+            stale.incrementAndGet();
+        } else {
+            assembly.apply(update);
+        }
+    }
+
+    /**
+     * Applies a whole snapshot of {@code model-snapshots} (in {@link Consistency#SNAPSHOT} mode),
+     * all shards or none: one that does not fit the model's definition, or is older than what is
+     * served, is skipped.
+     */
+    public void apply(ModelSnapshot snapshot) {
+        String model = snapshot.modelId();
+        Assembly assembly = assemblies.get(model);
+        if (assembly == null) {
+            pendingSnapshots.put(model, snapshot);
+            return;
+        }
+        for (ParamUpdate shard : snapshot.shards()) {
+            if (!assembly.fits(shard) || snapshot.shards().length != assembly.layout.shardCount()) {
+                skip(model + "@checkpoint-" + snapshot.checkpointId(), assembly.misfit(shard));
+                return;
+            }
+        }
+        if (Arrays.stream(snapshot.shards()).anyMatch(assembly::isStale)) {
+            stale.incrementAndGet();
+            return;
+        }
+        for (ParamUpdate shard : snapshot.shards()) {
+            assembly.apply(shard);
+        }
+        assembly.checkpointId = snapshot.checkpointId();
+    }
+
+    /** Takes one entry of the local copy: a definition, a shard, or (snapshot mode) a checkpoint id. */
+    private void restore(String key, byte[] value) {
+        String model = key.substring(0, key.lastIndexOf('/'));
+        try {
+            if (key.endsWith("/spec")) {
+                define(ModelDefinitionCodec.decode(value));
+            } else if (key.endsWith(LocalModelCopy.CHECKPOINT_SUFFIX)) {
+                Assembly assembly = assemblies.get(model);
+                if (assembly != null) {
+                    assembly.checkpointId = LocalModelCopy.checkpointId(value);
+                }
+            } else {
+                Assembly assembly = assemblies.get(model);
+                if (assembly != null) {
+                    applyShard(assembly, ParamUpdateCodec.decode(value));
                 }
             }
+        } catch (RuntimeException e) {
+            skip(key + " (local copy)", e.toString());
         }
     }
 
@@ -109,11 +216,16 @@ public final class ModelStore {
         LOG.warn("Skipping model-params record {}: {}", key, reason);
     }
 
-    /** Swaps in a new snapshot of every model changed since the last call. */
+    /** Swaps in a new snapshot of every model changed since the last call, and keeps it in the local copy. */
     public void publish() {
         for (Assembly assembly : assemblies.values()) {
             if (assembly.changed) {
                 served.put(assembly.definition.modelId(), assembly.snapshot());
+                if (copy != null) {
+                    copy.save(assembly.definition, assembly.changedShards.values(),
+                            consistency == Consistency.SNAPSHOT ? assembly.checkpointId : null);
+                }
+                assembly.changedShards.clear();
                 assembly.changed = false;
                 swaps.incrementAndGet();
             }
@@ -137,6 +249,11 @@ public final class ModelStore {
         return swaps.get();
     }
 
+    /** Shard records and snapshots dropped because the model already held newer values. */
+    public long staleRecords() {
+        return stale.get();
+    }
+
     /** The working copy of one model; touched only by the applying thread. */
     private static final class Assembly {
         final ModelDefinition definition;
@@ -148,8 +265,11 @@ public final class ModelStore {
         final long[] stamps;
         final long[] examples;
         final boolean[] published;
+        /** Per shard, its newest record since the last publish, for the local copy (values only). */
+        final Map<Integer, ParamUpdate> changedShards = new HashMap<>();
         boolean averaged;
         long updatedAtMillis;
+        long checkpointId = -1;
         boolean changed = true;
 
         Assembly(ModelDefinition definition) {
@@ -175,8 +295,17 @@ public final class ModelStore {
                     + layout.shardSize() + ")";
         }
 
+        /** Older than, or the same as, the shard's current record. */
+        boolean isStale(ParamUpdate update) {
+            return published[update.shardId()] && update.timestampMillis() <= stamps[update.shardId()];
+        }
+
         void apply(ParamUpdate update) {
             int shard = update.shardId();
+            // The optimizer's slots and the pushes are training state: serving never needs them.
+            changedShards.put(shard, new ParamUpdate(update.modelId(), shard, update.version(),
+                    update.examplesApplied(), update.timestampMillis(), update.values(), new float[0][], new long[0],
+                    update.average()));
             layout.place(parameters, shard, update.values());
             if (update.hasAverage()) {
                 layout.place(average, shard, update.average());
@@ -198,7 +327,7 @@ public final class ModelStore {
                 trained = Math.min(trained, published[s] ? examples[s] : 0);
             }
             return new ServedModel(definition.modelId(), definition.spec(), version, trained, updatedAtMillis,
-                    layout.shardCount(), new ServedModel.Network(configuration, parameters.clone()),
+                    layout.shardCount(), checkpointId, new ServedModel.Network(configuration, parameters.clone()),
                     averaged ? new ServedModel.Network(configuration, average.clone()) : null);
         }
     }

@@ -110,6 +110,10 @@ final class ModelsHandler extends JsonExchange {
             json.writeNumberField("num_outputs", model.spec().numOutputs());
             json.writeNumberField("shards", model.shards());
             json.writeStringField("served_parameters", model.defaultParameters().label());
+            json.writeStringField("consistency", store.consistency().label());
+            if (model.checkpointId() >= 0) {
+                json.writeNumberField("checkpoint_id", model.checkpointId());
+            }
             json.writeEndObject();
         });
     }

@@ -1,6 +1,7 @@
 package io.streambelief.serving;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 
@@ -17,30 +18,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.model.record.SnapshotReader;
 
 /**
- * Reads {@code model-params} from its beginning and keeps following it, applying every record to
- * the {@link ModelStore} and publishing new snapshots after each poll. No consumer group: every
- * server replica reads the whole compacted topic, which always holds the complete latest model.
+ * Reads {@code model-params} (and, for a store in snapshot mode, {@code model-snapshots}) from the
+ * beginning and keeps following, applying every record to the {@link ModelStore} and publishing
+ * new versions after each poll. No consumer group: every server replica reads the whole compacted
+ * topic, which always holds the complete latest model. Reads are {@code read_committed}, so a
+ * snapshot whose transaction the job aborted (a failed checkpoint) is never seen.
  */
 public final class ParamsConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ParamsConsumer.class);
 
     private final KafkaConsumer<String, byte[]> consumer;
-    private final String topic;
+    private final List<String> topics;
     private final ModelStore store;
+    private final SnapshotReader snapshots = new SnapshotReader();
+    private final String snapshotsTopic;
     private final Thread thread;
     private volatile boolean running = true;
 
+    /** Follows model-params only. */
     public ParamsConsumer(String bootstrapServers, String topic, ModelStore store) {
+        this(bootstrapServers, topic, null, store);
+    }
+
+    /** @param snapshotsTopic model-snapshots, followed for whole snapshots, or {@code null} */
+    public ParamsConsumer(String bootstrapServers, String topic, String snapshotsTopic, ModelStore store) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "streambelief-serving");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         // Shard records are large; the default 1 MiB per fetch would make freshness wait on round trips.
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
         this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
-        this.topic = topic;
+        this.topics = snapshotsTopic == null ? List.of(topic) : List.of(topic, snapshotsTopic);
+        this.snapshotsTopic = snapshotsTopic;
         this.store = store;
         this.thread = new Thread(this::run, "model-params-consumer");
         this.thread.setDaemon(true);
@@ -57,14 +71,18 @@ public final class ParamsConsumer implements AutoCloseable {
                 try {
                     ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
                     for (ConsumerRecord<String, byte[]> record : records) {
-                        store.apply(record.key(), record.value());
+                        if (record.topic().equals(snapshotsTopic)) {
+                            snapshots.accept(record.value()).ifPresent(store::apply);
+                        } else {
+                            store.apply(record.key(), record.value());
+                        }
                     }
                     store.publish();
                 } catch (WakeupException e) {
                     throw e;
                 } catch (RuntimeException e) {
                     // Keep answering with the models we have, and keep trying to follow the topic.
-                    LOG.error("Reading {} failed; retrying in a second", topic, e);
+                    LOG.error("Reading {} failed; retrying in a second", topics, e);
                     Thread.sleep(1000);
                 }
             }
@@ -77,26 +95,33 @@ public final class ParamsConsumer implements AutoCloseable {
         }
     }
 
-    /** Waits for the topic to exist (the server may start before the job creates it). */
+    /** Waits for the topics to exist (the server may start before the job creates them). */
     private void assignAllPartitions() throws WakeupException {
         boolean told = false;
         while (running) {
-            List<PartitionInfo> partitions;
-            try {
-                partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
-            } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                partitions = List.of();
+            List<TopicPartition> assigned = new ArrayList<>();
+            String missing = null;
+            for (String topic : topics) {
+                List<PartitionInfo> partitions;
+                try {
+                    partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                    partitions = List.of();
+                }
+                if (partitions == null || partitions.isEmpty()) {
+                    missing = topic;
+                    break;
+                }
+                partitions.forEach(p -> assigned.add(new TopicPartition(p.topic(), p.partition())));
             }
-            if (partitions != null && !partitions.isEmpty()) {
-                List<TopicPartition> assigned = partitions.stream()
-                        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            if (missing == null) {
                 consumer.assign(assigned);
                 consumer.seekToBeginning(assigned);
-                LOG.info("Following {} ({} partitions)", topic, assigned.size());
+                LOG.info("Following {} ({} partitions)", topics, assigned.size());
                 return;
             }
             if (!told) {
-                LOG.info("Waiting for topic {} to exist", topic);
+                LOG.info("Waiting for topic {} to exist", missing);
                 told = true;
             }
             try {

@@ -1,6 +1,8 @@
 package io.streambelief.serving;
 
 import java.util.Locale;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -26,11 +28,13 @@ import io.streambelief.model.engine.NativeArrays;
  * @param examplesTrained examples whose gradients are in every shard of these parameters
  * @param updatedAtMillis time of the newest shard update in these parameters
  * @param shards number of parameter shards
+ * @param checkpointId the Flink checkpoint these values were taken at, when served from
+ *     {@code model-snapshots}; -1 when served from the latest shard records
  * @param latest the latest values
  * @param average their moving average, or {@code null} when the job keeps none
  */
 public record ServedModel(String name, ModelSpec spec, long modelVersion, long examplesTrained, long updatedAtMillis,
-        int shards, Network latest, Network average) {
+        int shards, long checkpointId, Network latest, Network average) {
 
     /** The parameter sets a request can ask for, by TF Serving's version label. */
     public enum Parameters {
@@ -63,25 +67,54 @@ public record ServedModel(String name, ModelSpec spec, long modelVersion, long e
     }
 
     /**
-     * One parameter set of a snapshot. The DL4J network is built on first use: snapshots arrive
-     * several times a second and most are replaced before any request needs them. DL4J networks
-     * are not thread-safe, so concurrent requests on one snapshot take turns.
+     * One parameter set of a snapshot. DL4J networks are not thread-safe (a forward pass keeps
+     * its activations in the layers), so each concurrent request borrows a network of its own
+     * from a small pool; all of them are views of one parameter array, so a network costs a few
+     * layer objects, not a copy of the parameters. Networks are built on first use: snapshots
+     * arrive several times a second and most are replaced before any request needs them.
      */
     public static final class Network {
         private final MultiLayerConfiguration configuration;
         private final float[] parameters;
-        private MultiLayerNetwork network;
+        private final Queue<MultiLayerNetwork> idle = new ConcurrentLinkedQueue<>();
+        private INDArray flat;
 
         Network(MultiLayerConfiguration configuration, float[] parameters) {
             this.configuration = configuration;
             this.parameters = parameters;
         }
 
-        synchronized float[][] output(float[][] rows) {
+        float[][] output(float[][] rows) {
+            MultiLayerNetwork network = idle.poll();
             if (network == null) {
-                network = new MultiLayerNetwork(configuration.clone());
-                network.init(NativeArrays.matrix(parameters, 1, parameters.length), false);
+                network = build();
             }
+            try {
+                return output(network, rows);
+            } finally {
+                idle.offer(network);
+            }
+        }
+
+        /** Networks built so far: at most the number of requests that ever ran at once on this snapshot. */
+        int networks() {
+            return idle.size();
+        }
+
+        private MultiLayerNetwork build() {
+            INDArray shared;
+            synchronized (this) {
+                if (flat == null) {
+                    flat = NativeArrays.matrix(parameters, 1, parameters.length);
+                }
+                shared = flat;
+            }
+            MultiLayerNetwork network = new MultiLayerNetwork(configuration.clone());
+            network.init(shared, false);
+            return network;
+        }
+
+        private static float[][] output(MultiLayerNetwork network, float[][] rows) {
             int inputs = rows[0].length;
             float[] features = new float[rows.length * inputs];
             for (int i = 0; i < rows.length; i++) {

@@ -32,6 +32,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.streambelief.model.ModelSpec;
 import io.streambelief.model.record.ModelDefinition;
 import io.streambelief.model.record.ParamUpdate;
 
@@ -228,6 +229,29 @@ class ModelServerTest {
         assertError(post("/v1/models/m", "{}"), 405, "POST is not allowed here; use GET");
         assertError(get("/v2/anything"), 404, "no such resource");
         assertError(get("/v1/models/m/extra"), 404, "no such resource");
+    }
+
+    @Test
+    void severalModelsAreServedSideBySideByName() throws Exception {
+        ModelDefinition wide = new ModelDefinition("wide", ModelSpec.parse("mlp:3-5-4", 9), 8);
+        define(store, wide);
+        float[] parameters = ramp(wide.layout().numParams());
+        for (int shard = 0; shard < wide.layout().shardCount(); shard++) {
+            publishShard(store, new ParamUpdate("wide", shard, 2, 64, 1_000, wide.layout().slice(parameters, shard)));
+        }
+        store.publish();
+
+        JsonNode status = JSON.readTree(get("/v1/models/wide").body());
+        assertThat(status.path("model_version").asLong()).isEqualTo(1_000L * wide.layout().shardCount());
+        assertThat(status.path("num_outputs").asInt()).isEqualTo(4);
+        JsonNode answer = JSON.readTree(post("/v1/models/wide:predict", "{\"instances\": [[1, 2, 3]]}").body());
+        assertThat(answer.path("predictions").get(0).size()).isEqualTo(4);
+        assertThat(JSON.readTree(get("/v1/models/m").body()).path("model_version").asLong())
+                .as("the other model is untouched").isEqualTo(VERSION);
+        assertError(post("/v1/models/wide:predict", "{\"instances\": [[1, -1, 0.5, 2]]}"), 400,
+                "instances[0] has more than 3 values; the model takes 3");
+        assertError(get("/v1/models/nope"), 404, "model 'nope' is not served here; models: [");
+        assertThat(get("/v1/models/nope").body()).contains("wide").contains("m");
     }
 
     @Test

@@ -3,10 +3,20 @@ package io.streambelief.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.factory.Nd4j;
 
 import io.streambelief.model.ModelSpec;
@@ -14,8 +24,10 @@ import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.record.ModelDefinition;
 import io.streambelief.model.record.ModelDefinitionCodec;
 import io.streambelief.model.record.ModelIds;
+import io.streambelief.model.record.ModelSnapshot;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ParamUpdateCodec;
+import io.streambelief.model.record.SnapshotManifest;
 
 class ModelStoreTest {
     /** 4 inputs, 3 hidden, 2 outputs: 23 parameters in shards of 10, 10 and 3. */
@@ -150,6 +162,149 @@ class ModelStoreTest {
         ServedModel model = store.get("m").orElseThrow();
         assertThat(model.modelVersion()).isZero();
         assertThat(model.spec().source()).isEqualTo("mlp:4-5-2");
+    }
+
+    @Test
+    void concurrentRequestsOnOneVersionEachGetDl4jsAnswer() throws Exception {
+        float[] parameters = ramp(LAYOUT.numParams());
+        define(store, DEFINITION);
+        for (int shard = 0; shard < 3; shard++) {
+            publishShard(store, new ParamUpdate("m", shard, 1, 1, 1 + shard, LAYOUT.slice(parameters, shard)));
+        }
+        store.publish();
+        ServedModel model = store.get("m").orElseThrow();
+        Random random = new Random(3);
+        float[][] rows = new float[64][4];
+        for (float[] row : rows) {
+            for (int i = 0; i < row.length; i++) {
+                row[i] = (float) random.nextGaussian();
+            }
+        }
+
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        List<Future<Integer>> results = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            results.add(threads.submit(() -> {
+                for (int i = 0; i < 200; i++) {
+                    float[] row = rows[ThreadLocalRandom.current().nextInt(rows.length)];
+                    assertThat(model.predict(new float[][] {row})[0]).containsExactly(dl4jOutput(parameters, row),
+                            within());
+                }
+                return 200;
+            }));
+        }
+        int answered = 0;
+        for (Future<Integer> result : results) {
+            answered += result.get(2, TimeUnit.MINUTES);
+        }
+        threads.shutdown();
+
+        assertThat(answered).isEqualTo(1_600);
+        assertThat(model.latest().networks()).as("networks built: at most one per concurrent request")
+                .isBetween(1, 8);
+    }
+
+    @Test
+    void aShardNeverGoesBackToAnOlderRecord() {
+        define(store, DEFINITION);
+        float[] newer = ramp(LAYOUT.numParams());
+        publishShard(store, new ParamUpdate("m", 0, 7, 700, 2_000, LAYOUT.slice(newer, 0)));
+        publishShard(store, new ParamUpdate("m", 0, 5, 500, 1_000, new float[LAYOUT.length(0)]));
+        store.publish();
+
+        ServedModel model = store.get("m").orElseThrow();
+        assertThat(model.modelVersion()).isEqualTo(2_000);
+        assertThat(store.staleRecords()).isEqualTo(1);
+        assertThat(store.skippedRecords()).as("a stale record is not a bad one").isZero();
+    }
+
+    @Test
+    void inSnapshotModeWholeCheckpointsAreServedAndShardRecordsIgnored() {
+        ModelStore snapshots = new ModelStore(ModelStore.Consistency.SNAPSHOT, null);
+        float[] parameters = ramp(LAYOUT.numParams());
+        snapshots.apply(snapshot(4, 1_000, parameters));
+        define(snapshots, DEFINITION);
+        publishShard(snapshots, new ParamUpdate("m", 0, 99, 9_000, 5_000, new float[LAYOUT.length(0)]));
+        snapshots.publish();
+
+        ServedModel model = snapshots.get("m").orElseThrow();
+        assertThat(model.checkpointId()).as("the snapshot that came before its definition").isEqualTo(4);
+        assertThat(model.modelVersion()).isEqualTo(3 * 1_000);
+        float[] row = {1f, -1f, 0.5f, 2f};
+        assertThat(model.predict(new float[][] {row})[0]).containsExactly(dl4jOutput(parameters, row), within());
+
+        snapshots.apply(snapshot(3, 900, new float[LAYOUT.numParams()]));
+        snapshots.publish();
+        assertThat(snapshots.get("m").orElseThrow().checkpointId()).as("an older snapshot is dropped").isEqualTo(4);
+
+        snapshots.apply(snapshot(5, 1_100, new float[LAYOUT.numParams()]));
+        snapshots.publish();
+        assertThat(snapshots.get("m").orElseThrow().checkpointId()).isEqualTo(5);
+        assertThat(snapshots.get("m").orElseThrow().modelVersion()).isEqualTo(3 * 1_100);
+    }
+
+    @Test
+    void aStoreWithALocalCopyServesWhatItHeldBeforeAnyRecordArrives(@TempDir Path dir) {
+        float[] parameters = ramp(LAYOUT.numParams());
+        try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
+            ModelStore first = new ModelStore(ModelStore.Consistency.LATEST, copy);
+            define(first, DEFINITION);
+            for (int shard = 0; shard < 3; shard++) {
+                publishShard(first, new ParamUpdate("m", shard, 10, 1_000, 500 + shard, LAYOUT.slice(parameters, shard)));
+            }
+            first.publish();
+        }
+
+        try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
+            ServedModel restored = new ModelStore(ModelStore.Consistency.LATEST, copy).get("m").orElseThrow();
+            assertThat(restored.modelVersion()).isEqualTo(500 + 501 + 502);
+            assertThat(restored.examplesTrained()).isEqualTo(1_000);
+            float[] row = {1f, -1f, 0.5f, 2f};
+            assertThat(restored.predict(new float[][] {row})[0]).containsExactly(dl4jOutput(parameters, row), within());
+        }
+    }
+
+    @Test
+    void aRedefinedModelDropsItsOldShardsFromTheLocalCopy(@TempDir Path dir) {
+        try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
+            ModelStore first = new ModelStore(ModelStore.Consistency.LATEST, copy);
+            define(first, DEFINITION);
+            publishShard(first, new ParamUpdate("m", 0, 10, 1_000, 500, LAYOUT.slice(ramp(LAYOUT.numParams()), 0)));
+            first.publish();
+            define(first, new ModelDefinition("m", ModelSpec.parse("mlp:4-3-2", 6), 10));
+            first.publish();
+        }
+
+        try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
+            ServedModel restored = new ModelStore(ModelStore.Consistency.LATEST, copy).get("m").orElseThrow();
+            assertThat(restored.modelVersion()).as("initial values of the new definition").isZero();
+            assertThat(restored.spec().seed()).isEqualTo(6);
+        }
+    }
+
+    @Test
+    void aSnapshotStoreRestoresItsCheckpoint(@TempDir Path dir) {
+        try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
+            ModelStore first = new ModelStore(ModelStore.Consistency.SNAPSHOT, copy);
+            define(first, DEFINITION);
+            first.apply(snapshot(8, 1_000, ramp(LAYOUT.numParams())));
+            first.publish();
+        }
+
+        try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
+            ServedModel restored = new ModelStore(ModelStore.Consistency.SNAPSHOT, copy).get("m").orElseThrow();
+            assertThat(restored.checkpointId()).isEqualTo(8);
+            assertThat(restored.modelVersion()).isEqualTo(3_000);
+        }
+    }
+
+    /** A snapshot of model m at {@code checkpointId}: every shard stamped {@code timestamp}. */
+    static ModelSnapshot snapshot(long checkpointId, long timestamp, float[] parameters) {
+        ParamUpdate[] shards = new ParamUpdate[LAYOUT.shardCount()];
+        for (int s = 0; s < shards.length; s++) {
+            shards[s] = new ParamUpdate("m", s, checkpointId, 100 * checkpointId, timestamp, LAYOUT.slice(parameters, s));
+        }
+        return new ModelSnapshot(SnapshotManifest.of(shards, checkpointId, timestamp), shards);
     }
 
     static void define(ModelStore store, ModelDefinition definition) {

@@ -2,12 +2,19 @@ package io.streambelief.serving;
 
 import static io.streambelief.serving.ModelStoreTest.DEFINITION;
 import static io.streambelief.serving.ModelStoreTest.LAYOUT;
+import static io.streambelief.serving.ModelStoreTest.ramp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -29,8 +36,12 @@ import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.record.ModelDefinitionCodec;
 import io.streambelief.model.record.ModelIds;
+import io.streambelief.model.record.ModelSnapshot;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ParamUpdateCodec;
+import io.streambelief.model.record.SnapshotChunk;
+import io.streambelief.model.record.SnapshotChunkCodec;
+import io.streambelief.model.record.SnapshotManifestCodec;
 
 /** Following model-params on a real broker. */
 class ParamsConsumerTest {
@@ -100,6 +111,105 @@ class ParamsConsumerTest {
             await(() -> late.get("m").map(m -> m.modelVersion() == 60).orElse(false));
         }
         assertThat(late.get("m").orElseThrow().examplesTrained()).isEqualTo(640);
+    }
+
+    @Test
+    void inSnapshotModeOnlyCommittedSnapshotsAreServed() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
+                KafkaProducer<String, byte[]> producer = producer();
+                KafkaProducer<String, byte[]> transactional = transactionalProducer("snapshots-c-writer")) {
+            Topics.ensure(admin, new TopicNames("ex-c", "params-c", "snapshots-c", "dl-c", "tm-c"), 1);
+            producer.send(new ProducerRecord<>("params-c", ModelIds.definitionKey("m"),
+                    ModelDefinitionCodec.encode(DEFINITION)));
+            // A newer shard record on model-params: snapshot mode must not serve it.
+            producer.send(new ProducerRecord<>("params-c", ModelIds.shardKey("m", 0),
+                    ParamUpdateCodec.encode(new ParamUpdate("m", 0, 50, 5_000, 9_999, new float[LAYOUT.length(0)]))));
+            producer.flush();
+            transactional.initTransactions();
+            writeSnapshot(transactional, "snapshots-c", ModelStoreTest.snapshot(1, 1_000, ramp(LAYOUT.numParams())),
+                    true);
+            // The job's checkpoint failed: its transaction is aborted, and no reader may see it.
+            writeSnapshot(transactional, "snapshots-c", ModelStoreTest.snapshot(2, 2_000, ramp(LAYOUT.numParams())),
+                    false);
+            writeSnapshot(transactional, "snapshots-c", ModelStoreTest.snapshot(3, 3_000, ramp(LAYOUT.numParams())),
+                    true);
+        }
+
+        ModelStore store = new ModelStore(ModelStore.Consistency.SNAPSHOT, null);
+        List<Long> served = new CopyOnWriteArrayList<>();
+        try (ParamsConsumer consumer = new ParamsConsumer(broker.bootstrapServers(), "params-c", "snapshots-c",
+                store)) {
+            consumer.start();
+            await(() -> {
+                store.get("m").ifPresent(m -> served.add(m.checkpointId()));
+                return store.get("m").map(m -> m.checkpointId() == 3).orElse(false);
+            });
+        }
+        assertThat(served).doesNotContain(2L);
+        assertThat(store.get("m").orElseThrow().modelVersion()).isEqualTo(3 * 3_000);
+    }
+
+    @Test
+    void aRestartedServerAnswersFromItsLocalCopyBeforeItReachesKafka(@TempDir Path state) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
+                KafkaProducer<String, byte[]> producer = producer()) {
+            Topics.ensure(admin, new TopicNames("ex-d", "params-d", "snapshots-d", "dl-d", "tm-d"), 1);
+            producer.send(new ProducerRecord<>("params-d", ModelIds.definitionKey("m"),
+                    ModelDefinitionCodec.encode(DEFINITION)));
+            for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
+                producer.send(new ProducerRecord<>("params-d", ModelIds.shardKey("m", shard),
+                        ParamUpdateCodec.encode(new ParamUpdate("m", shard, 4, 128, 40 + shard,
+                                LAYOUT.slice(ramp(LAYOUT.numParams()), shard)))));
+            }
+        }
+        ModelServer.Settings settings = ModelServer.Settings.defaults().withPort(0);
+        ModelServer.Feed feed = ModelServer.Feed.latest(broker.bootstrapServers(), "params-d").withStateDir(state);
+        float[] row = {1f, -1f, 0.5f, 2f};
+        String answered;
+        try (ModelServer server = ModelServer.start(settings, feed)) {
+            ModelClient client = new ModelClient(URI.create("http://127.0.0.1:" + server.port()), "m");
+            await(() -> status(client).map(s -> s.modelVersion() == 40 + 41 + 42).orElse(false));
+            answered = Arrays.toString(client.predict(List.of(row), null)[0]);
+        }
+
+        // Nothing listens on port 9 (discard): the server cannot reach any broker.
+        try (ModelServer restarted = ModelServer.start(settings,
+                ModelServer.Feed.latest("127.0.0.1:9", "params-d").withStateDir(state))) {
+            ModelClient client = new ModelClient(URI.create("http://127.0.0.1:" + restarted.port()), "m");
+            assertThat(client.status().orElseThrow().modelVersion()).isEqualTo(40 + 41 + 42);
+            assertThat(Arrays.toString(client.predict(List.of(row), null)[0])).isEqualTo(answered);
+        }
+    }
+
+    private static Optional<ModelClient.Status> status(ModelClient client) {
+        try {
+            return client.status();
+        } catch (IOException | InterruptedException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void writeSnapshot(KafkaProducer<String, byte[]> producer, String topic, ModelSnapshot snapshot,
+            boolean commit) {
+        producer.beginTransaction();
+        for (ParamUpdate shard : snapshot.shards()) {
+            producer.send(new ProducerRecord<>(topic, "m", SnapshotChunkCodec.encode(
+                    new SnapshotChunk(snapshot.checkpointId(), snapshot.shards().length, shard))));
+        }
+        producer.send(new ProducerRecord<>(topic, "m", SnapshotManifestCodec.encode(snapshot.manifest())));
+        if (commit) {
+            producer.commitTransaction();
+        } else {
+            producer.flush();
+            producer.abortTransaction();
+        }
+    }
+
+    private static KafkaProducer<String, byte[]> transactionalProducer(String id) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id);
+        return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
     }
 
     private static KafkaProducer<String, byte[]> producer() {

@@ -103,7 +103,7 @@ public final class LocalDeployment implements AutoCloseable {
             }
             ModelDefinitions.publish(broker.bootstrapServers(), config.topics().modelParams(), config.definition());
             serving = ServingProcess.start(broker.bootstrapServers(), config.topics().modelParams(),
-                    portOrFree(settings.servingPort()), work.resolve("logs/serving.log"));
+                    portOrFree(settings.servingPort()), work.resolve("serving"), work.resolve("logs/serving.log"));
 
             int slots = slotsFor(config);
             flink = startFlink(work, settings, slots);

@@ -31,8 +31,13 @@ public final class ServingProcess implements AutoCloseable {
         this.uri = uri;
     }
 
-    /** Starts the server on 127.0.0.1:{@code port} and waits until it answers. */
-    public static ServingProcess start(String bootstrapServers, String paramsTopic, int port, Path logFile)
+    /**
+     * Starts the server on 127.0.0.1:{@code port} and waits until it answers.
+     *
+     * @param stateDir where the server keeps its local copy of the served models
+     */
+    public static ServingProcess start(String bootstrapServers, String paramsTopic, int port, Path stateDir,
+            Path logFile)
             throws IOException, InterruptedException {
         Path classpathFile = ProjectHome.buildOutput("serving/target/classpath.txt", "The model server's classpath");
         List<String> classpath = new ArrayList<>();
@@ -41,7 +46,7 @@ public final class ServingProcess implements AutoCloseable {
                 .split(java.io.File.pathSeparator)));
         ChildJvm jvm = ChildJvm.start("model-server", classpath, List.of("-Xmx1g", "-XX:+UseParallelGC"), MAIN_CLASS,
                 List.of("--bootstrap-servers", bootstrapServers, "--params-topic", paramsTopic,
-                        "--port", Integer.toString(port)),
+                        "--port", Integer.toString(port), "--state-dir", stateDir.toString()),
                 Map.of("OMP_NUM_THREADS", "1"), logFile);
         ServingProcess serving = new ServingProcess(jvm, URI.create("http://127.0.0.1:" + port));
         try {
