@@ -8,8 +8,10 @@ import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
 
 /**
- * With {@code --auth-token}, every request but {@code /healthz} (which load balancers probe
- * without credentials) must carry {@code Authorization: Bearer <token>}; others get 401. The
+ * With {@code --auth-token}, every request must carry {@code Authorization: Bearer <token>};
+ * others get 401. Two paths stay open: {@code /healthz}, which load balancers probe without
+ * credentials, and the dashboard's page at {@code /}, which holds no data (a browser cannot add
+ * the header to a page it navigates to; the page sends the token with its data requests). The
  * comparison takes the same time however much of the token matches.
  */
 final class BearerAuth extends Filter {
@@ -26,7 +28,8 @@ final class BearerAuth extends Filter {
 
     @Override
     public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
-        if (exchange.getRequestURI().getPath().equals("/healthz") || authorized(exchange)) {
+        String path = exchange.getRequestURI().getPath();
+        if (path.equals("/healthz") || path.equals(DashboardHandler.PAGE_PATH) || authorized(exchange)) {
             chain.doFilter(exchange);
             return;
         }

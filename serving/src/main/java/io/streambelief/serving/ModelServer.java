@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
@@ -34,12 +35,15 @@ public final class ModelServer implements Closeable {
 
     private final HttpServer http;
     private final ExecutorService executor;
+    private final ScheduledExecutorService sampler;
     private final ParamsConsumer consumer;
     private final LocalModelCopy copy;
 
-    private ModelServer(HttpServer http, ExecutorService executor, ParamsConsumer consumer, LocalModelCopy copy) {
+    private ModelServer(HttpServer http, ExecutorService executor, ScheduledExecutorService sampler,
+            ParamsConsumer consumer, LocalModelCopy copy) {
         this.http = http;
         this.executor = executor;
+        this.sampler = sampler;
         this.consumer = consumer;
         this.copy = copy;
     }
@@ -87,9 +91,10 @@ public final class ModelServer implements Closeable {
      * @param paramsTopic model-params: definitions, and in {@code LATEST} mode the values
      * @param snapshotsTopic model-snapshots, read in {@code SNAPSHOT} mode
      * @param stateDir where the local copy of the served models is kept, or {@code null} for none
+     * @param metricsTopic training-metrics, for the dashboard's training curves, or {@code null}
      */
     public record Feed(String bootstrapServers, String paramsTopic, String snapshotsTopic,
-            ModelStore.Consistency consistency, Path stateDir) {
+            ModelStore.Consistency consistency, Path stateDir, String metricsTopic) {
 
         public Feed {
             Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -102,21 +107,26 @@ public final class ModelServer implements Closeable {
 
         /** The latest values of {@code paramsTopic}, kept in memory only. */
         public static Feed latest(String bootstrapServers, String paramsTopic) {
-            return new Feed(bootstrapServers, paramsTopic, null, ModelStore.Consistency.LATEST, null);
+            return new Feed(bootstrapServers, paramsTopic, null, ModelStore.Consistency.LATEST, null, null);
         }
 
         public Feed withStateDir(Path dir) {
-            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, dir);
+            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, dir, metricsTopic);
         }
 
         public Feed withSnapshots(String topic) {
-            return new Feed(bootstrapServers, paramsTopic, topic, ModelStore.Consistency.SNAPSHOT, stateDir);
+            return new Feed(bootstrapServers, paramsTopic, topic, ModelStore.Consistency.SNAPSHOT, stateDir,
+                    metricsTopic);
+        }
+
+        public Feed withMetrics(String topic) {
+            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, stateDir, topic);
         }
     }
 
     /** Serves {@code store} (kept up to date by whoever feeds it). */
     public static ModelServer start(Settings settings, ModelStore store) throws IOException {
-        return start(settings, store, null, null);
+        return start(settings, store, new TrainingHistory(), null, null);
     }
 
     /** Serves the models of {@code topic}, following it from its beginning. */
@@ -132,9 +142,11 @@ public final class ModelServer implements Closeable {
         LocalModelCopy copy = feed.stateDir() == null ? null : LocalModelCopy.open(feed.stateDir());
         try {
             ModelStore store = new ModelStore(feed.consistency(), copy);
+            TrainingHistory history = new TrainingHistory();
             ParamsConsumer consumer = new ParamsConsumer(feed.bootstrapServers(), feed.paramsTopic(),
-                    feed.consistency() == ModelStore.Consistency.SNAPSHOT ? feed.snapshotsTopic() : null, store);
-            ModelServer server = start(settings, store, consumer, copy);
+                    feed.consistency() == ModelStore.Consistency.SNAPSHOT ? feed.snapshotsTopic() : null, store,
+                    feed.metricsTopic(), history);
+            ModelServer server = start(settings, store, history, consumer, copy);
             consumer.start();
             return server;
         } catch (IOException | RuntimeException e) {
@@ -154,8 +166,8 @@ public final class ModelServer implements Closeable {
         }
     }
 
-    private static ModelServer start(Settings settings, ModelStore store, ParamsConsumer consumer,
-            LocalModelCopy copy) throws IOException {
+    private static ModelServer start(Settings settings, ModelStore store, TrainingHistory history,
+            ParamsConsumer consumer, LocalModelCopy copy) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
         ServingMetrics metrics = new ServingMetrics(store);
         List<Filter> filters = new ArrayList<>();
@@ -167,7 +179,7 @@ public final class ModelServer implements Closeable {
                 http.createContext(ModelsHandler.PREFIX, new ModelsHandler(store, settings.maxRequestBytes())),
                 http.createContext("/metrics", new MetricsHandler(metrics)),
                 http.createContext("/healthz", new HealthHandler()),
-                http.createContext("/", new NotFoundHandler()))) {
+                http.createContext("/", new DashboardHandler(store, history)))) {
             context.getFilters().addAll(filters);
         }
         ExecutorService executor = Executors.newFixedThreadPool(settings.threads(), runnable -> {
@@ -177,7 +189,13 @@ public final class ModelServer implements Closeable {
         });
         http.setExecutor(executor);
         http.start();
-        return new ModelServer(http, executor, consumer, copy);
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "dashboard-sampler");
+            thread.setDaemon(true);
+            return thread;
+        });
+        sampler.scheduleAtFixedRate(() -> history.sample(store, System.currentTimeMillis()), 0, 1, TimeUnit.SECONDS);
+        return new ModelServer(http, executor, sampler, consumer, copy);
     }
 
     public int port() {
@@ -186,6 +204,7 @@ public final class ModelServer implements Closeable {
 
     @Override
     public void close() {
+        sampler.shutdownNow();
         if (consumer != null) {
             consumer.close();
         }
@@ -215,6 +234,10 @@ public final class ModelServer implements Closeable {
         @Option(names = "--snapshots-topic", defaultValue = "model-snapshots",
                 description = "Read in snapshot consistency. Default: ${DEFAULT-VALUE}.")
         String snapshotsTopic;
+
+        @Option(names = "--metrics-topic", defaultValue = "training-metrics",
+                description = "The job's progress reports, drawn by the dashboard at /. Default: ${DEFAULT-VALUE}.")
+        String metricsTopic;
 
         @Option(names = "--consistency", defaultValue = "latest", paramLabel = "latest|snapshot",
                 description = "latest: every shard's newest values from the params topic (freshest); snapshot: "
@@ -249,7 +272,7 @@ public final class ModelServer implements Closeable {
         public Integer call() throws Exception {
             ParentWatchdog.exitWhenParentDies();
             Feed feed = new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency,
-                    stateDir.isBlank() ? null : Path.of(stateDir));
+                    stateDir.isBlank() ? null : Path.of(stateDir), metricsTopic);
             ModelServer server = ModelServer.start(new Settings(host, port, maxRequestBytes, 8,
                     authToken == null || authToken.isEmpty() ? null : authToken), feed);
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "stop-model-server"));

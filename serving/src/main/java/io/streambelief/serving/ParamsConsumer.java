@@ -18,6 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.record.SnapshotReader;
 
 /**
@@ -35,6 +36,9 @@ public final class ParamsConsumer implements AutoCloseable {
     private final ModelStore store;
     private final SnapshotReader snapshots = new SnapshotReader();
     private final String snapshotsTopic;
+    private final String metricsTopic;
+    private final TrainingHistory history;
+    private long unreadableMetrics;
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -45,6 +49,15 @@ public final class ParamsConsumer implements AutoCloseable {
 
     /** @param snapshotsTopic model-snapshots, followed for whole snapshots, or {@code null} */
     public ParamsConsumer(String bootstrapServers, String topic, String snapshotsTopic, ModelStore store) {
+        this(bootstrapServers, topic, snapshotsTopic, store, null, null);
+    }
+
+    /**
+     * @param metricsTopic training-metrics, followed for the dashboard if it exists when the
+     *     models' topics do, or {@code null}
+     */
+    ParamsConsumer(String bootstrapServers, String topic, String snapshotsTopic, ModelStore store,
+            String metricsTopic, TrainingHistory history) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "streambelief-serving");
@@ -56,6 +69,8 @@ public final class ParamsConsumer implements AutoCloseable {
         this.topics = snapshotsTopic == null ? List.of(topic) : List.of(topic, snapshotsTopic);
         this.snapshotsTopic = snapshotsTopic;
         this.store = store;
+        this.metricsTopic = metricsTopic;
+        this.history = history;
         this.thread = new Thread(this::run, "model-params-consumer");
         this.thread.setDaemon(true);
     }
@@ -73,6 +88,8 @@ public final class ParamsConsumer implements AutoCloseable {
                     for (ConsumerRecord<String, byte[]> record : records) {
                         if (record.topic().equals(snapshotsTopic)) {
                             snapshots.accept(record.value()).ifPresent(store::apply);
+                        } else if (record.topic().equals(metricsTopic)) {
+                            addMetrics(record.value());
                         } else {
                             store.apply(record.key(), record.value());
                         }
@@ -115,6 +132,14 @@ public final class ParamsConsumer implements AutoCloseable {
                 partitions.forEach(p -> assigned.add(new TopicPartition(p.topic(), p.partition())));
             }
             if (missing == null) {
+                if (metricsTopic != null) {
+                    List<PartitionInfo> metrics = consumer.partitionsFor(metricsTopic, Duration.ofSeconds(5));
+                    if (metrics == null || metrics.isEmpty()) {
+                        LOG.info("Topic {} does not exist: the dashboard will show no training curves", metricsTopic);
+                    } else {
+                        metrics.forEach(p -> assigned.add(new TopicPartition(p.topic(), p.partition())));
+                    }
+                }
                 consumer.assign(assigned);
                 consumer.seekToBeginning(assigned);
                 LOG.info("Following {} ({} partitions)", topics, assigned.size());
@@ -129,6 +154,17 @@ public final class ParamsConsumer implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
+            }
+        }
+    }
+
+    private void addMetrics(byte[] line) {
+        try {
+            history.add(TrainingMetrics.fromJson(line));
+        } catch (RuntimeException e) {
+            // A line from a newer job, or not a metrics line at all: the curves go on without it.
+            if (unreadableMetrics++ == 0) {
+                LOG.warn("Skipping unreadable {} lines: {}", metricsTopic, e.getMessage());
             }
         }
     }

@@ -102,7 +102,7 @@ public final class LocalDeployment implements AutoCloseable {
                 Topics.ensure(admin, config.topics(), config.workers());
             }
             ModelDefinitions.publish(broker.bootstrapServers(), config.topics().modelParams(), config.definition());
-            serving = ServingProcess.start(broker.bootstrapServers(), config.topics().modelParams(),
+            serving = ServingProcess.start(broker.bootstrapServers(), config.topics(),
                     portOrFree(settings.servingPort()), work.resolve("serving"), work.resolve("logs/serving.log"));
 
             int slots = slotsFor(config);

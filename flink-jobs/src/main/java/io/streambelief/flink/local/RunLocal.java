@@ -104,6 +104,7 @@ public final class RunLocal implements Callable<Integer> {
         out.println("  Kafka bootstrap servers: " + deployment.bootstrapServers()
                 + "  (topics: " + String.join(", ", deployment.config().topics().all()) + ")");
         out.println("  Model server:            " + deployment.servingUri().resolve("/v1/models/" + model));
+        out.println("  Dashboard:               " + deployment.servingUri().resolve("/"));
         out.println("  Flink Web UI:            " + deployment.webUi());
         out.println("  Logs:                    " + work.resolve("logs"));
 

@@ -15,6 +15,7 @@ import java.util.Map;
 
 import io.streambelief.kafka.ProjectHome;
 import io.streambelief.kafka.process.ChildJvm;
+import io.streambelief.kafka.topic.TopicNames;
 
 /**
  * The model server as the separate process it is in production: started from the serving
@@ -36,7 +37,7 @@ public final class ServingProcess implements AutoCloseable {
      *
      * @param stateDir where the server keeps its local copy of the served models
      */
-    public static ServingProcess start(String bootstrapServers, String paramsTopic, int port, Path stateDir,
+    public static ServingProcess start(String bootstrapServers, TopicNames topics, int port, Path stateDir,
             Path logFile)
             throws IOException, InterruptedException {
         Path classpathFile = ProjectHome.buildOutput("serving/target/classpath.txt", "The model server's classpath");
@@ -45,7 +46,8 @@ public final class ServingProcess implements AutoCloseable {
         classpath.addAll(List.of(Files.readString(classpathFile, StandardCharsets.UTF_8).strip()
                 .split(java.io.File.pathSeparator)));
         ChildJvm jvm = ChildJvm.start("model-server", classpath, List.of("-Xmx1g", "-XX:+UseParallelGC"), MAIN_CLASS,
-                List.of("--bootstrap-servers", bootstrapServers, "--params-topic", paramsTopic,
+                List.of("--bootstrap-servers", bootstrapServers, "--params-topic", topics.modelParams(),
+                        "--snapshots-topic", topics.modelSnapshots(), "--metrics-topic", topics.trainingMetrics(),
                         "--port", Integer.toString(port), "--state-dir", stateDir.toString()),
                 Map.of("OMP_NUM_THREADS", "1"), logFile);
         ServingProcess serving = new ServingProcess(jvm, URI.create("http://127.0.0.1:" + port));

@@ -1,0 +1,95 @@
+package io.streambelief.serving;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.streambelief.kafka.metrics.TrainingMetrics;
+
+/**
+ * What the dashboard draws, per model: the workers' progressive-validation reports from
+ * {@code training-metrics}, and the served model sampled over time. Each series keeps its last
+ * {@link #capacity} points (an hour of the default two-second reports of one worker, or of
+ * once-a-second samples), so memory stays bounded however long the server runs.
+ */
+final class TrainingHistory {
+    static final int DEFAULT_CAPACITY = 3_600;
+
+    /**
+     * One worker report.
+     *
+     * @param examples examples all workers had evaluated by then, from each one's latest report:
+     *     its growth over time is the training rate, however often and out of step they report
+     */
+    record TrainingPoint(long timeMillis, int worker, double loss, double accuracy, long examples) {}
+
+    /** The served model at one moment. */
+    record ServedPoint(long timeMillis, long modelVersion, long examplesTrained, long ageMillis) {}
+
+    private final int capacity;
+    private final Map<String, Model> models = new HashMap<>();
+
+    TrainingHistory() {
+        this(DEFAULT_CAPACITY);
+    }
+
+    TrainingHistory(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be positive, got " + capacity);
+        }
+        this.capacity = capacity;
+    }
+
+    synchronized void add(TrainingMetrics report) {
+        Model model = model(report.model());
+        model.examplesByWorker.put(report.worker(), report.examples());
+        long examples = model.examplesByWorker.values().stream().mapToLong(Long::longValue).sum();
+        append(model.training, new TrainingPoint(report.timeMillis(), report.worker(), report.loss(),
+                report.accuracy(), examples));
+    }
+
+    /** Samples every served model. */
+    synchronized void sample(ModelStore store, long nowMillis) {
+        for (String name : store.names()) {
+            store.get(name).ifPresent(served -> append(model(name).served, new ServedPoint(nowMillis,
+                    served.modelVersion(), served.examplesTrained(),
+                    served.updatedAtMillis() > 0 ? Math.max(0, nowMillis - served.updatedAtMillis()) : -1)));
+        }
+    }
+
+    synchronized List<TrainingPoint> training(String model) {
+        Model m = models.get(model);
+        return m == null ? List.of() : new ArrayList<>(m.training);
+    }
+
+    synchronized List<ServedPoint> served(String model) {
+        Model m = models.get(model);
+        return m == null ? List.of() : new ArrayList<>(m.served);
+    }
+
+    /** Models with any history, in name order. */
+    synchronized List<String> models() {
+        return new ArrayList<>(new TreeMap<>(models).keySet());
+    }
+
+    private Model model(String name) {
+        return models.computeIfAbsent(name, n -> new Model());
+    }
+
+    private <T> void append(Deque<T> series, T point) {
+        if (series.size() == capacity) {
+            series.removeFirst();
+        }
+        series.addLast(point);
+    }
+
+    private static final class Model {
+        final Deque<TrainingPoint> training = new ArrayDeque<>();
+        final Deque<ServedPoint> served = new ArrayDeque<>();
+        final Map<Integer, Long> examplesByWorker = new HashMap<>();
+    }
+}

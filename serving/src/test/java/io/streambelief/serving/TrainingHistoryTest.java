@@ -1,0 +1,56 @@
+package io.streambelief.serving;
+
+import static io.streambelief.serving.ModelStoreTest.DEFINITION;
+import static io.streambelief.serving.ModelStoreTest.LAYOUT;
+import static io.streambelief.serving.ModelStoreTest.define;
+import static io.streambelief.serving.ModelStoreTest.publishShard;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+import io.streambelief.kafka.metrics.TrainingMetrics;
+import io.streambelief.model.record.ParamUpdate;
+
+class TrainingHistoryTest {
+
+    @Test
+    void theExampleCountAddsEachWorkersLatestReportHoweverTheyInterleave() {
+        TrainingHistory history = new TrainingHistory();
+        history.add(TrainingMetrics.of("m", 0, 1_000, 100, 100, 1, 2.0, 0.1));
+        history.add(TrainingMetrics.of("m", 1, 1_500, 80, 80, 1, 2.1, 0.1));
+        history.add(TrainingMetrics.of("m", 0, 3_000, 300, 200, 2, 1.0, 0.5));
+
+        assertThat(history.training("m")).extracting(TrainingHistory.TrainingPoint::examples)
+                .containsExactly(100L, 180L, 380L);
+        assertThat(history.training("m").get(2).loss()).isEqualTo(1.0);
+        assertThat(history.models()).containsExactly("m");
+        assertThat(history.training("other")).isEmpty();
+    }
+
+    @Test
+    void eachSeriesKeepsOnlyItsNewestPoints() {
+        TrainingHistory history = new TrainingHistory(3);
+        for (int i = 1; i <= 5; i++) {
+            history.add(TrainingMetrics.of("m", 0, i * 1_000L, i * 10L, 10, 1, 1.0 / i, 0.5));
+        }
+
+        assertThat(history.training("m")).extracting(TrainingHistory.TrainingPoint::timeMillis)
+                .containsExactly(3_000L, 4_000L, 5_000L);
+    }
+
+    @Test
+    void samplesRecordEachServedModelsVersionExamplesAndAge() {
+        ModelStore store = new ModelStore();
+        define(store, DEFINITION);
+        for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
+            publishShard(store, new ParamUpdate("m", shard, 1, 64, 10_000 + shard, new float[LAYOUT.length(shard)]));
+        }
+        store.publish();
+        TrainingHistory history = new TrainingHistory();
+
+        history.sample(store, 12_500);
+
+        assertThat(history.served("m")).containsExactly(
+                new TrainingHistory.ServedPoint(12_500, 30_003, 64, 12_500 - 10_002));
+    }
+}
