@@ -191,8 +191,8 @@ public final class ModelStore {
 
     /** Takes one entry of the local copy: a definition, a shard, or (snapshot mode) a checkpoint id. */
     private void restore(String key, byte[] value) {
-        String model = key.substring(0, key.lastIndexOf('/'));
         try {
+            String model = key.substring(0, Math.max(0, key.lastIndexOf('/')));
             if (key.endsWith("/spec")) {
                 define(ModelDefinitionCodec.decode(value));
             } else if (key.endsWith(LocalModelCopy.CHECKPOINT_SUFFIX)) {

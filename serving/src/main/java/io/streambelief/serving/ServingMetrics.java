@@ -56,6 +56,10 @@ final class ServingMetrics {
                 .help("New model versions swapped in, all models together")
                 .callback(callback -> callback.call(store.swaps()))
                 .register(registry);
+        CounterWithCallback.builder().name("streambelief_records_stale_total")
+                .help("Shard records and snapshots dropped because the served model already held newer values")
+                .callback(callback -> callback.call(store.staleRecords()))
+                .register(registry);
         CounterWithCallback.builder().name("streambelief_records_skipped_total")
                 .help("model-params records that could not be used (corrupt, unknown model, wrong shape)")
                 .callback(callback -> callback.call(store.skippedRecords()))

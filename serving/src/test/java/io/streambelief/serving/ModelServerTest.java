@@ -167,6 +167,7 @@ class ModelServerTest {
         assertThat(text).contains("streambelief_model_examples_trained{model=\"m\"} 320");
         assertThat(text).contains("streambelief_model_swaps_total");
         assertThat(text).contains("streambelief_model_age_seconds{model=\"m\"}");
+        assertThat(text).contains("streambelief_records_stale_total");
     }
 
     @Test
