@@ -119,26 +119,20 @@ public final class ParamsConsumer implements AutoCloseable {
             List<TopicPartition> assigned = new ArrayList<>();
             String missing = null;
             for (String topic : topics) {
-                List<PartitionInfo> partitions;
-                try {
-                    partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
-                } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                    partitions = List.of();
-                }
-                if (partitions == null || partitions.isEmpty()) {
+                List<TopicPartition> partitions = partitionsOf(topic);
+                if (partitions.isEmpty()) {
                     missing = topic;
                     break;
                 }
-                partitions.forEach(p -> assigned.add(new TopicPartition(p.topic(), p.partition())));
+                assigned.addAll(partitions);
             }
             if (missing == null) {
                 if (metricsTopic != null) {
-                    List<PartitionInfo> metrics = consumer.partitionsFor(metricsTopic, Duration.ofSeconds(5));
-                    if (metrics == null || metrics.isEmpty()) {
+                    List<TopicPartition> metrics = partitionsOf(metricsTopic);
+                    if (metrics.isEmpty()) {
                         LOG.info("Topic {} does not exist: the dashboard will show no training curves", metricsTopic);
-                    } else {
-                        metrics.forEach(p -> assigned.add(new TopicPartition(p.topic(), p.partition())));
                     }
+                    assigned.addAll(metrics);
                 }
                 consumer.assign(assigned);
                 consumer.seekToBeginning(assigned);
@@ -155,6 +149,17 @@ public final class ParamsConsumer implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 return;
             }
+        }
+    }
+
+    /** The topic's partitions; none while it does not exist or the broker cannot be reached. */
+    private List<TopicPartition> partitionsOf(String topic) {
+        try {
+            List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+            return partitions == null ? List.of()
+                    : partitions.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            return List.of();
         }
     }
 
