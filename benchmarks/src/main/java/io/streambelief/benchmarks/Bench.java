@@ -1,5 +1,11 @@
 package io.streambelief.benchmarks;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.apache.flink.util.FileUtils;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,6 +14,12 @@ import picocli.CommandLine.Command;
         description = "Benchmarks of Streambelief against plain single-process DL4J, measured in the same run.")
 public final class Bench {
     private Bench() {}
+
+    /** A benchmark's scratch directory, emptied of what an earlier run left. */
+    static Path emptied(Path dir) throws IOException {
+        FileUtils.deleteDirectory(dir.toFile());
+        return Files.createDirectories(dir);
+    }
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Bench()).execute(args));

@@ -1,7 +1,5 @@
 package io.streambelief.benchmarks;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -10,7 +8,6 @@ import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 
 import org.apache.flink.api.common.JobID;
-import org.apache.flink.util.FileUtils;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingJobCommand;
@@ -91,7 +88,7 @@ public final class RecoveryBenchmark implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "plain DL4J fit, 1 process: %,d examples in %.1f s (%,.0f ex/s)%n", examples,
                 plainSeconds, examples / plainSeconds);
 
-        Path work = emptied(workDir);
+        Path work = Bench.emptied(workDir);
         Path jobJar = ProjectHome.buildOutput(StandaloneCluster.JOB_JAR, "The job jar");
         long t0 = System.nanoTime();
         try (KafkaBroker broker = KafkaBroker.builder(work.resolve("kafka")).start();
@@ -232,10 +229,5 @@ public final class RecoveryBenchmark implements Callable<Integer> {
 
     private static double since(long t0) {
         return (System.nanoTime() - t0) / 1e9;
-    }
-
-    private static Path emptied(Path dir) throws IOException {
-        FileUtils.deleteDirectory(dir.toFile());
-        return Files.createDirectories(dir);
     }
 }

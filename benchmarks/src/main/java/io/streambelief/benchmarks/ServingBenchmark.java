@@ -5,7 +5,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -21,7 +20,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.flink.util.FileUtils;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -117,9 +115,7 @@ public final class ServingBenchmark implements Callable<Integer> {
         Latencies plain = plainDl4j(spec, rows);
         System.out.println(plain.line("plain DL4J output, in-process, 1 thread"));
 
-        Path work = workDir.toAbsolutePath();
-        FileUtils.deleteDirectory(work.toFile());
-        Files.createDirectories(work);
+        Path work = Bench.emptied(workDir.toAbsolutePath());
         try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
                 bootstrap -> TrainingConfig.builder(bootstrap).workers(workers).seed(SEED).build())) {
             TrainingConfig config = deployment.config();

@@ -1,7 +1,5 @@
 package io.streambelief.benchmarks;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,7 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-import org.apache.flink.util.FileUtils;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 import io.streambelief.flink.TrainingConfig;
@@ -163,7 +160,7 @@ public final class TrainingBenchmark implements Callable<Integer> {
     }
 
     private Run runPipeline(TrainingMode mode, int workers, ExampleSet train, ExampleSet test) throws Exception {
-        Path work = emptied(workDir.resolve(mode + "-w" + workers));
+        Path work = Bench.emptied(workDir.resolve(mode + "-w" + workers));
         try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
                 bootstrap -> TrainingConfig.builder(bootstrap).workers(workers).seed(SEED).mode(mode)
                         .stalenessBound(staleness).build())) {
@@ -201,10 +198,5 @@ public final class TrainingBenchmark implements Callable<Integer> {
             return new Run(train.size(), seconds, secondsToTarget, client.accuracy(test.examples(), null),
                     client.accuracy(test.examples(), "latest"));
         }
-    }
-
-    private static Path emptied(Path dir) throws IOException {
-        FileUtils.deleteDirectory(dir.toFile());
-        return Files.createDirectories(dir);
     }
 }

@@ -8,6 +8,7 @@ import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.TreeMap;
 
+import org.apache.flink.api.common.functions.util.ListCollector;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -47,15 +48,7 @@ public final class PublishedShards implements AutoCloseable {
     /** Takes in what was published since the last call, waiting at most {@code wait} for something new. */
     public Progress poll(Duration wait) {
         List<ParamUpdate> updates = new ArrayList<>();
-        Collector<ParamUpdate> collector = new Collector<>() {
-            @Override
-            public void collect(ParamUpdate update) {
-                updates.add(update);
-            }
-
-            @Override
-            public void close() {}
-        };
+        Collector<ParamUpdate> collector = new ListCollector<>(updates);
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(wait)) {
             deserializer.deserialize(record, collector);
         }

@@ -2,9 +2,6 @@ package io.streambelief.flink.cluster;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,6 +22,7 @@ import org.slf4j.LoggerFactory;
 
 import io.streambelief.kafka.ProjectHome;
 import io.streambelief.kafka.process.ChildJvm;
+import io.streambelief.kafka.process.LoopbackPort;
 import io.streambelief.kafka.process.WatchedMain;
 
 /**
@@ -234,7 +232,7 @@ public final class StandaloneCluster implements AutoCloseable {
             }
             Path conf = Files.createDirectories(workDir.resolve("conf"));
             Files.createDirectories(workDir.resolve("logs"));
-            int port = restPort != 0 ? restPort : freePort();
+            int port = LoopbackPort.orFree(restPort);
             Files.writeString(conf.resolve("config.yaml"), config(port), StandardCharsets.UTF_8);
             Files.writeString(conf.resolve("log4j.properties"), LOG4J_CONFIG, StandardCharsets.UTF_8);
 
@@ -276,7 +274,7 @@ public final class StandaloneCluster implements AutoCloseable {
             return String.join("\n",
                     "# Written by Streambelief's StandaloneCluster on every start; edit the code, not this file.",
                     "jobmanager.rpc.address: 127.0.0.1",
-                    "jobmanager.rpc.port: " + freePort(),
+                    "jobmanager.rpc.port: " + LoopbackPort.free(),
                     "jobmanager.bind-host: 127.0.0.1",
                     "jobmanager.memory.process.size: " + jobManagerMemory,
                     "taskmanager.host: 127.0.0.1",
@@ -288,7 +286,7 @@ public final class StandaloneCluster implements AutoCloseable {
                     "rest.address: 127.0.0.1",
                     "rest.bind-address: 127.0.0.1",
                     "rest.port: " + restPort,
-                    "blob.server.port: " + freePort(),
+                    "blob.server.port: " + LoopbackPort.free(),
                     "cluster.evenly-spread-out-slots: true",
                     "state.backend.type: rocksdb",
                     "state.backend.incremental: true",
@@ -387,14 +385,6 @@ public final class StandaloneCluster implements AutoCloseable {
             return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         } catch (java.net.URISyntaxException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("No free port on 127.0.0.1", e);
         }
     }
 

@@ -1,9 +1,6 @@
 package io.streambelief.flink.local;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +26,7 @@ import org.slf4j.LoggerFactory;
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingJob;
 import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.kafka.process.LoopbackPort;
 import io.streambelief.kafka.topic.ModelDefinitions;
 import io.streambelief.kafka.topic.Topics;
 
@@ -103,7 +101,7 @@ public final class LocalDeployment implements AutoCloseable {
             }
             ModelDefinitions.publish(broker.bootstrapServers(), config.topics().modelParams(), config.definition());
             serving = ServingProcess.start(broker.bootstrapServers(), config.topics(),
-                    portOrFree(settings.servingPort()), work.resolve("serving"), work.resolve("logs/serving.log"));
+                    LoopbackPort.orFree(settings.servingPort()), work.resolve("serving"), work.resolve("logs/serving.log"));
 
             int slots = slotsFor(config);
             flink = startFlink(work, settings, slots);
@@ -153,24 +151,13 @@ public final class LocalDeployment implements AutoCloseable {
         Configuration conf = new Configuration();
         conf.setString("rest.address", "127.0.0.1");
         conf.setString("rest.bind-address", "127.0.0.1");
-        conf.setString("rest.port", Integer.toString(portOrFree(webUiPort)));
+        conf.setString("rest.port", Integer.toString(LoopbackPort.orFree(webUiPort)));
         conf.setString("state.backend.type", "rocksdb");
         conf.setString("execution.checkpointing.dir", work.resolve("checkpoints").toUri().toString());
         conf.setString("state.backend.rocksdb.localdir", work.resolve("rocksdb").toString());
         conf.setString("io.tmp.dirs", work.resolve("tmp").toString());
         conf.setString("taskmanager.memory.managed.size", "256m");
         return conf;
-    }
-
-    private static int portOrFree(int port) {
-        if (port != 0) {
-            return port;
-        }
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private void awaitRunning(Duration timeout) throws Exception {

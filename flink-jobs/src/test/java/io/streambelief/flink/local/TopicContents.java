@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import org.apache.flink.api.common.functions.util.ListCollector;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -64,15 +65,7 @@ public final class TopicContents {
     public static List<ParamUpdate> publishedShards(String bootstrap, TrainingConfig config) {
         ParamUpdateDeserializer deserializer = new ParamUpdateDeserializer(config.modelId());
         List<ParamUpdate> updates = new ArrayList<>();
-        Collector<ParamUpdate> collector = new Collector<>() {
-            @Override
-            public void collect(ParamUpdate update) {
-                updates.add(update);
-            }
-
-            @Override
-            public void close() {}
-        };
+        Collector<ParamUpdate> collector = new ListCollector<>(updates);
         for (ConsumerRecord<byte[], byte[]> record : all(bootstrap, config.topics().modelParams())) {
             deserializer.deserialize(record, collector);
         }

@@ -3,9 +3,6 @@ package io.streambelief.kafka.broker;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +23,7 @@ import org.slf4j.LoggerFactory;
 
 import io.streambelief.kafka.ProjectHome;
 import io.streambelief.kafka.process.ChildJvm;
+import io.streambelief.kafka.process.LoopbackPort;
 
 /**
  * A real Kafka broker (KRaft, broker and controller in one node) in a child JVM, with its data
@@ -248,7 +246,7 @@ public final class KafkaBroker implements AutoCloseable {
                 return identity;
             }
             Identity identity = new Identity(Uuid.randomUuid().toString(),
-                    requestedPort != 0 ? requestedPort : freePort(), freePort());
+                    LoopbackPort.orFree(requestedPort), LoopbackPort.free());
             Properties p = new Properties();
             p.setProperty("cluster.id", identity.clusterId());
             p.setProperty("port", Integer.toString(identity.port()));
@@ -257,14 +255,6 @@ public final class KafkaBroker implements AutoCloseable {
                 p.store(out, "Identity of the embedded Kafka broker whose data is in this directory");
             }
             return identity;
-        }
-
-        private static int freePort() {
-            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                return socket.getLocalPort();
-            } catch (IOException e) {
-                throw new UncheckedIOException("No free port on 127.0.0.1", e);
-            }
         }
     }
 
