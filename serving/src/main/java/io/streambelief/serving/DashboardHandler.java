@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 import com.sun.net.httpserver.HttpExchange;
 
@@ -63,7 +65,7 @@ final class DashboardHandler extends JsonExchange {
      */
     private void data(HttpExchange exchange) throws IOException {
         long now = System.currentTimeMillis();
-        java.util.SortedSet<String> names = new java.util.TreeSet<>(store.names());
+        SortedSet<String> names = new TreeSet<>(store.names());
         names.addAll(history.models());
         send(exchange, 200, json -> {
             json.writeStartObject();

@@ -114,11 +114,6 @@ public final class ModelServer implements Closeable {
             return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, dir, metricsTopic);
         }
 
-        public Feed withSnapshots(String topic) {
-            return new Feed(bootstrapServers, paramsTopic, topic, ModelStore.Consistency.SNAPSHOT, stateDir,
-                    metricsTopic);
-        }
-
         public Feed withMetrics(String topic) {
             return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, stateDir, topic);
         }

@@ -1,6 +1,5 @@
 package io.streambelief.serving;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -81,6 +80,8 @@ public final class ModelStore {
         this.copy = copy;
         if (copy != null) {
             copy.restore(this::restore);
+            // What was just read from the copy need not be written back to it.
+            assemblies.values().forEach(assembly -> assembly.changedShards.clear());
             publish();
             if (!served.isEmpty()) {
                 LOG.info("Serving {} from the local copy in {} until Kafka catches up", this, copy.directory());
@@ -173,9 +174,15 @@ public final class ModelStore {
             pendingSnapshots.put(model, snapshot);
             return;
         }
+        String key = model + "@checkpoint-" + snapshot.checkpointId();
+        if (snapshot.shards().length != assembly.layout.shardCount()) {
+            skip(key, "snapshot has " + snapshot.shards().length + " shards; model " + assembly.definition.spec().source()
+                    + " has " + assembly.layout.shardCount());
+            return;
+        }
         for (ParamUpdate shard : snapshot.shards()) {
-            if (!assembly.fits(shard) || snapshot.shards().length != assembly.layout.shardCount()) {
-                skip(model + "@checkpoint-" + snapshot.checkpointId(), assembly.misfit(shard));
+            if (!assembly.fits(shard)) {
+                skip(key, assembly.misfit(shard));
                 return;
             }
         }
@@ -330,10 +337,6 @@ public final class ModelStore {
                     layout.shardCount(), checkpointId, new ServedModel.Network(configuration, parameters.clone()),
                     averaged ? new ServedModel.Network(configuration, average.clone()) : null);
         }
-    }
-
-    static String utf8(byte[] key) {
-        return key == null ? null : new String(key, StandardCharsets.UTF_8);
     }
 
     /** For logs: the models and their versions. */
