@@ -88,39 +88,73 @@ public interface Optimizer extends Serializable {
      * {@code adagrad:lr=0.05,eps=1e-6} or {@code adam:lr=0.001,beta1=0.9,beta2=0.999,eps=1e-8}.
      */
     static Optimizer parse(String text) {
-        String spec = text.strip();
-        int colon = spec.indexOf(':');
-        String name = (colon < 0 ? spec : spec.substring(0, colon)).toLowerCase(Locale.ROOT);
-        Map<String, Double> options = new LinkedHashMap<>();
-        if (colon >= 0 && colon < spec.length() - 1) {
-            for (String pair : spec.substring(colon + 1).split(",")) {
-                String[] kv = pair.split("=", 2);
-                if (kv.length != 2) {
-                    throw new IllegalArgumentException("Optimizer '" + text + "': expected key=value, got '" + pair + "'");
-                }
-                try {
-                    options.put(kv[0].strip().toLowerCase(Locale.ROOT), Double.parseDouble(kv[1].strip()));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("Optimizer '" + text + "': '" + kv[1] + "' is not a number");
-                }
-            }
-        }
-        Optimizer optimizer = switch (name) {
-            case "sgd" -> sgd(take(options, "lr", Sgd.DEFAULT_LEARNING_RATE));
-            case "momentum" -> momentum(take(options, "lr", Momentum.DEFAULT_LEARNING_RATE),
-                    take(options, "mu", Momentum.DEFAULT_MOMENTUM));
-            case "adagrad" -> adagrad(take(options, "lr", Adagrad.DEFAULT_LEARNING_RATE),
-                    take(options, "eps", Adagrad.DEFAULT_EPSILON));
-            case "adam" -> adam(take(options, "lr", Adam.DEFAULT_LEARNING_RATE), take(options, "beta1", Adam.DEFAULT_BETA1),
-                    take(options, "beta2", Adam.DEFAULT_BETA2), take(options, "eps", Adam.DEFAULT_EPSILON));
-            default -> throw new IllegalArgumentException("Unknown optimizer '" + name
+        Settings settings = Settings.parse(text);
+        Optimizer optimizer = switch (settings.name()) {
+            case "sgd" -> sgd(settings.take("lr", Sgd.DEFAULT_LEARNING_RATE));
+            case "momentum" -> momentum(settings.take("lr", Momentum.DEFAULT_LEARNING_RATE),
+                    settings.take("mu", Momentum.DEFAULT_MOMENTUM));
+            case "adagrad" -> adagrad(settings.take("lr", Adagrad.DEFAULT_LEARNING_RATE),
+                    settings.take("eps", Adagrad.DEFAULT_EPSILON));
+            case "adam" -> adam(settings.take("lr", Adam.DEFAULT_LEARNING_RATE), settings.take("beta1", Adam.DEFAULT_BETA1),
+                    settings.take("beta2", Adam.DEFAULT_BETA2), settings.take("eps", Adam.DEFAULT_EPSILON));
+            default -> throw new IllegalArgumentException("Unknown optimizer '" + settings.name()
                     + "'; supported: " + SUPPORTED);
         };
-        if (!options.isEmpty()) {
-            throw new IllegalArgumentException("Optimizer '" + text + "': unknown option(s) " + options.keySet()
-                    + " for " + name);
-        }
+        settings.requireAllTaken();
         return optimizer;
+    }
+
+    /**
+     * An optimizer written as {@code name[:key=value,...]}: its lower-case name and numeric
+     * settings, taken one by one so that a misspelt setting is an error rather than ignored.
+     */
+    final class Settings {
+        private final String text;
+        private final String name;
+        private final Map<String, Double> options = new LinkedHashMap<>();
+
+        private Settings(String text, String name) {
+            this.text = text;
+            this.name = name;
+        }
+
+        public static Settings parse(String text) {
+            String spec = text.strip();
+            int colon = spec.indexOf(':');
+            Settings settings = new Settings(text, (colon < 0 ? spec : spec.substring(0, colon)).toLowerCase(Locale.ROOT));
+            if (colon >= 0 && colon < spec.length() - 1) {
+                for (String pair : spec.substring(colon + 1).split(",")) {
+                    String[] kv = pair.split("=", 2);
+                    if (kv.length != 2) {
+                        throw new IllegalArgumentException("Optimizer '" + text + "': expected key=value, got '" + pair + "'");
+                    }
+                    try {
+                        settings.options.put(kv[0].strip().toLowerCase(Locale.ROOT), Double.parseDouble(kv[1].strip()));
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("Optimizer '" + text + "': '" + kv[1] + "' is not a number");
+                    }
+                }
+            }
+            return settings;
+        }
+
+        public String name() {
+            return name;
+        }
+
+        /** The setting {@code key}, or {@code fallback} when it is not given. */
+        public double take(String key, double fallback) {
+            Double value = options.remove(key);
+            return value == null ? fallback : value;
+        }
+
+        /** Refuses settings nobody took. */
+        public void requireAllTaken() {
+            if (!options.isEmpty()) {
+                throw new IllegalArgumentException("Optimizer '" + text + "': unknown option(s) " + options.keySet()
+                        + " for " + name);
+            }
+        }
     }
 
     /** Checks a hyperparameter of {@code optimizer} is positive and finite. */
@@ -128,10 +162,5 @@ public interface Optimizer extends Serializable {
         if (!(value > 0) || Double.isInfinite(value)) {
             throw new IllegalArgumentException(optimizer + ": " + what + " must be positive and finite, got " + value);
         }
-    }
-
-    private static double take(Map<String, Double> options, String key, double fallback) {
-        Double value = options.remove(key);
-        return value == null ? fallback : value;
     }
 }
