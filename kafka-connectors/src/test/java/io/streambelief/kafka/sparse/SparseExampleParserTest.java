@@ -1,0 +1,60 @@
+package io.streambelief.kafka.sparse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+
+import io.streambelief.kafka.example.MalformedExampleException;
+import io.streambelief.model.sparse.SparseExample;
+
+class SparseExampleParserTest {
+    private final SparseExampleParser parser = new SparseExampleParser(FeatureSchema.load("flights"), 1024);
+
+    @Test
+    void rawJsonFieldsWrappedFieldsAndCsvLinesAreTheSameExample() {
+        SparseExample json = parse("{\"date\": \"04010005\", \"delay\": 22, \"distance\": 111, \"origin\": \"TUL\", "
+                + "\"destination\": \"OKC\"}");
+        SparseExample wrapped = parse("{\"features\": {\"date\": \"04010005\", \"distance\": 111, \"origin\": \"TUL\", "
+                + "\"destination\": \"OKC\"}, \"label\": 1}");
+        SparseExample csv = parse("04010005,22,111,TUL,OKC\n");
+        assertEquals(json, wrapped);
+        assertEquals(json, csv);
+        assertEquals(1, csv.label());
+        assertEquals(9, csv.ids().length);
+    }
+
+    @Test
+    void malformedRecordsSayWhy() {
+        assertReason("missing label: neither 'label' nor column 'delay'",
+                "{\"features\": {\"date\": \"04010005\", \"distance\": 111, \"origin\": \"TUL\", \"destination\": \"OKC\"}}");
+        assertReason("missing field 'delay'",
+                "{\"date\": \"04010005\", \"distance\": 111, \"origin\": \"TUL\", \"destination\": \"OKC\"}");
+        assertReason("unknown field 'gate' (columns: date, delay, distance, origin, destination)",
+                "{\"date\": \"04010005\", \"delay\": 1, \"distance\": 111, \"origin\": \"TUL\", \"destination\": \"OKC\", "
+                        + "\"gate\": \"B4\"}");
+        assertReason("field 'origin' must be a string or a number, not array",
+                "{\"date\": \"04010005\", \"delay\": 1, \"distance\": 111, \"origin\": [\"TUL\"], \"destination\": \"OKC\"}");
+        assertReason("field 'distance' is not a number: 'far'", "04010005,1,far,TUL,OKC");
+        assertReason("CSV record has 3 values, the schema has 5 columns (date,delay,distance,origin,destination)",
+                "04010005,1,111");
+        assertReason("'label' must be 0 or 1, got 3", "{\"features\": {\"date\": \"04010005\", \"distance\": 1, "
+                + "\"origin\": \"TUL\", \"destination\": \"OKC\"}, \"label\": 3}");
+        assertReason("record is 2000 bytes, the limit is 1024", "x".repeat(2000));
+        assertReason("empty record", "  ");
+        assertReason("missing field 'date'", "{}");
+        assertEquals("not JSON", assertThrows(MalformedExampleException.class, () -> parse("{\"date\": ")).reason()
+                .substring(0, 8));
+    }
+
+    private SparseExample parse(String text) {
+        return parser.parse(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void assertReason(String reason, String text) {
+        var e = assertThrows(MalformedExampleException.class, () -> parse(text));
+        assertEquals(reason, e.reason());
+    }
+}
