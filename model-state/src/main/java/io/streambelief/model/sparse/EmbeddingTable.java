@@ -101,6 +101,17 @@ public final class EmbeddingTable implements Serializable {
     }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof EmbeddingTable other && dim == other.dim && seed == other.seed && wide.equals(other.wide)
+                && deep.equals(other.deep);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(dim, wide, deep, seed);
+    }
+
+    @Override
     public String toString() {
         return "dim=" + dim + ", wide=" + wide + ", deep=" + deep;
     }

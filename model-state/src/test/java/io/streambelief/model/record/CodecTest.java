@@ -9,6 +9,10 @@ import org.junit.jupiter.api.Test;
 
 import io.streambelief.model.Example;
 import io.streambelief.model.ModelSpec;
+import io.streambelief.model.sparse.EmbeddingTable;
+import io.streambelief.model.sparse.RowOptimizer;
+import io.streambelief.model.sparse.SparseDefinition;
+import io.streambelief.model.sparse.WideDeepSpec;
 
 class CodecTest {
     private static final ParamUpdate UPDATE =
@@ -51,6 +55,29 @@ class CodecTest {
 
         assertThat(decoded).isEqualTo(definition);
         assertThat(decoded.layout().shardCount()).isEqualTo(1);
+    }
+
+    @Test
+    void sparseModelDefinitionsRoundTripWithTheirSchemaAndTable() {
+        WideDeepSpec model = WideDeepSpec.parse("widedeep:dim=4,mlp=8");
+        SparseDefinition sparse = new SparseDefinition("flights", "{\"columns\": {}}", model,
+                new EmbeddingTable(4, RowOptimizer.parse("ftrl:alpha=0.2,l1=0.5"), RowOptimizer.parse("adagrad:lr=0.1"), 9));
+        ModelDefinition definition = new ModelDefinition("flights", model.denseSpec(3, 1, 9), 100, sparse);
+
+        assertThat(ModelDefinitionCodec.decode(ModelDefinitionCodec.encode(definition))).isEqualTo(definition);
+    }
+
+    @Test
+    void rowGradientsAndUpdatesRoundTrip() {
+        RowGradient gradient = new RowGradient(-7L, 3, new float[] {0.5f, -1f, 2f});
+        RowUpdate update = new RowUpdate("flights", Long.MIN_VALUE, 1L << 40, 1234, new float[] {1f, 0f});
+
+        assertThat(RowCodecs.decodeGradient(RowCodecs.encode(gradient))).isEqualTo(gradient);
+        assertThat(RowCodecs.decodeUpdate(RowCodecs.encode(update))).isEqualTo(update);
+        assertThat(new String(RowCodecs.updateKey("flights", 255), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo("flights/rows/ff");
+        assertThatThrownBy(() -> RowCodecs.decodeUpdate(RowCodecs.encode(gradient)))
+                .isInstanceOf(RecordFormatException.class).hasMessageContaining("Not a RowUpdate record");
     }
 
     @Test
