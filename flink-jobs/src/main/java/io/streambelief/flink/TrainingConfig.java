@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 import io.streambelief.flink.ps.ShardKeys;
+import io.streambelief.flink.sparse.SparseTraining;
 import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.model.ModelSpec;
@@ -39,7 +40,8 @@ public record TrainingConfig(
         Duration metricsInterval,
         Duration idleFlush,
         int maxExampleBytes,
-        FailureInjection failureInjection) implements Serializable {
+        FailureInjection failureInjection,
+        SparseTraining sparse) implements Serializable {
 
     public TrainingConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -89,6 +91,10 @@ public record TrainingConfig(
                     + ((KafkaBroker.MAX_MESSAGE_BYTES - 1024) / 4));
         }
         ParameterLayout.of(spec, shardSize);
+        if (sparse != null && mode != TrainingMode.ASYNC) {
+            throw new IllegalArgumentException("Sparse models train in async mode only (rows are updated by their "
+                    + "shards as gradients arrive); leave --mode out");
+        }
     }
 
     private static void positive(String name, long value) {
@@ -107,7 +113,12 @@ public record TrainingConfig(
     }
 
     public ModelDefinition definition() {
-        return new ModelDefinition(modelId, spec, shardSize);
+        return new ModelDefinition(modelId, spec, shardSize, sparse == null ? null : sparse.definition());
+    }
+
+    /** Whether this is a sparse (wide &amp; deep) model, whose rows live on embedding shards. */
+    public boolean isSparse() {
+        return sparse != null;
     }
 
     public static Builder builder(String bootstrapServers) {
@@ -122,7 +133,7 @@ public record TrainingConfig(
                 .averageDecay(averageDecay)
                 .publishInterval(publishInterval).checkpointInterval(checkpointInterval)
                 .metricsInterval(metricsInterval).idleFlush(idleFlush).maxExampleBytes(maxExampleBytes)
-                .failureInjection(failureInjection);
+                .failureInjection(failureInjection).sparse(sparse);
     }
 
     /** Defaults in one place. */
@@ -151,6 +162,7 @@ public record TrainingConfig(
         private Duration idleFlush = Duration.ofMillis(500);
         private int maxExampleBytes = 1 << 20;
         private FailureInjection failureInjection = FailureInjection.NONE;
+        private SparseTraining sparse;
 
         private Builder(String bootstrapServers) {
             this.bootstrapServers = bootstrapServers;
@@ -294,15 +306,24 @@ public record TrainingConfig(
             return this;
         }
 
+        /**
+         * Makes this a sparse (wide &amp; deep) model: the dense spec becomes the deep part's MLP
+         * (default none: a dense model).
+         */
+        public Builder sparse(SparseTraining sparse) {
+            this.sparse = sparse;
+            return this;
+        }
+
         public TrainingConfig build() {
-            ModelSpec model = spec != null ? spec : ModelSpec.parse(ModelSpec.DEFAULT, seed);
+            ModelSpec model = sparse != null ? sparse.denseSpec(seed) : spec != null ? spec : ModelSpec.parse(ModelSpec.DEFAULT, seed);
             int servers = parameterServers > 0 ? parameterServers
                     : Math.min(workers, ParameterLayout.of(model, shardSize).shardCount());
             return new TrainingConfig(bootstrapServers, topics, modelId, model, shardSize, optimizer, workers, servers,
                     batchSize, nPush, nFetch, mode, stalenessBound, clipNorm,
-                    warmstartExamples != null ? warmstartExamples : mode == TrainingMode.ASYNC ? 10_000 : 0,
+                    warmstartExamples != null ? warmstartExamples : mode == TrainingMode.ASYNC && sparse == null ? 10_000 : 0,
                     averageDecay, publishInterval,
-                    checkpointInterval, metricsInterval, idleFlush, maxExampleBytes, failureInjection);
+                    checkpointInterval, metricsInterval, idleFlush, maxExampleBytes, failureInjection, sparse);
         }
     }
 }

@@ -25,18 +25,29 @@ import io.streambelief.flink.io.ParamUpdateSerializer;
 import io.streambelief.flink.io.RawRecord;
 import io.streambelief.flink.io.RawRecordDeserializer;
 import io.streambelief.flink.io.RecordTypes;
+import io.streambelief.flink.io.RowGradientDeserializer;
+import io.streambelief.flink.io.RowGradientSerializer;
+import io.streambelief.flink.io.RowUpdateSerializer;
 import io.streambelief.flink.io.SnapshotRecordSerializer;
 import io.streambelief.flink.io.TrainingMetricsSerializer;
 import io.streambelief.flink.ps.ParameterServer;
 import io.streambelief.flink.ps.ParameterServerOperator;
 import io.streambelief.flink.ps.ShardKeys;
 import io.streambelief.flink.snapshot.SnapshotWriter;
+import io.streambelief.flink.sparse.EmbeddingShard;
+import io.streambelief.flink.sparse.ParseSparseExamples;
+import io.streambelief.flink.sparse.RowReply;
+import io.streambelief.flink.sparse.RowRequest;
+import io.streambelief.flink.sparse.SparseTraining;
+import io.streambelief.flink.sparse.SparseWorker;
 import io.streambelief.flink.worker.BoundedWorker;
 import io.streambelief.flink.worker.Worker;
 import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.model.Example;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.RowGradient;
 
 /**
  * The online training job: Downpour SGD on Flink.
@@ -47,6 +58,18 @@ import io.streambelief.model.record.ParamUpdate;
  *                 ▼          └──────────── model-params (broadcast) ◄─────────────────┘
  *            dead-letter     └──► training-metrics                  └─ at each checkpoint ──► SnapshotWriter
  *                                                                                    ──► model-snapshots (transactional)
+ * </pre>
+ *
+ * <p>A sparse (wide &amp; deep) model replaces the parse and worker stage with the hybrid one
+ * ({@link #sparseWorkers}): its dense MLP trains exactly as above, its embedding rows live keyed by
+ * feature id on embedding shards.
+ *
+ * <pre>
+ *  examples ──► parse ──(one lookup per id)──keyBy(id)──► EmbeddingShard (RocksDB rows) ──► embedding-rows
+ *                 │                                        ▲        │ rows, back to the example's worker
+ *                 ▼                                        │        ▼
+ *            dead-letter            embedding-gradients ───┘   SparseWorker ×W ──keyBy(shard)──► ParameterServer ...
+ *                                   (read_committed)  ◄─── transactional ─┘ row gradients
  * </pre>
  *
  * <p>Flink 2 has no iterations, so the parameter feedback edge runs through the compacted
@@ -68,44 +91,9 @@ public final class TrainingJob {
                 .uid("examples-source")
                 .setParallelism(config.workers());
 
-        SingleOutputStreamOperator<Example> examples = rawExamples
-                .process(new ParseExamples(config.spec().numInputs(), config.spec().numLabels(),
-                        config.maxExampleBytes()))
-                .name("parse-examples").uid("parse-examples")
-                .setParallelism(config.workers());
-
-        examples.getSideOutput(ParseExamples.DEAD_LETTERS)
-                .sinkTo(atLeastOnceSink(config, new DeadLetterSerializer(config.topics().deadLetter()), 5))
-                .name("dead-letter-sink").uid("dead-letter-sink");
-
-        // Examples are dealt to the workers in turn; with warmstart, the first ones all go to worker 0.
-        // (Only then a custom partitioner: SSP and BSP need unaligned checkpoints, which refuse one.)
-        DataStream<Example> dealt = config.warmstartExamples() > 0
-                ? examples.partitionCustom(new WarmstartPartitioner(config.warmstartExamples(), config.workers()), e -> e)
-                : examples.rebalance();
-
-        // Workers: evaluate, then compute and push gradients. Async workers get the parameters fed
-        // back as a second input: model-params from its beginning, broadcast. Buffer timeout 0 on
-        // the feedback loop: a shard record is 256 KiB, so flushing after each costs nothing, while
-        // the default 100 ms would leave each record's tail waiting and every worker that much
-        // staler. SSP and BSP workers, which must wait for parameters, follow model-params themselves.
-        SingleOutputStreamOperator<GradientSlice> gradients;
-        if (config.mode() == TrainingMode.ASYNC) {
-            DataStream<ParamUpdate> parameters = env
-                    .fromSource(parametersSource(config), WatermarkStrategy.noWatermarks(), "model-params")
-                    .uid("model-params-source")
-                    .setParallelism(1)
-                    .setBufferTimeout(0);
-            gradients = dealt
-                    .connect(parameters.broadcast())
-                    .transform("worker", RecordTypes.GRADIENT_SLICE, new Worker(config))
-                    .uid("worker");
-        } else {
-            gradients = dealt
-                    .transform("worker", RecordTypes.GRADIENT_SLICE, new BoundedWorker(config))
-                    .uid("bounded-worker");
-        }
-        gradients.setParallelism(config.workers()).setBufferTimeout(0);
+        SingleOutputStreamOperator<GradientSlice> gradients = config.isSparse()
+                ? sparseWorkers(env, config, rawExamples)
+                : denseWorkers(env, config, rawExamples);
 
         gradients.getSideOutput(Worker.METRICS)
                 .sinkTo(atLeastOnceSink(config, new TrainingMetricsSerializer(config.topics().trainingMetrics()), 5))
@@ -131,9 +119,110 @@ public final class TrainingJob {
                 .process(new SnapshotWriter(), PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)
                 .name("snapshot-writer").uid("snapshot-writer")
                 .setParallelism(1)
-                .sinkTo(snapshotSink(config))
+                .sinkTo(exactlyOnceSink(config, new SnapshotRecordSerializer(config.topics().modelSnapshots(),
+                        config.modelId()), "snapshots"))
                 .name("model-snapshots-sink").uid("model-snapshots-sink")
                 .setParallelism(1);
+    }
+
+    /** Dense examples, parsed next to the source, dealt to the workers. */
+    private static SingleOutputStreamOperator<GradientSlice> denseWorkers(StreamExecutionEnvironment env,
+            TrainingConfig config, DataStream<RawRecord> rawExamples) {
+        SingleOutputStreamOperator<Example> examples = rawExamples
+                .process(new ParseExamples(config.spec().numInputs(), config.spec().numLabels(),
+                        config.maxExampleBytes()))
+                .name("parse-examples").uid("parse-examples")
+                .setParallelism(config.workers());
+
+        deadLetters(config, examples.getSideOutput(ParseExamples.DEAD_LETTERS));
+
+        // Examples are dealt to the workers in turn; with warmstart, the first ones all go to worker 0.
+        // (Only then a custom partitioner: SSP and BSP need unaligned checkpoints, which refuse one.)
+        DataStream<Example> dealt = config.warmstartExamples() > 0
+                ? examples.partitionCustom(new WarmstartPartitioner(config.warmstartExamples(), config.workers()), e -> e)
+                : examples.rebalance();
+
+        // Workers: evaluate, then compute and push gradients. Async workers get the parameters fed
+        // back as a second input: model-params from its beginning, broadcast. Buffer timeout 0 on
+        // the feedback loop: a shard record is 256 KiB, so flushing after each costs nothing, while
+        // the default 100 ms would leave each record's tail waiting and every worker that much
+        // staler. SSP and BSP workers, which must wait for parameters, follow model-params themselves.
+        SingleOutputStreamOperator<GradientSlice> gradients;
+        if (config.mode() == TrainingMode.ASYNC) {
+            gradients = dealt
+                    .connect(parameters(env, config).broadcast())
+                    .transform("worker", RecordTypes.GRADIENT_SLICE, new Worker(config))
+                    .uid("worker");
+        } else {
+            gradients = dealt
+                    .transform("worker", RecordTypes.GRADIENT_SLICE, new BoundedWorker(config))
+                    .uid("bounded-worker");
+        }
+        gradients.setParallelism(config.workers()).setBufferTimeout(0);
+        return gradients;
+    }
+
+    /**
+     * The hybrid (model-parallel) part of a sparse model: each example explodes into one lookup per
+     * id, keyed by id to the embedding shards, whose replies are routed back to the worker that
+     * assembles the example. Row gradients return to the shards through {@code embedding-gradients}
+     * (Flink 2 has no cycles): written in each checkpoint's Kafka transaction and read
+     * read_committed, so a gradient is applied once, after the checkpoint that covers its examples.
+     */
+    private static SingleOutputStreamOperator<GradientSlice> sparseWorkers(StreamExecutionEnvironment env,
+            TrainingConfig config, DataStream<RawRecord> rawExamples) {
+        SparseTraining sparse = config.sparse();
+        SingleOutputStreamOperator<RowRequest> lookups = rawExamples
+                .process(new ParseSparseExamples(sparse.schema(), config.workers(), config.maxExampleBytes()))
+                .name("parse-sparse-examples").uid("parse-sparse-examples")
+                .setParallelism(config.workers());
+
+        deadLetters(config, lookups.getSideOutput(ParseExamples.DEAD_LETTERS));
+
+        DataStream<RowGradient> rowGradients = env
+                .fromSource(rowGradientsSource(config), WatermarkStrategy.noWatermarks(), "embedding-gradients")
+                .uid("embedding-gradients-source")
+                .setParallelism(sparse.embeddingShards());
+
+        SingleOutputStreamOperator<RowReply> rows = lookups.keyBy(RowRequest::id)
+                .connect(rowGradients.keyBy(RowGradient::id))
+                .process(new EmbeddingShard(config.modelId(), sparse, config.publishInterval().toMillis()))
+                .name("embedding-shard").uid("embedding-shard")
+                .setParallelism(sparse.embeddingShards());
+
+        rows.getSideOutput(EmbeddingShard.ROW_UPDATES)
+                .sinkTo(atLeastOnceSink(config, new RowUpdateSerializer(config.topics().embeddingRows()), 5))
+                .name("embedding-rows-sink").uid("embedding-rows-sink")
+                .setParallelism(sparse.embeddingShards());
+
+        SingleOutputStreamOperator<GradientSlice> gradients = rows
+                .partitionCustom((worker, workers) -> worker, RowReply::worker)
+                .connect(parameters(env, config).broadcast())
+                .transform("sparse-worker", RecordTypes.GRADIENT_SLICE, new SparseWorker(config))
+                .uid("sparse-worker")
+                .setParallelism(config.workers());
+
+        gradients.getSideOutput(SparseWorker.ROW_GRADIENTS)
+                .sinkTo(exactlyOnceSink(config, new RowGradientSerializer(config.topics().embeddingGradients(),
+                        config.modelId()), "row-gradients"))
+                .name("embedding-gradients-sink").uid("embedding-gradients-sink")
+                .setParallelism(config.workers());
+        return gradients;
+    }
+
+    /** The model's parameters fed back to the workers: model-params from its beginning. */
+    private static DataStream<ParamUpdate> parameters(StreamExecutionEnvironment env, TrainingConfig config) {
+        return env
+                .fromSource(parametersSource(config), WatermarkStrategy.noWatermarks(), "model-params")
+                .uid("model-params-source")
+                .setParallelism(1)
+                .setBufferTimeout(0);
+    }
+
+    private static void deadLetters(TrainingConfig config, DataStream<DeadLetter> deadLetters) {
+        deadLetters
+                .sinkTo(atLeastOnceSink(config, new DeadLetterSerializer(config.topics().deadLetter()), 5))
+                .name("dead-letter-sink").uid("dead-letter-sink");
     }
 
     /** What the job needs whatever cluster it runs on: RocksDB state, exactly-once checkpoints. */
@@ -143,6 +232,8 @@ public final class TrainingJob {
         conf.setString("state.backend.incremental", "true");
         // Every record type is a Java record or POJO: a Kryo fallback would be a silent slowdown.
         conf.setString("pipeline.generic-types", "false");
+        // The live row count of a sparse model's table, per embedding shard (RocksDB's own estimate).
+        conf.setString("state.backend.rocksdb.metrics.estimate-num-keys", "true");
         if (config.mode() != TrainingMode.ASYNC) {
             // A worker waiting for parameters takes no examples: an aligned barrier queued behind
             // them would hold the parameter servers' alignment, and with it the updates the worker
@@ -185,17 +276,36 @@ public final class TrainingJob {
      * the broker's {@code transaction.max.timeout.ms} (15 minutes by default; the sink's own
      * default of one hour is refused) and well above the checkpoint interval.
      */
-    private static KafkaSink<byte[]> snapshotSink(TrainingConfig config) {
+    private static <T> KafkaSink<T> exactlyOnceSink(TrainingConfig config, KafkaRecordSerializationSchema<T> schema,
+            String name) {
         Properties producer = new Properties();
         producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
         producer.setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
                 Long.toString(Math.max(TimeUnit.MINUTES.toMillis(10), 3 * config.checkpointInterval().toMillis())));
-        return KafkaSink.<byte[]>builder()
+        producer.setProperty(ProducerConfig.LINGER_MS_CONFIG, "5");
+        return KafkaSink.<T>builder()
                 .setBootstrapServers(config.bootstrapServers())
                 .setKafkaProducerConfig(producer)
-                .setRecordSerializer(new SnapshotRecordSerializer(config.topics().modelSnapshots(), config.modelId()))
+                .setRecordSerializer(schema)
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix("streambelief-" + config.modelId() + "-snapshots")
+                .setTransactionalIdPrefix("streambelief-" + config.modelId() + "-" + name)
+                .build();
+    }
+
+    /**
+     * Row gradients, read_committed: only those of completed checkpoints. A restored job resumes
+     * from its checkpointed offsets; a new one starts at the time it was built, so gradients a
+     * previous job of the same model left in the topic are not applied to fresh rows.
+     */
+    private static KafkaSource<RowGradient> rowGradientsSource(TrainingConfig config) {
+        return KafkaSource.<RowGradient>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setTopics(config.topics().embeddingGradients())
+                .setGroupId("streambelief-" + config.modelId() + "-row-gradients")
+                .setStartingOffsets(OffsetsInitializer.timestamp(System.currentTimeMillis()))
+                .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
+                .setProperty("commit.offsets.on.checkpoint", "false")
+                .setDeserializer(new RowGradientDeserializer(config.modelId()))
                 .build();
     }
 

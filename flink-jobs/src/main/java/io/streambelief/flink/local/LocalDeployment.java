@@ -125,7 +125,8 @@ public final class LocalDeployment implements AutoCloseable {
 
     /** One slot per subtask of the widest operator: every pipeline shares one slot per index. */
     private static int slotsFor(TrainingConfig config) {
-        return Math.max(config.workers(), config.parameterServers());
+        return Math.max(Math.max(config.workers(), config.parameterServers()),
+                config.isSparse() ? config.sparse().embeddingShards() : 0);
     }
 
     private static MiniCluster startFlink(Path work, Settings settings, int slots) throws Exception {

@@ -104,20 +104,30 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         // checkpointed replica, continues from the freshest, and numbers its pushes after all of them.
         replicaState = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("replica", TypeInformation.of(ReplicaState.class)));
+        partialBatchState = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("partial-batch", TypeInformation.of(Example.class)));
+        restoredPartialBatch = new java.util.ArrayList<>();
+        partialBatchState.get().forEach(restoredPartialBatch::add);
+        replica = restoreReplica(replicaState.get(), config, index);
+    }
+
+    /**
+     * Worker {@code index}'s replica after a restore: the freshest checkpointed replica of this
+     * model's shape, numbering pushes after every worker's last one; the initial parameters when
+     * there is none. Takes union state, so it works at any new parallelism.
+     */
+    public static ModelReplica restoreReplica(Iterable<ReplicaState> checkpointed, TrainingConfig config, int index) {
+        ParameterLayout layout = config.layout();
         ReplicaState freshest = null;
         long lastPush = 0;
-        for (ReplicaState state : replicaState.get()) {
+        for (ReplicaState state : checkpointed) {
             lastPush = Math.max(lastPush, state.lastPush());
             if (state.values().length == layout.numParams()
                     && (freshest == null || state.totalVersion() > freshest.totalVersion())) {
                 freshest = state;
             }
         }
-        partialBatchState = context.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>("partial-batch", TypeInformation.of(Example.class)));
-        restoredPartialBatch = new java.util.ArrayList<>();
-        partialBatchState.get().forEach(restoredPartialBatch::add);
-        replica = freshest != null
+        return freshest != null
                 ? ModelReplica.restore(freshest, layout, config.optimizer(), index, lastPush)
                 : ModelReplica.initial(config.spec().initialParameters(), layout, config.optimizer(), index);
     }

@@ -4,7 +4,7 @@ import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.engine.GradientStep;
 
 /** Sums one worker's evaluations over a reporting interval. */
-final class ProgressiveValidation {
+public final class ProgressiveValidation {
     private long totalExamples;
     private long windowExamples;
     private double windowLossSum;
@@ -13,23 +13,28 @@ final class ProgressiveValidation {
     private double lastLoss = Double.NaN;
     private double lastAccuracy = Double.NaN;
 
-    ProgressiveValidation(long nowMillis) {
+    public ProgressiveValidation(long nowMillis) {
         windowStartMillis = nowMillis;
     }
 
     void add(GradientStep step) {
-        totalExamples += step.size();
-        windowExamples += step.size();
-        windowLossSum += step.loss() * step.size();
-        windowCorrect += step.correct();
+        add(step.size(), step.loss(), step.correct());
     }
 
-    boolean hasWindow() {
+    /** One evaluated mini-batch: its size, mean loss and correctly classified examples. */
+    public void add(int size, double meanLoss, int correct) {
+        totalExamples += size;
+        windowExamples += size;
+        windowLossSum += meanLoss * size;
+        windowCorrect += correct;
+    }
+
+    public boolean hasWindow() {
         return windowExamples > 0;
     }
 
     /** Closes the current window into a report and starts the next. */
-    TrainingMetrics report(String model, int worker, long nowMillis) {
+    public TrainingMetrics report(String model, int worker, long nowMillis) {
         lastLoss = windowLossSum / windowExamples;
         lastAccuracy = (double) windowCorrect / windowExamples;
         TrainingMetrics metrics = TrainingMetrics.of(model, worker, nowMillis, totalExamples, windowExamples,
@@ -41,11 +46,11 @@ final class ProgressiveValidation {
         return metrics;
     }
 
-    double lastLoss() {
+    public double lastLoss() {
         return lastLoss;
     }
 
-    double lastAccuracy() {
+    public double lastAccuracy() {
         return lastAccuracy;
     }
 }

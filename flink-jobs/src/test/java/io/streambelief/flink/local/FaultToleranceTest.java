@@ -2,9 +2,6 @@ package io.streambelief.flink.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -15,9 +12,6 @@ import java.util.Map;
 import org.apache.flink.api.common.JobStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.streambelief.flink.FailureInjection;
 import io.streambelief.flink.TrainingConfig;
@@ -63,7 +57,7 @@ class FaultToleranceTest {
             new ModelClient(deployment.servingUri(), config.modelId())
                     .awaitExamplesTrained(EXAMPLES, Duration.ofMinutes(5));
 
-            assertThat(injectedFailures(deployment)).as("the job failed and restored").isEqualTo(3);
+            assertThat(TopicContents.injectedFailures(deployment)).as("the job failed and restored").isEqualTo(3);
             assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);
             Map<Integer, ParamUpdate> latest = TopicContents.latestShards(deployment.bootstrapServers(), config);
             assertThat(latest).hasSize(config.layout().shardCount());
@@ -133,19 +127,5 @@ class FaultToleranceTest {
             }
         }
         assertThat(rolledBack).as("a restore took some shard's step count back").isTrue();
-    }
-
-    /** Failures in the job's exception history that were injected. */
-    private static long injectedFailures(LocalDeployment deployment) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                deployment.webUi().resolve("/jobs/" + deployment.jobId() + "/exceptions")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        long injected = 0;
-        for (JsonNode entry : new ObjectMapper().readTree(response.body()).path("exceptionHistory").path("entries")) {
-            if (entry.path("stacktrace").asText().contains("Injected failure")) {
-                injected++;
-            }
-        }
-        return injected;
     }
 }

@@ -1,5 +1,8 @@
 package io.streambelief.flink.local;
 
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -9,6 +12,9 @@ import java.util.Properties;
 
 import org.apache.flink.api.common.functions.util.ListCollector;
 import org.apache.flink.util.Collector;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -20,6 +26,8 @@ import io.streambelief.flink.io.ParamUpdateDeserializer;
 import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.model.record.ModelSnapshot;
 import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.RowCodecs;
+import io.streambelief.model.record.RowUpdate;
 import io.streambelief.model.record.SnapshotReader;
 
 /** What a topic partition holds now, for tests that check what the system wrote. */
@@ -79,5 +87,31 @@ public final class TopicContents {
             reader.accept(record.value()).ifPresent(snapshots::add);
         }
         return snapshots;
+    }
+
+    /** The latest published value of every row of the model on embedding-rows, by id. */
+    static Map<Long, RowUpdate> latestRows(String bootstrap, TrainingConfig config) {
+        Map<Long, RowUpdate> latest = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> record : all(bootstrap, config.topics().embeddingRows())) {
+            RowUpdate update = RowCodecs.decodeUpdate(record.value());
+            if (update.modelId().equals(config.modelId())) {
+                latest.put(update.id(), update);
+            }
+        }
+        return latest;
+    }
+
+    /** Failures in the job's exception history that were injected. */
+    static long injectedFailures(LocalDeployment deployment) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                deployment.webUi().resolve("/jobs/" + deployment.jobId() + "/exceptions")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        long injected = 0;
+        for (JsonNode entry : new ObjectMapper().readTree(response.body()).path("exceptionHistory").path("entries")) {
+            if (entry.path("stacktrace").asText().contains("Injected failure")) {
+                injected++;
+            }
+        }
+        return injected;
     }
 }

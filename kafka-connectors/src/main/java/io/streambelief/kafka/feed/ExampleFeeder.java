@@ -80,6 +80,27 @@ public final class ExampleFeeder implements AutoCloseable {
         return sent;
     }
 
+    /**
+     * Sends raw records — CSV lines or JSON objects, as a sparse model's schema reads them — and
+     * waits until the broker has acknowledged them all.
+     *
+     * @param progress told the running count every 10,000 records
+     */
+    public long feedLines(List<String> lines, LongConsumer progress) throws InterruptedException, ExecutionException {
+        long sent = 0;
+        for (String line : lines) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException("Feeding interrupted after " + sent + " records");
+            }
+            send(line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            if (++sent % 10_000 == 0) {
+                progress.accept(sent);
+            }
+        }
+        flush();
+        return sent;
+    }
+
     /** Sends one record value as it is (well-formed or not) to the next partition in turn. */
     public Future<RecordMetadata> send(byte[] value) {
         int partition = (int) (next++ % partitions);

@@ -3,6 +3,7 @@ package io.streambelief.kafka.metrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,6 +22,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param windowSeconds length of this interval
  * @param loss mean loss over the interval's examples
  * @param accuracy fraction of the interval's examples whose most probable class was the label
+ * @param auc for a sparse (binary) model: area under the ROC curve of every prediction this worker
+ *     made since it started, progressive like the rest; absent otherwise
  */
 public record TrainingMetrics(
         @JsonProperty("v") int version,
@@ -31,7 +34,8 @@ public record TrainingMetrics(
         @JsonProperty("window_examples") long windowExamples,
         @JsonProperty("window_seconds") double windowSeconds,
         @JsonProperty("loss") double loss,
-        @JsonProperty("accuracy") double accuracy) {
+        @JsonProperty("accuracy") double accuracy,
+        @JsonProperty("auc") @JsonInclude(JsonInclude.Include.NON_NULL) Double auc) {
 
     public static final int CURRENT_VERSION = 1;
 
@@ -41,7 +45,12 @@ public record TrainingMetrics(
     public static TrainingMetrics of(String model, int worker, long timeMillis, long examples, long windowExamples,
             double windowSeconds, double loss, double accuracy) {
         return new TrainingMetrics(CURRENT_VERSION, model, worker, timeMillis, examples, windowExamples, windowSeconds,
-                loss, accuracy);
+                loss, accuracy, null);
+    }
+
+    public TrainingMetrics withAuc(double auc) {
+        return new TrainingMetrics(version, model, worker, timeMillis, examples, windowExamples, windowSeconds, loss,
+                accuracy, Double.isFinite(auc) ? auc : null);
     }
 
     public double examplesPerSecond() {

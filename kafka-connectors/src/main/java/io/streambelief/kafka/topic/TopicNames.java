@@ -3,16 +3,27 @@ package io.streambelief.kafka.topic;
 import java.io.Serializable;
 import java.util.List;
 
-/** The topics one Streambelief deployment uses; every name is configurable, these are the defaults. */
+/**
+ * The topics one Streambelief deployment uses; every name is configurable, these are the defaults.
+ * Sparse models add two: {@code embedding-gradients} (row gradients on their way back to the rows'
+ * shards) and {@code embedding-rows} (the rows as published, compacted).
+ */
 public record TopicNames(String examples, String modelParams, String modelSnapshots, String deadLetter,
-        String trainingMetrics)
+        String trainingMetrics, String embeddingGradients, String embeddingRows)
         implements Serializable {
 
     public static final TopicNames DEFAULTS =
             new TopicNames("examples", "model-params", "model-snapshots", "dead-letter", "training-metrics");
 
+    /** The dense topics named, the sparse ones at their defaults. */
+    public TopicNames(String examples, String modelParams, String modelSnapshots, String deadLetter,
+            String trainingMetrics) {
+        this(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics, "embedding-gradients", "embedding-rows");
+    }
+
     public TopicNames {
-        for (String name : List.of(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics)) {
+        for (String name : List.of(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics,
+                embeddingGradients, embeddingRows)) {
             if (name == null || !name.matches("[A-Za-z0-9._-]{1,249}")) {
                 throw new IllegalArgumentException("'" + name + "' is not a valid Kafka topic name");
             }
@@ -20,6 +31,7 @@ public record TopicNames(String examples, String modelParams, String modelSnapsh
     }
 
     public List<String> all() {
-        return List.of(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics);
+        return List.of(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics, embeddingGradients,
+                embeddingRows);
     }
 }

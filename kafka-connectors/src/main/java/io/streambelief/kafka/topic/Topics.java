@@ -58,6 +58,17 @@ public final class Topics {
     }
 
     /**
+     * The {@code embedding-rows} topic is compacted like {@code model-params}: the latest value of
+     * every row a sparse model has trained, so a new serving replica reads the whole table from it.
+     */
+    public static Map<String, String> embeddingRowsConfig() {
+        return Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.SEGMENT_MS_CONFIG, Long.toString(TimeUnit.MINUTES.toMillis(10)),
+                TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.1");
+    }
+
+    /**
      * Creates whichever of the deployment's topics do not exist yet. Existing topics are left as
      * they are (a warning names any whose partition count differs from what was asked).
      */
@@ -71,7 +82,9 @@ public final class Topics {
                 new NewTopic(names.modelParams(), 1, (short) 1).configs(modelParamsConfig()),
                 new NewTopic(names.modelSnapshots(), 1, (short) 1).configs(modelSnapshotsConfig()),
                 new NewTopic(names.deadLetter(), 1, (short) 1),
-                new NewTopic(names.trainingMetrics(), 1, (short) 1));
+                new NewTopic(names.trainingMetrics(), 1, (short) 1),
+                new NewTopic(names.embeddingGradients(), examplePartitions, (short) 1),
+                new NewTopic(names.embeddingRows(), 1, (short) 1).configs(embeddingRowsConfig()));
         Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
         List<NewTopic> missing = new ArrayList<>();
         for (NewTopic topic : wanted) {

@@ -5,8 +5,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Binary forms of the embedding-row records (format 1 each, in the {@link Frame} envelope), and
- * their Kafka keys: a gradient is keyed by its id's 8 bytes, so that Kafka's partitioner sends
- * every gradient of a row to the same partition; a published row by {@code <modelId>/rows/<hex id>}.
+ * their Kafka keys: a gradient by {@code <modelId>/} and its id's 8 bytes, so that Kafka's
+ * partitioner sends every gradient of a row to the same partition and a reader can skip other
+ * models' cheaply; a published row by {@code <modelId>/rows/<hex id>}.
  */
 public final class RowCodecs {
     private static final Frame GRADIENT = new Frame("RowGradient", (byte) 'g', (byte) 1);
@@ -25,8 +26,15 @@ public final class RowCodecs {
         return GRADIENT.read(bytes, body -> new RowGradient(body.getLong(), body.getInt(), Frame.getFloats(body)));
     }
 
-    public static byte[] gradientKey(long id) {
-        return ByteBuffer.allocate(8).putLong(id).array();
+    public static byte[] gradientKey(String modelId, long id) {
+        byte[] prefix = (modelId + "/").getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(id).array();
+    }
+
+    /** Whether a gradient key is of {@code modelId} (whose prefix is {@code modelId + "/"} in UTF-8). */
+    public static boolean isGradientKeyOf(byte[] key, byte[] modelPrefix) {
+        return key != null && key.length == modelPrefix.length + 8
+                && java.util.Arrays.equals(key, 0, modelPrefix.length, modelPrefix, 0, modelPrefix.length);
     }
 
     public static byte[] encode(RowUpdate update) {

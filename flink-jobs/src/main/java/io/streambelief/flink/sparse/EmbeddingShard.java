@@ -1,0 +1,185 @@
+package io.streambelief.flink.sparse;
+
+import java.nio.ByteBuffer;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+import io.streambelief.model.record.RowGradient;
+import io.streambelief.model.record.RowUpdate;
+import io.streambelief.model.sparse.EmbeddingTable;
+
+/**
+ * The parameter server of the sparse part: one key per feature id, the id's row in RocksDB
+ * state. Input 1 are lookups (answered with the row, or with the row a first gradient would
+ * create), input 2 the row gradients coming back through {@code embedding-gradients}.
+ *
+ * <p>A row is created lazily, by its first gradient, from the table's deterministic initial value
+ * — a lookup of an id without a row computes that value without storing it, so ids that are only
+ * read cost no write. With {@code minCount > 1} an id is admitted only at its minCount-th
+ * sighting: until then it reads as the zero row and its gradients are dropped (counted). With a
+ * TTL, rows (and sighting counts) untouched by gradients for that long disappear: Flink state TTL,
+ * cleaned by RocksDB's compaction filter, never returned once expired.
+ *
+ * <p>Each row counts the examples whose gradients it holds, which is what the exactly-once test
+ * adds up. Updated rows are published at most once per publish interval (a timer per row at the
+ * next interval boundary; Flink keeps one timer per key and time), with their latest value.
+ */
+public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowRequest, RowGradient, RowReply> {
+    private static final long serialVersionUID = 1L;
+    private static final byte FORMAT = 1;
+
+    /** Rows to publish to {@code embedding-rows}. */
+    public static final OutputTag<RowUpdate> ROW_UPDATES = new OutputTag<>("row-updates", TypeInformation.of(RowUpdate.class));
+
+    private final String modelId;
+    private final SparseTraining sparse;
+    private final long publishMillis;
+    private transient EmbeddingTable table;
+    private transient ValueState<byte[]> rows;
+    private transient ValueState<Integer> sightings;
+    private transient Counter rowsCreated;
+    private transient Counter rowUpdates;
+    private transient Counter lookups;
+    private transient Counter notAdmitted;
+    private transient Counter nonFinite;
+
+    public EmbeddingShard(String modelId, SparseTraining sparse, long publishMillis) {
+        this.modelId = modelId;
+        this.sparse = sparse;
+        this.publishMillis = publishMillis;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        table = sparse.table();
+        ValueStateDescriptor<byte[]> rowDescriptor =
+                new ValueStateDescriptor<>("rows", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        ValueStateDescriptor<Integer> sightingDescriptor = new ValueStateDescriptor<>("sightings", Types.INT);
+        if (sparse.rowTtl() != null) {
+            StateTtlConfig ttl = StateTtlConfig.newBuilder(sparse.rowTtl())
+                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                    .cleanupInRocksdbCompactFilter(1000)
+                    .build();
+            rowDescriptor.enableTimeToLive(ttl);
+            sightingDescriptor.enableTimeToLive(ttl);
+        }
+        rows = getRuntimeContext().getState(rowDescriptor);
+        sightings = getRuntimeContext().getState(sightingDescriptor);
+        var metrics = getRuntimeContext().getMetricGroup();
+        rowsCreated = metrics.counter("rowsCreated");
+        rowUpdates = metrics.counter("rowUpdates");
+        lookups = metrics.counter("rowLookups");
+        notAdmitted = metrics.counter("gradientsNotAdmitted");
+        nonFinite = metrics.counter("gradientsNonFinite");
+    }
+
+    @Override
+    public void processElement1(RowRequest request, Context context, Collector<RowReply> out) throws Exception {
+        lookups.inc();
+        byte[] stored = rows.value();
+        float[] lookup;
+        if (stored != null) {
+            lookup = lookupOf(stored);
+        } else if (admit()) {
+            lookup = table.lookup(table.newRow(request.id()));
+        } else {
+            lookup = null;
+        }
+        out.collect(new RowReply(request.id(), request.exampleId(), request.worker(), request.slot(), lookup,
+                request.example()));
+    }
+
+    /** Counts a sighting of an id without a row; whether it has been seen minCount times now. */
+    private boolean admit() throws Exception {
+        if (sparse.minCount() <= 1) {
+            return true;
+        }
+        Integer seen = sightings.value();
+        int count = seen == null ? 1 : seen + 1;
+        if (seen == null || seen < sparse.minCount()) {
+            sightings.update(count);
+        }
+        return count >= sparse.minCount();
+    }
+
+    @Override
+    public void processElement2(RowGradient gradient, Context context, Collector<RowReply> out) throws Exception {
+        for (float g : gradient.values()) {
+            if (!Float.isFinite(g)) {
+                nonFinite.inc();
+                return;
+            }
+        }
+        byte[] stored = rows.value();
+        float[] row;
+        long examples;
+        if (stored != null) {
+            ByteBuffer buffer = open(stored);
+            examples = buffer.getLong();
+            row = new float[table.storedWidth()];
+            buffer.asFloatBuffer().get(row);
+        } else {
+            if (sparse.minCount() > 1) {
+                Integer seen = sightings.value();
+                if (seen == null || seen < sparse.minCount()) {
+                    notAdmitted.inc();
+                    return;
+                }
+                sightings.clear();
+            }
+            row = table.newRow(gradient.id());
+            examples = 0;
+            rowsCreated.inc();
+        }
+        table.apply(row, gradient.values(), 0);
+        rows.update(encode(examples + gradient.examples(), row));
+        rowUpdates.inc();
+        long now = context.timerService().currentProcessingTime();
+        context.timerService().registerProcessingTimeTimer((now / publishMillis + 1) * publishMillis);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext context, Collector<RowReply> out) throws Exception {
+        byte[] stored = rows.value();
+        if (stored == null) {
+            return;
+        }
+        long examples = open(stored).getLong();
+        context.output(ROW_UPDATES, new RowUpdate(modelId, context.getCurrentKey(), examples, System.currentTimeMillis(),
+                lookupOf(stored)));
+    }
+
+    /** A row's stored form: a format byte, the examples it holds, then its floats (values and slots). */
+    private static byte[] encode(long examples, float[] row) {
+        ByteBuffer buffer = ByteBuffer.allocate(1 + 8 + 4 * row.length);
+        buffer.put(FORMAT).putLong(examples);
+        buffer.asFloatBuffer().put(row);
+        return buffer.array();
+    }
+
+    private static ByteBuffer open(byte[] stored) {
+        if (stored[0] != FORMAT) {
+            throw new IllegalStateException("Row state has format " + stored[0] + "; this build reads format " + FORMAT);
+        }
+        return ByteBuffer.wrap(stored, 1, stored.length - 1);
+    }
+
+    private float[] lookupOf(byte[] stored) {
+        ByteBuffer buffer = open(stored);
+        buffer.getLong();
+        float[] row = new float[table.storedWidth()];
+        buffer.asFloatBuffer().get(row);
+        return table.lookup(row);
+    }
+}

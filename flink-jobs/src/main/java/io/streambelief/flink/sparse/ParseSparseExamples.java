@@ -1,0 +1,65 @@
+package io.streambelief.flink.sparse;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+import io.streambelief.flink.ParseExamples;
+import io.streambelief.flink.io.RawRecord;
+import io.streambelief.kafka.deadletter.DeadLetter;
+import io.streambelief.kafka.example.MalformedExampleException;
+import io.streambelief.kafka.sparse.FeatureSchema;
+import io.streambelief.kafka.sparse.SparseExampleParser;
+import io.streambelief.model.sparse.SparseExample;
+
+/**
+ * Turns raw records into sparse examples and explodes each into one {@link RowRequest} per slot,
+ * all naming the worker that will assemble it. The example's id is its place in the topic
+ * (partition and offset), so a replayed record becomes the same example with the same worker.
+ * What does not parse goes to the dead-letter side output with its reason and is counted.
+ */
+public final class ParseSparseExamples extends ProcessFunction<RawRecord, RowRequest> {
+    private static final long serialVersionUID = 1L;
+    private static final int OFFSET_BITS = 44;
+
+    private final FeatureSchema schema;
+    private final int workers;
+    private final int maxBytes;
+    private transient SparseExampleParser parser;
+    private transient Counter parsed;
+    private transient Counter deadLetters;
+
+    public ParseSparseExamples(FeatureSchema schema, int workers, int maxBytes) {
+        this.schema = schema;
+        this.workers = workers;
+        this.maxBytes = maxBytes;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        parser = new SparseExampleParser(schema, maxBytes);
+        parsed = getRuntimeContext().getMetricGroup().counter("examplesParsed");
+        deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
+    }
+
+    @Override
+    public void processElement(RawRecord record, Context context, Collector<RowRequest> out) {
+        SparseExample example;
+        try {
+            example = parser.parse(record.value());
+        } catch (MalformedExampleException e) {
+            deadLetters.inc();
+            context.output(ParseExamples.DEAD_LETTERS, new DeadLetter(record.topic(), record.partition(),
+                    record.offset(), record.key(), record.value(), e.reason()));
+            return;
+        }
+        parsed.inc();
+        long exampleId = ((long) record.partition() << OFFSET_BITS) | record.offset();
+        int worker = Math.floorMod(Long.hashCode(exampleId * 0x9e3779b97f4a7c15L), workers);
+        long[] ids = example.ids();
+        for (int slot = 0; slot < ids.length; slot++) {
+            out.collect(new RowRequest(ids[slot], exampleId, worker, slot, slot == 0 ? example : null));
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package io.streambelief.flink.sparse;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.Objects;
+
+import io.streambelief.kafka.sparse.FeatureSchema;
+import io.streambelief.model.ModelSpec;
+import io.streambelief.model.sparse.EmbeddingTable;
+import io.streambelief.model.sparse.RowOptimizer;
+import io.streambelief.model.sparse.SparseDefinition;
+import io.streambelief.model.sparse.WideDeepSpec;
+
+/**
+ * What a sparse (wide &amp; deep) training job adds to a dense one: the schema that turns records
+ * into ids, the model, the embedding table, and how rows are kept — on how many
+ * {@code EmbeddingShard} subtasks, admitted after how many sightings, expired after how long
+ * untouched.
+ *
+ * @param embeddingShards parallelism of the embedding-shard operator
+ * @param minCount sightings of an id before it gets a row (1: at once); until then it reads as the zero row
+ * @param rowTtl rows untouched for this long disappear (Flink state TTL, RocksDB compaction filter); null: never
+ */
+public record SparseTraining(FeatureSchema schema, WideDeepSpec model, EmbeddingTable table, int embeddingShards,
+        int minCount, Duration rowTtl) implements Serializable {
+
+    public static final int DEFAULT_MIN_COUNT = 1;
+
+    public SparseTraining {
+        Objects.requireNonNull(schema, "schema");
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(table, "table");
+        if (embeddingShards < 1) {
+            throw new IllegalArgumentException("embedding shards must be at least 1, got " + embeddingShards);
+        }
+        if (minCount < 1) {
+            throw new IllegalArgumentException("minCount must be at least 1, got " + minCount);
+        }
+        if (rowTtl != null && (rowTtl.isNegative() || rowTtl.isZero())) {
+            throw new IllegalArgumentException("row TTL must be positive (or absent: rows never expire), got " + rowTtl);
+        }
+        if (model.dim() != table.dim()) {
+            throw new IllegalArgumentException("Model " + model + " and table " + table + " disagree on the dimension");
+        }
+    }
+
+    /** The defaults for {@code schema} and {@code model}: FTRL wide, Adagrad deep, rows kept forever. */
+    public static SparseTraining of(FeatureSchema schema, WideDeepSpec model, int embeddingShards, long seed) {
+        return new SparseTraining(schema, model, new EmbeddingTable(model.dim(),
+                RowOptimizer.parse(EmbeddingTable.DEFAULT_WIDE_OPTIMIZER),
+                RowOptimizer.parse(EmbeddingTable.DEFAULT_DEEP_OPTIMIZER), seed), embeddingShards, DEFAULT_MIN_COUNT, null);
+    }
+
+    public SparseTraining withRows(int minCount, Duration rowTtl) {
+        return new SparseTraining(schema, model, table, embeddingShards, minCount, rowTtl);
+    }
+
+    public SparseTraining withTable(EmbeddingTable table) {
+        return new SparseTraining(schema, model, table, embeddingShards, minCount, rowTtl);
+    }
+
+    /** The deep part's MLP, the model's data-parallel dense parameters. */
+    public ModelSpec denseSpec(long seed) {
+        return model.denseSpec(schema.slots(), schema.numerics(), seed);
+    }
+
+    public SparseDefinition definition() {
+        return new SparseDefinition(schema.source(), schema.json(), model, table);
+    }
+}

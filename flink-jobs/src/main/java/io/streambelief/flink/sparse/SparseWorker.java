@@ -1,0 +1,301 @@
+package io.streambelief.flink.sparse;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedMultiInput;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+
+import io.streambelief.flink.FailureInjection;
+import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.worker.BaseWorker;
+import io.streambelief.flink.worker.ProgressiveValidation;
+import io.streambelief.model.ModelReplica;
+import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.ReplicaState;
+import io.streambelief.model.record.RowGradient;
+import io.streambelief.model.sparse.AucHistogram;
+import io.streambelief.model.sparse.SparseExample;
+import io.streambelief.model.sparse.WideDeepEngine;
+
+/**
+ * A worker of the hybrid model. Input 1 are looked-up rows: it assembles each example from the
+ * replies of its slots (slot 0's reply carries the example), and trains full mini-batches of them
+ * with the {@link WideDeepEngine}. Input 2 are the dense parameters (model-params, broadcast), kept
+ * in a {@link ModelReplica} exactly as a dense worker keeps them.
+ *
+ * <p>Per mini-batch, after progressive validation (loss, accuracy, AUC): the dense gradient goes
+ * to the parameter servers as one {@link GradientSlice} per shard (forward in the graph, as for a
+ * dense model), and one {@link RowGradient} per distinct id of the batch — summed over the
+ * examples that touched it — to the {@link #ROW_GRADIENTS} side output, which the job writes to
+ * {@code embedding-gradients} in the checkpoint's Kafka transaction. Only touched rows move.
+ *
+ * <p>Exactly-once: replies not yet trained (examples still being assembled, and the partial
+ * batch) are part of the worker's checkpoint; everything trained before a barrier was pushed
+ * before it. The replica takes in received parameters before every batch (nFetch 1) and pushes
+ * after every batch (nPush 1).
+ */
+public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
+        implements TwoInputStreamOperator<RowReply, ParamUpdate, GradientSlice>, BoundedMultiInput {
+    private static final long serialVersionUID = 1L;
+    private static final long TICK_MILLIS = 100;
+
+    public static final OutputTag<RowGradient> ROW_GRADIENTS =
+            new OutputTag<>("row-gradients", TypeInformation.of(RowGradient.class));
+
+    private final TrainingConfig config;
+    private final SparseTraining sparse;
+
+    private transient int index;
+    private transient ParameterLayout layout;
+    private transient ListState<ReplicaState> replicaState;
+    private transient ListState<RowReply> heldState;
+    private transient List<RowReply> restoredReplies;
+    private transient ModelReplica replica;
+    private transient WideDeepEngine engine;
+    private transient boolean engineStale;
+    /** Examples being assembled, by example id, in arrival order. */
+    private transient Map<Long, RowReply[]> assembling;
+    private transient List<RowReply[]> batch;
+    private transient int slots;
+    private transient int width;
+    private transient long lastExampleMillis;
+    private transient long lastReportMillis;
+    private transient ProgressiveValidation validation;
+    private transient AucHistogram auc;
+    private transient Counter examplesCounter;
+    private transient Counter droppedCounter;
+    private transient Counter rowGradientsCounter;
+    private transient long batchesBeforeFailure;
+
+    public SparseWorker(TrainingConfig config) {
+        this.config = config;
+        this.sparse = config.sparse();
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        index = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        layout = config.layout();
+        replicaState = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("replica", TypeInformation.of(ReplicaState.class)));
+        heldState = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("held-replies", TypeInformation.of(RowReply.class)));
+        restoredReplies = new ArrayList<>();
+        heldState.get().forEach(restoredReplies::add);
+        replica = BaseWorker.restoreReplica(replicaState.get(), config, index);
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        slots = sparse.schema().slots();
+        width = sparse.table().lookupWidth();
+        engine = new WideDeepEngine(config.spec(), slots, sparse.table().dim(), sparse.schema().numerics());
+        engine.setParameters(replica.values());
+        assembling = new LinkedHashMap<>();
+        batch = new ArrayList<>(config.batchSize());
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        lastExampleMillis = now;
+        lastReportMillis = now;
+        validation = new ProgressiveValidation(now);
+        auc = new AucHistogram();
+        var metrics = getRuntimeContext().getMetricGroup();
+        examplesCounter = metrics.counter("examplesTrained");
+        droppedCounter = metrics.counter("examplesDroppedNonFinite");
+        rowGradientsCounter = metrics.counter("rowGradientsSent");
+        metrics.gauge("progressiveLoss", validation::lastLoss);
+        metrics.gauge("progressiveAuc", auc::auc);
+        batchesBeforeFailure = config.failureInjection().eventsBeforeFailure(
+                getRuntimeContext().getTaskInfo().getAttemptNumber(), FailureInjection.Operator.WORKER, index);
+        getProcessingTimeService().scheduleWithFixedDelay(this::onTick, TICK_MILLIS, TICK_MILLIS);
+        for (RowReply reply : restoredReplies) {
+            onReply(reply);
+        }
+        restoredReplies = null;
+    }
+
+    @Override
+    public void processElement1(StreamRecord<RowReply> element) {
+        lastExampleMillis = getProcessingTimeService().getCurrentProcessingTime();
+        onReply(element.getValue());
+    }
+
+    @Override
+    public void processElement2(StreamRecord<ParamUpdate> element) {
+        ParamUpdate update = element.getValue();
+        if (update.modelId().equals(config.modelId()) && replica.receive(update)) {
+            engineStale = true;
+        }
+    }
+
+    private void onReply(RowReply reply) {
+        RowReply[] example = assembling.computeIfAbsent(reply.exampleId(), id -> new RowReply[slots]);
+        example[reply.slot()] = reply;
+        for (RowReply slot : example) {
+            if (slot == null) {
+                return;
+            }
+        }
+        assembling.remove(reply.exampleId());
+        batch.add(example);
+        if (batch.size() >= config.batchSize()) {
+            train();
+        }
+    }
+
+    private void train() {
+        if (batch.isEmpty()) {
+            return;
+        }
+        if (--batchesBeforeFailure < 0) {
+            throw FailureInjection.failure("sparse worker " + index, getRuntimeContext().getTaskInfo().getAttemptNumber(),
+                    examplesCounter.getCount() + " examples");
+        }
+        if (replica.hasUnmerged()) {
+            replica.merge();
+            engineStale = true;
+        }
+        if (engineStale) {
+            engine.setParameters(replica.values());
+            engineStale = false;
+        }
+        int size = batch.size();
+        int numerics = sparse.schema().numerics();
+        float[] lookups = new float[size * slots * width];
+        float[] numericInputs = new float[size * numerics];
+        int[] labels = new int[size];
+        for (int i = 0; i < size; i++) {
+            RowReply[] example = batch.get(i);
+            SparseExample values = example[0].example();
+            labels[i] = values.label();
+            System.arraycopy(values.numerics(), 0, numericInputs, i * numerics, numerics);
+            for (int s = 0; s < slots; s++) {
+                float[] lookup = example[s].lookup();
+                if (lookup != null) {
+                    System.arraycopy(lookup, 0, lookups, (i * slots + s) * width, width);
+                }
+            }
+        }
+        WideDeepEngine.Step step = engine.step(lookups, numericInputs, labels);
+        int correct = 0;
+        for (int i = 0; i < size; i++) {
+            auc.add(step.predictions()[i], labels[i]);
+            correct += (step.predictions()[i] >= 0.5f ? 1 : 0) == labels[i] ? 1 : 0;
+        }
+        validation.add(size, step.loss(), correct);
+        examplesCounter.inc(size);
+        List<RowReply[]> trained = batch;
+        batch = new ArrayList<>(config.batchSize());
+        if (!finite(step.denseGradient()) || !finite(step.rowGradients())) {
+            droppedCounter.inc(size);
+            return;
+        }
+        pushDense(step.denseGradient(), size);
+        pushRows(trained, step.rowGradients());
+    }
+
+    private void pushDense(float[] gradient, int examples) {
+        long[] baseVersions = replica.versions().clone();
+        long sequence = replica.push(gradient);
+        engineStale = true;
+        for (int shard = 0; shard < layout.shardCount(); shard++) {
+            output.collect(new StreamRecord<>(new GradientSlice(shard, index, sequence, baseVersions[shard], examples,
+                    layout.slice(gradient, shard))));
+        }
+    }
+
+    /** One gradient per distinct id of the batch, summed over the examples that touched it. */
+    private void pushRows(List<RowReply[]> trained, float[] rowGradients) {
+        Map<Long, float[]> sums = new HashMap<>();
+        Map<Long, int[]> counts = new HashMap<>();
+        for (int i = 0; i < trained.size(); i++) {
+            for (int s = 0; s < slots; s++) {
+                long id = trained.get(i)[s].id();
+                float[] sum = sums.computeIfAbsent(id, k -> new float[width]);
+                int from = (i * slots + s) * width;
+                for (int k = 0; k < width; k++) {
+                    sum[k] += rowGradients[from + k];
+                }
+                counts.computeIfAbsent(id, k -> new int[1])[0]++;
+            }
+        }
+        for (Map.Entry<Long, float[]> entry : sums.entrySet()) {
+            output.collect(ROW_GRADIENTS, new StreamRecord<>(new RowGradient(entry.getKey(),
+                    counts.get(entry.getKey())[0], entry.getValue())));
+        }
+        rowGradientsCounter.inc(sums.size());
+    }
+
+    private void onTick(long now) {
+        if (now - lastExampleMillis >= config.idleFlush().toMillis()) {
+            train();
+        }
+        if (now - lastReportMillis >= config.metricsInterval().toMillis()) {
+            if (validation.hasWindow()) {
+                output.collect(BaseWorker.METRICS, new StreamRecord<>(validation.report(config.modelId(), index,
+                        System.currentTimeMillis()).withAuc(auc.auc())));
+            }
+            lastReportMillis = now;
+        }
+    }
+
+    @Override
+    public void endInput(int inputId) {
+        if (inputId == 1) {
+            train();
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        replicaState.update(List.of(replica.toState()));
+        List<RowReply> held = new ArrayList<>();
+        for (RowReply[] example : batch) {
+            for (RowReply reply : example) {
+                held.add(reply);
+            }
+        }
+        for (RowReply[] example : assembling.values()) {
+            for (RowReply reply : example) {
+                if (reply != null) {
+                    held.add(reply);
+                }
+            }
+        }
+        heldState.update(held);
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (engine != null) {
+            engine.close();
+        }
+        super.close();
+    }
+
+    private static boolean finite(float[] values) {
+        for (float v : values) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
