@@ -38,14 +38,16 @@ public final class ModelServer implements Closeable {
     private final ScheduledExecutorService sampler;
     private final ParamsConsumer consumer;
     private final LocalModelCopy copy;
+    private final RowStore rows;
 
     private ModelServer(HttpServer http, ExecutorService executor, ScheduledExecutorService sampler,
-            ParamsConsumer consumer, LocalModelCopy copy) {
+            ParamsConsumer consumer, LocalModelCopy copy, RowStore rows) {
         this.http = http;
         this.executor = executor;
         this.sampler = sampler;
         this.consumer = consumer;
         this.copy = copy;
+        this.rows = rows;
     }
 
     /**
@@ -92,9 +94,10 @@ public final class ModelServer implements Closeable {
      * @param snapshotsTopic model-snapshots, read in {@code SNAPSHOT} mode
      * @param stateDir where the local copy of the served models is kept, or {@code null} for none
      * @param metricsTopic training-metrics, for the dashboard's training curves, or {@code null}
+     * @param rowsTopic embedding-rows, the rows of sparse models, or {@code null} to serve dense models only
      */
     public record Feed(String bootstrapServers, String paramsTopic, String snapshotsTopic,
-            ModelStore.Consistency consistency, Path stateDir, String metricsTopic) {
+            ModelStore.Consistency consistency, Path stateDir, String metricsTopic, String rowsTopic) {
 
         public Feed {
             Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -107,21 +110,25 @@ public final class ModelServer implements Closeable {
 
         /** The latest values of {@code paramsTopic}, kept in memory only. */
         public static Feed latest(String bootstrapServers, String paramsTopic) {
-            return new Feed(bootstrapServers, paramsTopic, null, ModelStore.Consistency.LATEST, null, null);
+            return new Feed(bootstrapServers, paramsTopic, null, ModelStore.Consistency.LATEST, null, null, null);
         }
 
         public Feed withStateDir(Path dir) {
-            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, dir, metricsTopic);
+            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, dir, metricsTopic, rowsTopic);
         }
 
         public Feed withMetrics(String topic) {
-            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, stateDir, topic);
+            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, stateDir, topic, rowsTopic);
+        }
+
+        public Feed withRows(String topic) {
+            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, stateDir, metricsTopic, topic);
         }
     }
 
     /** Serves {@code store} (kept up to date by whoever feeds it). */
     public static ModelServer start(Settings settings, ModelStore store) throws IOException {
-        return start(settings, store, new TrainingHistory(), null, null);
+        return start(settings, store, new TrainingHistory(), null, null, null);
     }
 
     /** Serves the models of {@code topic}, following it from its beginning. */
@@ -135,18 +142,25 @@ public final class ModelServer implements Closeable {
      */
     public static ModelServer start(Settings settings, Feed feed) throws IOException {
         LocalModelCopy copy = feed.stateDir() == null ? null : LocalModelCopy.open(feed.stateDir());
+        RowStore rows = null;
         try {
+            // The rows next to the model copy (not inside it: that directory is RocksDB's own).
+            rows = feed.rowsTopic() == null ? null : RowStore.open(feed.stateDir() == null ? null
+                    : feed.stateDir().resolveSibling(feed.stateDir().getFileName() + "-rows"));
             ModelStore store = new ModelStore(feed.consistency(), copy);
             TrainingHistory history = new TrainingHistory();
             ParamsConsumer consumer = new ParamsConsumer(feed.bootstrapServers(), feed.paramsTopic(),
                     feed.consistency() == ModelStore.Consistency.SNAPSHOT ? feed.snapshotsTopic() : null, store,
-                    feed.metricsTopic(), history);
-            ModelServer server = start(settings, store, history, consumer, copy);
+                    feed.metricsTopic(), history, feed.rowsTopic(), rows);
+            ModelServer server = start(settings, store, history, consumer, copy, rows);
             consumer.start();
             return server;
         } catch (IOException | RuntimeException e) {
             if (copy != null) {
                 copy.close();
+            }
+            if (rows != null) {
+                rows.close();
             }
             throw e;
         }
@@ -162,7 +176,7 @@ public final class ModelServer implements Closeable {
     }
 
     private static ModelServer start(Settings settings, ModelStore store, TrainingHistory history,
-            ParamsConsumer consumer, LocalModelCopy copy) throws IOException {
+            ParamsConsumer consumer, LocalModelCopy copy, RowStore rows) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
         ServingMetrics metrics = new ServingMetrics(store);
         List<Filter> filters = new ArrayList<>();
@@ -171,7 +185,7 @@ public final class ModelServer implements Closeable {
             filters.add(new BearerAuth(settings.authToken()));
         }
         for (HttpContext context : List.of(
-                http.createContext(ModelsHandler.PREFIX, new ModelsHandler(store, settings.maxRequestBytes())),
+                http.createContext(ModelsHandler.PREFIX, new ModelsHandler(store, rows, settings.maxRequestBytes())),
                 http.createContext("/metrics", new MetricsHandler(metrics)),
                 http.createContext("/healthz", new HealthHandler()),
                 http.createContext("/", new DashboardHandler(store, history)))) {
@@ -190,7 +204,7 @@ public final class ModelServer implements Closeable {
             return thread;
         });
         sampler.scheduleAtFixedRate(() -> history.sample(store, System.currentTimeMillis()), 0, 1, TimeUnit.SECONDS);
-        return new ModelServer(http, executor, sampler, consumer, copy);
+        return new ModelServer(http, executor, sampler, consumer, copy, rows);
     }
 
     public int port() {
@@ -206,6 +220,9 @@ public final class ModelServer implements Closeable {
         if (copy != null) {
             // After the consumer: it is the only writer.
             copy.close();
+        }
+        if (rows != null) {
+            rows.close();
         }
         http.stop(1);
         executor.shutdown();
@@ -233,6 +250,11 @@ public final class ModelServer implements Closeable {
         @Option(names = "--metrics-topic", defaultValue = "training-metrics",
                 description = "The job's progress reports, drawn by the dashboard at /. Default: ${DEFAULT-VALUE}.")
         String metricsTopic;
+
+        @Option(names = "--rows-topic", defaultValue = "embedding-rows",
+                description = "The rows of sparse (wide & deep) models, kept in a local RocksDB next to the state "
+                        + "directory (or a temporary one). Default: ${DEFAULT-VALUE}.")
+        String rowsTopic;
 
         @Option(names = "--consistency", defaultValue = "latest", paramLabel = "latest|snapshot",
                 description = "latest: every shard's newest values from the params topic (freshest); snapshot: "
@@ -267,7 +289,7 @@ public final class ModelServer implements Closeable {
         public Integer call() throws Exception {
             ParentWatchdog.exitWhenParentDies();
             Feed feed = new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency,
-                    stateDir.isBlank() ? null : Path.of(stateDir), metricsTopic);
+                    stateDir.isBlank() ? null : Path.of(stateDir), metricsTopic, rowsTopic);
             ModelServer server = ModelServer.start(new Settings(host, port, maxRequestBytes, 8,
                     authToken == null || authToken.isEmpty() ? null : authToken), feed);
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "stop-model-server"));

@@ -335,7 +335,7 @@ public final class ModelStore {
             }
             return new ServedModel(definition.modelId(), definition.spec(), version, trained, updatedAtMillis,
                     layout.shardCount(), checkpointId, new ServedModel.Network(configuration, parameters.clone()),
-                    averaged ? new ServedModel.Network(configuration, average.clone()) : null);
+                    averaged ? new ServedModel.Network(configuration, average.clone()) : null, definition.sparse());
         }
     }
 

@@ -2,13 +2,22 @@ package io.streambelief.serving;
 
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
+
+import io.streambelief.kafka.example.MalformedExampleException;
+import io.streambelief.kafka.sparse.FeatureSchema;
+import io.streambelief.kafka.sparse.SparseExampleParser;
 
 /**
  * TF Serving's model resource: {@code GET /v1/models/{name}} (status),
@@ -29,11 +38,18 @@ final class ModelsHandler extends JsonExchange {
     private static final JsonFactory REQUEST_JSON =
             JsonFactory.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
-    private final ModelStore store;
-    private final long maxRequestBytes;
+    private static final ObjectMapper SPARSE_JSON = new ObjectMapper();
 
-    ModelsHandler(ModelStore store, long maxRequestBytes) {
+    private final ModelStore store;
+    private final RowStore rows;
+    private final long maxRequestBytes;
+    /** Parsed schemas of the sparse models, by their JSON. */
+    private final Map<String, FeatureSchema> schemas = new ConcurrentHashMap<>();
+
+    /** @param rows the sparse models' rows, or {@code null} when this server serves dense models only */
+    ModelsHandler(ModelStore store, RowStore rows, long maxRequestBytes) {
         this.store = store;
+        this.rows = rows;
         this.maxRequestBytes = maxRequestBytes;
     }
 
@@ -182,6 +198,10 @@ final class ModelsHandler extends JsonExchange {
 
     private void predict(HttpExchange exchange, ServedModel model, ServedModel.Parameters parameters)
             throws IOException {
+        if (model.sparse() != null) {
+            predictSparse(exchange, model, parameters);
+            return;
+        }
         Request request = readRequest(readBody(exchange, maxRequestBytes), model.spec().numInputs());
         float[][] predictions = model.predict(request.rows(), parameters);
         exchange.setAttribute(RequestLog.MODEL_ATTRIBUTE, model.name());
@@ -194,6 +214,66 @@ final class ModelsHandler extends JsonExchange {
                 for (float p : row) {
                     json.writeNumber(p);
                 }
+                json.writeEndArray();
+            }
+            json.writeEndArray();
+            json.writeNumberField("model_version", model.modelVersion());
+            json.writeStringField("parameters", parameters.label());
+            json.writeEndObject();
+        });
+    }
+
+    /**
+     * A sparse model's request names its raw fields, as the examples topic does:
+     * {@code {"instances": [{"origin": "SFO", ...}, ...]}}. Each instance becomes ids and numeric
+     * inputs through the model's own schema (the code training uses); its rows come from the
+     * {@link RowStore}, zeros for ids the model has not trained.
+     */
+    private void predictSparse(HttpExchange exchange, ServedModel model, ServedModel.Parameters parameters)
+            throws IOException {
+        byte[] body = readBody(exchange, maxRequestBytes);
+        if (body.length == 0) {
+            throw new HttpError(400, "empty request body; send {\"instances\": [{\"field\": value, ...}, ...]}");
+        }
+        JsonNode root;
+        try {
+            root = SPARSE_JSON.readTree(body);
+        } catch (IOException e) {
+            throw new HttpError(400, "request is not JSON: " + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
+        }
+        JsonNode instances = root == null ? null : root.get("instances");
+        if (instances == null || !instances.isArray() || instances.isEmpty()) {
+            throw new HttpError(400, "model " + model.name() + " takes named fields: send {\"instances\": "
+                    + "[{\"field\": value, ...}, ...]} with at least one instance");
+        }
+        FeatureSchema schema = schemas.computeIfAbsent(model.sparse().schemaJson(),
+                json -> FeatureSchema.parse(model.sparse().schemaSource(), json));
+        int size = instances.size();
+        long[] ids = new long[size * schema.slots()];
+        float[] numerics = new float[size * schema.numerics()];
+        for (int i = 0; i < size; i++) {
+            FeatureSchema.Features features;
+            try {
+                features = SparseExampleParser.requestFeatures(schema, instances.get(i));
+            } catch (MalformedExampleException e) {
+                throw new HttpError(400, "instance " + i + ": " + e.reason());
+            }
+            System.arraycopy(features.ids(), 0, ids, i * schema.slots(), schema.slots());
+            System.arraycopy(features.numerics(), 0, numerics, i * schema.numerics(), schema.numerics());
+        }
+        if (rows == null) {
+            throw new HttpError(503, "this server keeps no embedding rows, so it cannot serve sparse model " + model.name());
+        }
+        float[] lookups = rows.lookup(model.name(), ids, model.sparse().table().lookupWidth());
+        float[] predictions = model.predictSparse(lookups, numerics, schema.slots(), size, parameters);
+        exchange.setAttribute(RequestLog.MODEL_ATTRIBUTE, model.name());
+        exchange.setAttribute(RequestLog.VERSION_ATTRIBUTE, model.modelVersion());
+        send(exchange, 200, json -> {
+            json.writeStartObject();
+            json.writeArrayFieldStart("predictions");
+            for (float p : predictions) {
+                json.writeStartArray();
+                json.writeNumber(p);
                 json.writeEndArray();
             }
             json.writeEndArray();

@@ -38,6 +38,8 @@ public final class ParamsConsumer implements AutoCloseable {
     private final String snapshotsTopic;
     private final String metricsTopic;
     private final TrainingHistory history;
+    private final String rowsTopic;
+    private final RowStore rows;
     private long unreadableMetrics;
     private final Thread thread;
     private volatile boolean running = true;
@@ -49,15 +51,16 @@ public final class ParamsConsumer implements AutoCloseable {
 
     /** @param snapshotsTopic model-snapshots, followed for whole snapshots, or {@code null} */
     public ParamsConsumer(String bootstrapServers, String topic, String snapshotsTopic, ModelStore store) {
-        this(bootstrapServers, topic, snapshotsTopic, store, null, null);
+        this(bootstrapServers, topic, snapshotsTopic, store, null, null, null, null);
     }
 
     /**
      * @param metricsTopic training-metrics, followed for the dashboard if it exists when the
      *     models' topics do, or {@code null}
+     * @param rowsTopic embedding-rows, followed into {@code rows} likewise, or {@code null}
      */
     ParamsConsumer(String bootstrapServers, String topic, String snapshotsTopic, ModelStore store,
-            String metricsTopic, TrainingHistory history) {
+            String metricsTopic, TrainingHistory history, String rowsTopic, RowStore rows) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "streambelief-serving");
@@ -71,6 +74,8 @@ public final class ParamsConsumer implements AutoCloseable {
         this.store = store;
         this.metricsTopic = metricsTopic;
         this.history = history;
+        this.rowsTopic = rowsTopic;
+        this.rows = rows;
         this.thread = new Thread(this::run, "model-params-consumer");
         this.thread.setDaemon(true);
     }
@@ -85,14 +90,20 @@ public final class ParamsConsumer implements AutoCloseable {
             while (running) {
                 try {
                     ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
+                    List<byte[]> rowRecords = new ArrayList<>();
                     for (ConsumerRecord<String, byte[]> record : records) {
-                        if (record.topic().equals(snapshotsTopic)) {
+                        if (record.topic().equals(rowsTopic)) {
+                            rowRecords.add(record.value());
+                        } else if (record.topic().equals(snapshotsTopic)) {
                             snapshots.accept(record.value()).ifPresent(store::apply);
                         } else if (record.topic().equals(metricsTopic)) {
                             addMetrics(record.value());
                         } else {
                             store.apply(record.key(), record.value());
                         }
+                    }
+                    if (!rowRecords.isEmpty()) {
+                        rows.apply(rowRecords);
                     }
                     store.publish();
                 } catch (WakeupException e) {
@@ -133,6 +144,13 @@ public final class ParamsConsumer implements AutoCloseable {
                         LOG.info("Topic {} does not exist: the dashboard will show no training curves", metricsTopic);
                     }
                     assigned.addAll(metrics);
+                }
+                if (rowsTopic != null) {
+                    List<TopicPartition> rowPartitions = partitionsOf(rowsTopic);
+                    if (rowPartitions.isEmpty()) {
+                        LOG.info("Topic {} does not exist: sparse models will answer with zero rows", rowsTopic);
+                    }
+                    assigned.addAll(rowPartitions);
                 }
                 consumer.assign(assigned);
                 consumer.seekToBeginning(assigned);

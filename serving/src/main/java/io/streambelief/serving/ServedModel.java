@@ -9,6 +9,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import io.streambelief.model.ModelSpec;
+import io.streambelief.model.sparse.SparseDefinition;
+import io.streambelief.model.sparse.WideDeepEngine;
 import io.streambelief.model.engine.NativeArrays;
 
 /**
@@ -32,9 +34,11 @@ import io.streambelief.model.engine.NativeArrays;
  *     {@code model-snapshots}; -1 when served from the latest shard records
  * @param latest the latest values
  * @param average their moving average, or {@code null} when the job keeps none
+ * @param sparse for a sparse model, its schema and table (its rows are in the {@link RowStore});
+ *     {@code spec} is then the deep part's MLP. {@code null} for a dense model.
  */
 public record ServedModel(String name, ModelSpec spec, long modelVersion, long examplesTrained, long updatedAtMillis,
-        int shards, long checkpointId, Network latest, Network average) {
+        int shards, long checkpointId, Network latest, Network average, SparseDefinition sparse) {
 
     /** The parameter sets a request can ask for, by TF Serving's version label. */
     public enum Parameters {
@@ -67,6 +71,19 @@ public record ServedModel(String name, ModelSpec spec, long modelVersion, long e
     }
 
     /**
+     * Probabilities of a sparse model for {@code size} requests, given their rows as looked up
+     * ({@code size × slots × (1 + dim)}) and their numeric inputs: the same computation as in
+     * training ({@link WideDeepEngine#probabilities}).
+     */
+    public float[] predictSparse(float[] lookups, float[] numerics, int slots, int size, Parameters parameters) {
+        if (!has(parameters)) {
+            throw new IllegalArgumentException("model " + name + " has no " + parameters.label() + " parameters");
+        }
+        return (parameters == Parameters.AVERAGE ? average : latest).borrow(network -> WideDeepEngine.probabilities(
+                network, slots, sparse.table().dim(), numerics.length / size, lookups, numerics, size));
+    }
+
+    /**
      * One parameter set of a snapshot. DL4J networks are not thread-safe (a forward pass keeps
      * its activations in the layers), so each concurrent request borrows a network of its own
      * from a small pool; all of them are views of one parameter array, so a network costs a few
@@ -85,12 +102,17 @@ public record ServedModel(String name, ModelSpec spec, long modelVersion, long e
         }
 
         float[][] output(float[][] rows) {
+            return borrow(network -> output(network, rows));
+        }
+
+        /** Runs {@code work} on a network of this parameter set that no other request uses meanwhile. */
+        <T> T borrow(java.util.function.Function<MultiLayerNetwork, T> work) {
             MultiLayerNetwork network = idle.poll();
             if (network == null) {
                 network = build();
             }
             try {
-                return output(network, rows);
+                return work.apply(network);
             } finally {
                 idle.offer(network);
             }

@@ -32,7 +32,6 @@ public final class WideDeepEngine implements AutoCloseable {
     private final int dim;
     private final int numerics;
     private final MultiLayerNetwork network;
-    private final int outputLayer;
 
     public WideDeepEngine(ModelSpec dense, int slots, int dim, int numerics) {
         this.dense = Objects.requireNonNull(dense, "dense");
@@ -44,7 +43,6 @@ public final class WideDeepEngine implements AutoCloseable {
         this.dim = dim;
         this.numerics = numerics;
         this.network = dense.newNetwork();
-        this.outputLayer = network.getnLayers() - 1;
     }
 
     public ModelSpec denseSpec() {
@@ -71,9 +69,9 @@ public final class WideDeepEngine implements AutoCloseable {
      */
     public Step step(float[] lookups, float[] numericInputs, int[] labels) {
         int size = labels.length;
-        INDArray x = deepInput(lookups, numericInputs, size);
-        float[] wide = wideLogits(lookups, size);
-        float[] deep = deepLogits(x);
+        INDArray x = deepInput(lookups, numericInputs, size, slots, dim, numerics);
+        float[] wide = wideLogits(lookups, size, slots, dim);
+        float[] deep = deepLogits(network, x);
         float[] p = new float[size];
         float[] adjusted = new float[size];
         double loss = 0;
@@ -107,8 +105,17 @@ public final class WideDeepEngine implements AutoCloseable {
 
     /** Probabilities for {@code size} examples. */
     public float[] predict(float[] lookups, float[] numericInputs, int size) {
-        float[] wide = wideLogits(lookups, size);
-        float[] deep = deepLogits(deepInput(lookups, numericInputs, size));
+        return probabilities(network, slots, dim, numerics, lookups, numericInputs, size);
+    }
+
+    /**
+     * Probabilities for {@code size} examples with {@code network} as the deep part: the one
+     * computation serving shares with training, so that the two cannot disagree.
+     */
+    public static float[] probabilities(MultiLayerNetwork network, int slots, int dim, int numerics, float[] lookups,
+            float[] numericInputs, int size) {
+        float[] wide = wideLogits(lookups, size, slots, dim);
+        float[] deep = deepLogits(network, deepInput(lookups, numericInputs, size, slots, dim, numerics));
         float[] p = new float[size];
         for (int i = 0; i < size; i++) {
             p[i] = (float) sigmoid(wide[i] + deep[i]);
@@ -116,7 +123,8 @@ public final class WideDeepEngine implements AutoCloseable {
         return p;
     }
 
-    private INDArray deepInput(float[] lookups, float[] numericInputs, int size) {
+    private static INDArray deepInput(float[] lookups, float[] numericInputs, int size, int slots, int dim,
+            int numerics) {
         int width = 1 + dim;
         int in = slots * dim + numerics;
         if (lookups.length != size * slots * width || numericInputs.length != size * numerics) {
@@ -133,7 +141,7 @@ public final class WideDeepEngine implements AutoCloseable {
         return NativeArrays.matrix(x, size, in);
     }
 
-    private float[] wideLogits(float[] lookups, int size) {
+    private static float[] wideLogits(float[] lookups, int size, int slots, int dim) {
         int width = 1 + dim;
         float[] wide = new float[size];
         for (int i = 0; i < size; i++) {
@@ -147,7 +155,8 @@ public final class WideDeepEngine implements AutoCloseable {
     }
 
     /** The MLP's output-layer logit, computed from its input so that no probability is inverted. */
-    private float[] deepLogits(INDArray x) {
+    private static float[] deepLogits(MultiLayerNetwork network, INDArray x) {
+        int outputLayer = network.getnLayers() - 1;
         INDArray hidden = x;
         if (outputLayer > 0) {
             List<INDArray> activations = network.feedForwardToLayer(outputLayer - 1, x, false);

@@ -1,0 +1,151 @@
+package io.streambelief.serving;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+import io.streambelief.model.record.RecordFormatException;
+import io.streambelief.model.record.RowCodecs;
+import io.streambelief.model.record.RowUpdate;
+
+/**
+ * The embedding rows of the served sparse models, in a local RocksDB, so that the server's memory
+ * does not grow with the tables: only the rows a request names are read. Filled from the
+ * compacted {@code embedding-rows} topic; a row the store does not have is the zero row.
+ *
+ * <p>Kept under the server's state directory (and so still there after a restart), or in a
+ * temporary directory removed on close when the server keeps no state. Thread-safe.
+ */
+public final class RowStore implements AutoCloseable {
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private final Path directory;
+    private final boolean temporary;
+    private final Options options;
+    private final RocksDB db;
+    private final WriteOptions writes = new WriteOptions().setDisableWAL(true);
+    private long unreadable;
+
+    private RowStore(Path directory, boolean temporary) {
+        this.directory = directory;
+        this.temporary = temporary;
+        this.options = new Options().setCreateIfMissing(true);
+        try {
+            Files.createDirectories(directory);
+            this.db = RocksDB.open(options, directory.toString());
+        } catch (IOException e) {
+            options.close();
+            throw new UncheckedIOException("Cannot create the row store at " + directory, e);
+        } catch (RocksDBException e) {
+            options.close();
+            throw new IllegalStateException("Cannot open the row store at " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Opens (or creates) the store in {@code directory}; {@code null}: a temporary one. */
+    public static RowStore open(Path directory) {
+        if (directory != null) {
+            return new RowStore(directory, false);
+        }
+        try {
+            return new RowStore(Files.createTempDirectory("streambelief-rows"), true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create a temporary row store", e);
+        }
+    }
+
+    /** Takes records of {@code embedding-rows}; what does not decode is counted and skipped. */
+    public void apply(List<byte[]> values) {
+        try (WriteBatch batch = new WriteBatch()) {
+            for (byte[] value : values) {
+                if (value == null) {
+                    continue;
+                }
+                RowUpdate update;
+                try {
+                    update = RowCodecs.decodeUpdate(value);
+                } catch (RecordFormatException e) {
+                    unreadable++;
+                    continue;
+                }
+                ByteBuffer row = ByteBuffer.allocate(4 * update.values().length);
+                row.asFloatBuffer().put(update.values());
+                batch.put(key(update.modelId(), update.id()), row.array());
+            }
+            db.write(writes, batch);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("Cannot write rows to " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The rows of {@code ids} of model {@code model}, each {@code width} floats, one after the
+     * other; zeros for ids without a row.
+     */
+    public float[] lookup(String model, long[] ids, int width) {
+        List<byte[]> keys = new ArrayList<>(ids.length);
+        for (long id : ids) {
+            keys.add(key(model, id));
+        }
+        float[] rows = new float[ids.length * width];
+        try {
+            List<byte[]> values = db.multiGetAsList(keys);
+            for (int i = 0; i < ids.length; i++) {
+                byte[] value = values.get(i);
+                if (value != null && value.length == 4 * width) {
+                    ByteBuffer.wrap(value).asFloatBuffer().get(rows, i * width, width);
+                }
+            }
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("Cannot read rows from " + directory + ": " + e.getMessage(), e);
+        }
+        return rows;
+    }
+
+    /** RocksDB's estimate of the rows held, of all models. */
+    public long estimatedRows() {
+        try {
+            return db.getLongProperty("rocksdb.estimate-num-keys");
+        } catch (RocksDBException e) {
+            return -1;
+        }
+    }
+
+    long unreadable() {
+        return unreadable;
+    }
+
+    private static byte[] key(String model, long id) {
+        byte[] prefix = model.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(prefix.length + 1 + 8).put(prefix).put((byte) '/').putLong(id).array();
+    }
+
+    @Override
+    public void close() {
+        writes.close();
+        db.close();
+        options.close();
+        if (temporary) {
+            try (Stream<Path> files = Files.walk(directory)) {
+                files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            } catch (IOException e) {
+                // A temporary directory left behind is the system's to clean.
+            }
+        }
+    }
+}
