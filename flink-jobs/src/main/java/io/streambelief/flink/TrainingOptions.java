@@ -3,10 +3,16 @@ package io.streambelief.flink;
 import java.time.Duration;
 import java.util.Locale;
 
+import io.streambelief.flink.sparse.SparseTraining;
+import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.optimizer.Optimizer;
+import io.streambelief.model.sparse.EmbeddingTable;
+import io.streambelief.model.sparse.RowOptimizer;
+import io.streambelief.model.sparse.WideDeepSpec;
+
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 
@@ -18,9 +24,38 @@ public final class TrainingOptions {
 
     @Option(names = "--model", paramLabel = "SPEC",
             description = "Model: a preset such as mlp:784-256-128-10 (input, hidden..., classes) or the path of a "
-                    + "DL4J MultiLayerConfiguration JSON file. Default: the data set's input size with hidden "
-                    + "layers 256-128 (mlp:784-256-128-10 for Fashion-MNIST).")
+                    + "DL4J MultiLayerConfiguration JSON file; with --schema a wide & deep preset such as "
+                    + WideDeepSpec.DEFAULT + ". Default: the data set's input size with hidden layers 256-128 "
+                    + "(mlp:784-256-128-10 for Fashion-MNIST); " + WideDeepSpec.DEFAULT + " with --schema.")
     String model;
+
+    @Option(names = "--schema", paramLabel = "FILE",
+            description = "Makes the model sparse (wide & deep): the feature schema of the examples' named fields "
+                    + "(JSON; see the README), or 'flights' for the bundled one. Default: none (a dense model).")
+    String schema;
+
+    @Option(names = "--embedding-shards", paramLabel = "N", defaultValue = "0",
+            description = "Sparse models: parallelism of the embedding-shard operator that keeps the rows. "
+                    + "Default: as many as workers.")
+    int embeddingShards;
+
+    @Option(names = "--min-count", paramLabel = "N", defaultValue = "" + SparseTraining.DEFAULT_MIN_COUNT,
+            description = "Sparse models: an id gets a row from its N-th sighting on; before that it reads as "
+                    + "zeros. Default: ${DEFAULT-VALUE}.")
+    int minCount;
+
+    @Option(names = "--row-ttl", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Sparse models: rows no gradient touched for this long disappear. Default: never.")
+    Duration rowTtl;
+
+    @Option(names = "--wide-optimizer", paramLabel = "NAME[:k=v,...]", defaultValue = EmbeddingTable.DEFAULT_WIDE_OPTIMIZER,
+            description = "Sparse models: optimizer of the wide weights, " + RowOptimizer.SUPPORTED
+                    + ". Default: ${DEFAULT-VALUE}.")
+    String wideOptimizer;
+
+    @Option(names = "--deep-optimizer", paramLabel = "NAME[:k=v,...]", defaultValue = EmbeddingTable.DEFAULT_DEEP_OPTIMIZER,
+            description = "Sparse models: optimizer of the embeddings. Default: ${DEFAULT-VALUE}.")
+    String deepOptimizer;
 
     @Option(names = "--model-name", paramLabel = "NAME", defaultValue = "fashion",
             description = "Name of the model: its Kafka key prefix and its serving URL. Default: ${DEFAULT-VALUE}.")
@@ -120,7 +155,9 @@ public final class TrainingOptions {
         return TrainingConfig.builder(bootstrapServers)
                 .topics(topics())
                 .modelId(modelName)
-                .spec(spec(numFeatures, numLabels))
+                .spec(schema == null ? spec(numFeatures, numLabels) : null)
+                .seed(seed)
+                .sparse(sparse())
                 .shardSize(shardSize)
                 .optimizer(Optimizer.parse(optimizer))
                 .workers(workers)
@@ -136,6 +173,37 @@ public final class TrainingOptions {
                 .publishInterval(publishInterval)
                 .checkpointInterval(checkpointInterval)
                 .build();
+    }
+
+    /** The sparse part given by --schema and the row options; null for a dense model. */
+    public SparseTraining sparse() {
+        if (schema == null) {
+            return null;
+        }
+        WideDeepSpec wideDeep = WideDeepSpec.parse(model != null ? model : WideDeepSpec.DEFAULT);
+        EmbeddingTable table = new EmbeddingTable(wideDeep.dim(), RowOptimizer.parse(wideOptimizer),
+                RowOptimizer.parse(deepOptimizer), seed);
+        return new SparseTraining(FeatureSchema.load(schema), wideDeep, table,
+                embeddingShards > 0 ? embeddingShards : workers, minCount, rowTtl);
+    }
+
+    public boolean isSparse() {
+        return schema != null;
+    }
+
+    /** Makes the model sparse with this schema (for --data flights, which implies the bundled one). */
+    public void useSchema(String schemaFileOrBundled) {
+        if (schema == null) {
+            schema = schemaFileOrBundled;
+        }
+    }
+
+    public String modelName() {
+        return modelName;
+    }
+
+    public void modelName(String name) {
+        modelName = name;
     }
 
     /** The model given by --model, or the default MLP for data of this shape. */

