@@ -75,9 +75,18 @@ public final class LocalDeployment implements AutoCloseable {
      * @param servingPort port of the model server (8501 by default)
      * @param webUiPort port of Flink's Web UI and REST API (8081 by default)
      */
-    public record Settings(Path workDir, int servingPort, int webUiPort) {
+    public record Settings(Path workDir, int servingPort, int webUiPort, boolean serving) {
+        public Settings(Path workDir, int servingPort, int webUiPort) {
+            this(workDir, servingPort, webUiPort, true);
+        }
+
         public static Settings forTests(Path workDir) {
             return new Settings(workDir, 0, 0);
+        }
+
+        /** Without the model server: for measuring the training pipeline alone. */
+        public Settings withoutServing() {
+            return new Settings(workDir, servingPort, webUiPort, false);
         }
     }
 
@@ -100,8 +109,11 @@ public final class LocalDeployment implements AutoCloseable {
                 Topics.ensure(admin, config.topics(), config.workers());
             }
             ModelDefinitions.publish(broker.bootstrapServers(), config.topics().modelParams(), config.definition());
-            serving = ServingProcess.start(broker.bootstrapServers(), config.topics(),
-                    LoopbackPort.orFree(settings.servingPort()), work.resolve("serving"), work.resolve("logs/serving.log"));
+            if (settings.serving()) {
+                serving = ServingProcess.start(broker.bootstrapServers(), config.topics(),
+                        LoopbackPort.orFree(settings.servingPort()), work.resolve("serving"),
+                        work.resolve("logs/serving.log"));
+            }
 
             int slots = slotsFor(config);
             flink = startFlink(work, settings, slots);
@@ -116,7 +128,9 @@ public final class LocalDeployment implements AutoCloseable {
                 flink.close();
             }
             if (serving != null) {
-                serving.close();
+                if (serving != null) {
+            serving.close();
+        }
             }
             broker.close();
             throw e;
@@ -250,6 +264,9 @@ public final class LocalDeployment implements AutoCloseable {
     }
 
     public URI servingUri() {
+        if (serving == null) {
+            throw new IllegalStateException("This deployment runs no model server");
+        }
         return serving.uri();
     }
 
@@ -276,7 +293,9 @@ public final class LocalDeployment implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("Stopping Flink failed: {}", e.toString());
         }
-        serving.close();
+        if (serving != null) {
+            serving.close();
+        }
         broker.close();
     }
 }

@@ -46,8 +46,8 @@ public final class FeatureHash {
         return h;
     }
 
-    /** SplitMix64's finalizer (Steele, Lea and Flood, 2014). */
-    static long mix(long z) {
+    /** SplitMix64's finalizer (Steele, Lea and Flood, 2014): spreads any 64-bit value over all 64 bits. */
+    public static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
         z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
         return z ^ (z >>> 31);
