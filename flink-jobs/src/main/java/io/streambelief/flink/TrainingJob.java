@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -35,6 +36,7 @@ import io.streambelief.flink.ps.ParameterServerOperator;
 import io.streambelief.flink.ps.ShardKeys;
 import io.streambelief.flink.snapshot.SnapshotWriter;
 import io.streambelief.flink.sparse.EmbeddingShard;
+import io.streambelief.flink.sparse.EmbeddingShardOperator;
 import io.streambelief.flink.sparse.ParseSparseExamples;
 import io.streambelief.flink.sparse.RowReply;
 import io.streambelief.flink.sparse.RowRequest;
@@ -186,8 +188,9 @@ public final class TrainingJob {
 
         SingleOutputStreamOperator<RowReply> rows = lookups.keyBy(RowRequest::id)
                 .connect(rowGradients.keyBy(RowGradient::id))
-                .process(new EmbeddingShard(config.modelId(), sparse, config.publishInterval().toMillis()))
-                .name("embedding-shard").uid("embedding-shard")
+                .transform("embedding-shard", TypeInformation.of(RowReply.class), new EmbeddingShardOperator(
+                        new EmbeddingShard(config.modelId(), sparse, config.publishInterval().toMillis())))
+                .uid("embedding-shard")
                 .setParallelism(sparse.embeddingShards());
 
         rows.getSideOutput(EmbeddingShard.ROW_UPDATES)

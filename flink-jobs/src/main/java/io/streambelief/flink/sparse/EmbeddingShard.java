@@ -1,6 +1,10 @@
 package io.streambelief.flink.sparse;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -31,8 +35,11 @@ import io.streambelief.model.sparse.EmbeddingTable;
  * cleaned by RocksDB's compaction filter, never returned once expired.
  *
  * <p>Each row counts the examples whose gradients it holds, which is what the exactly-once test
- * adds up. Updated rows are published at most once per publish interval (a timer per row at the
- * next interval boundary; Flink keeps one timer per key and time), with their latest value.
+ * adds up. Updated rows are published at most once per publish interval with their latest value:
+ * an update notes the row's new lookup in a map of dirty rows, flushed at the next interval
+ * boundary (one timer per interval, whichever key sets it) and before every checkpoint barrier
+ * ({@link EmbeddingShardOperator}), so no update that a checkpoint holds goes unpublished and
+ * publishing costs no second read of the row.
  */
 public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowRequest, RowGradient, RowReply> {
     private static final long serialVersionUID = 1L;
@@ -52,6 +59,8 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
     private transient Counter lookups;
     private transient Counter notAdmitted;
     private transient Counter nonFinite;
+    /** Rows updated since the last publication, by id, with their new lookup. */
+    private transient Map<Long, RowUpdate> dirty;
 
     public EmbeddingShard(String modelId, SparseTraining sparse, long publishMillis) {
         this.modelId = modelId;
@@ -82,6 +91,7 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
         lookups = metrics.counter("rowLookups");
         notAdmitted = metrics.counter("gradientsNotAdmitted");
         nonFinite = metrics.counter("gradientsNonFinite");
+        dirty = new LinkedHashMap<>();
     }
 
     @Override
@@ -145,19 +155,30 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
         table.apply(row, gradient.values(), 0);
         rows.update(encode(examples + gradient.examples(), row));
         rowUpdates.inc();
-        long now = context.timerService().currentProcessingTime();
-        context.timerService().registerProcessingTimeTimer((now / publishMillis + 1) * publishMillis);
+        if (dirty.isEmpty()) {
+            long now = context.timerService().currentProcessingTime();
+            context.timerService().registerProcessingTimeTimer((now / publishMillis + 1) * publishMillis);
+        }
+        dirty.put(gradient.id(), new RowUpdate(modelId, gradient.id(), examples + gradient.examples(), 0,
+                table.lookup(row)));
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext context, Collector<RowReply> out) throws Exception {
-        byte[] stored = rows.value();
-        if (stored == null) {
-            return;
+    public void onTimer(long timestamp, OnTimerContext context, Collector<RowReply> out) {
+        for (RowUpdate update : drain()) {
+            context.output(ROW_UPDATES, update);
         }
-        long examples = open(stored).getLong();
-        context.output(ROW_UPDATES, new RowUpdate(modelId, context.getCurrentKey(), examples, System.currentTimeMillis(),
-                lookupOf(stored)));
+    }
+
+    /** The rows updated since the last publication, stamped now, and forgets them. */
+    List<RowUpdate> drain() {
+        long now = System.currentTimeMillis();
+        List<RowUpdate> updates = new ArrayList<>(dirty.size());
+        for (RowUpdate update : dirty.values()) {
+            updates.add(new RowUpdate(update.modelId(), update.id(), update.examplesApplied(), now, update.values()));
+        }
+        dirty.clear();
+        return updates;
     }
 
     /** A row's stored form: a format byte, the examples it holds, then its floats (values and slots). */

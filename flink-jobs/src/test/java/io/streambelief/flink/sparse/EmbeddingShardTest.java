@@ -8,7 +8,6 @@ import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
-import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -59,6 +58,19 @@ class EmbeddingShardTest {
             assertThat(published).as("two updates within an interval, one publication").hasSize(1);
             assertThat(published.get(0).examplesApplied()).isEqualTo(5);
             assertThat(published.get(0).values()).containsExactly(TABLE.lookup(expected));
+        }
+    }
+
+    @Test
+    void rowsUpdatedSinceTheLastPublicationArePublishedBeforeACheckpointBarrier() throws Exception {
+        try (var harness = harness(SPARSE)) {
+            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 2, new float[] {1, 1, 1, 1, 1})));
+            harness.prepareSnapshotPreBarrier(1);
+
+            assertThat(published(harness)).extracting(RowUpdate::id, RowUpdate::examplesApplied)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(ID, 2L));
+            harness.setProcessingTime(1_000);
+            assertThat(published(harness)).as("nothing left for the interval's end").hasSize(1);
         }
     }
 
@@ -123,7 +135,7 @@ class EmbeddingShardTest {
     private static KeyedTwoInputStreamOperatorTestHarness<Long, RowRequest, RowGradient, RowReply> harness(
             SparseTraining sparse) throws Exception {
         var harness = new KeyedTwoInputStreamOperatorTestHarness<>(
-                new KeyedCoProcessOperator<>(new EmbeddingShard("flights", sparse, 1_000)),
+                new EmbeddingShardOperator(new EmbeddingShard("flights", sparse, 1_000)),
                 RowRequest::id, RowGradient::id, Types.LONG);
         harness.setStateBackend(new EmbeddedRocksDBStateBackend());
         harness.open();
