@@ -5,7 +5,6 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -175,7 +174,8 @@ public final class TrainingJob {
             TrainingConfig config, DataStream<RawRecord> rawExamples) {
         SparseTraining sparse = config.sparse();
         SingleOutputStreamOperator<RowRequest> lookups = rawExamples
-                .process(new ParseSparseExamples(sparse.schema(), config.workers(), config.maxExampleBytes()))
+                .process(new ParseSparseExamples(sparse.schema(), config.workers(), config.maxExampleBytes()),
+                        RecordTypes.ROW_REQUEST)
                 .name("parse-sparse-examples").uid("parse-sparse-examples")
                 .setParallelism(config.workers());
 
@@ -188,7 +188,7 @@ public final class TrainingJob {
 
         SingleOutputStreamOperator<RowReply> rows = lookups.keyBy(RowRequest::id)
                 .connect(rowGradients.keyBy(RowGradient::id))
-                .transform("embedding-shard", TypeInformation.of(RowReply.class), new EmbeddingShardOperator(
+                .transform("embedding-shard", RecordTypes.ROW_REPLY, new EmbeddingShardOperator(
                         new EmbeddingShard(config.modelId(), sparse, config.publishInterval().toMillis())))
                 .uid("embedding-shard")
                 .setParallelism(sparse.embeddingShards());

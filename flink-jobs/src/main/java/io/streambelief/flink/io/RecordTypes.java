@@ -4,15 +4,25 @@ import org.apache.flink.api.common.serialization.SerializerConfig;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 
+import io.streambelief.flink.sparse.RowReply;
+import io.streambelief.flink.sparse.RowRequest;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.RowGradient;
 
-/** Type information that makes Flink use our block serializers for shard values and gradients. */
+/** Type information that makes Flink use our own serializers for shard values and gradients and the sparse row path. */
 public final class RecordTypes {
     public static final TypeInformation<GradientSlice> GRADIENT_SLICE =
             new SingletonTypeInfo<>(GradientSlice.class, GradientSliceTypeSerializer.INSTANCE);
     public static final TypeInformation<ParamUpdate> PARAM_UPDATE =
             new SingletonTypeInfo<>(ParamUpdate.class, ParamUpdateTypeSerializer.INSTANCE);
+
+    public static final TypeInformation<RowRequest> ROW_REQUEST =
+            new SingletonTypeInfo<>(RowRequest.class, SparseRecordSerializers.RowRequestSerializer.INSTANCE);
+    public static final TypeInformation<RowReply> ROW_REPLY =
+            new SingletonTypeInfo<>(RowReply.class, SparseRecordSerializers.RowReplySerializer.INSTANCE);
+    public static final TypeInformation<RowGradient> ROW_GRADIENT =
+            new SingletonTypeInfo<>(RowGradient.class, SparseRecordSerializers.RowGradientSerializer.INSTANCE);
 
     private RecordTypes() {}
 

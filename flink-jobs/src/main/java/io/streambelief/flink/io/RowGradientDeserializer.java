@@ -39,6 +39,6 @@ public final class RowGradientDeserializer implements KafkaRecordDeserialization
 
     @Override
     public TypeInformation<RowGradient> getProducedType() {
-        return TypeInformation.of(RowGradient.class);
+        return RecordTypes.ROW_GRADIENT;
     }
 }

@@ -20,6 +20,7 @@ import org.apache.flink.util.OutputTag;
 
 import io.streambelief.flink.FailureInjection;
 import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.flink.worker.BaseWorker;
 import io.streambelief.flink.worker.ProgressiveValidation;
 import io.streambelief.model.ModelReplica;
@@ -55,7 +56,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     private static final long TICK_MILLIS = 100;
 
     public static final OutputTag<RowGradient> ROW_GRADIENTS =
-            new OutputTag<>("row-gradients", TypeInformation.of(RowGradient.class));
+            new OutputTag<>("row-gradients", RecordTypes.ROW_GRADIENT);
 
     private final TrainingConfig config;
     private final SparseTraining sparse;
@@ -95,7 +96,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         replicaState = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("replica", TypeInformation.of(ReplicaState.class)));
         heldState = context.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>("held-replies", TypeInformation.of(RowReply.class)));
+                new ListStateDescriptor<>("held-replies", RecordTypes.ROW_REPLY));
         restoredReplies = new ArrayList<>();
         heldState.get().forEach(restoredReplies::add);
         replica = BaseWorker.restoreReplica(replicaState.get(), config, index);
@@ -222,22 +223,22 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
 
     /** One gradient per distinct id of the batch, summed over the examples that touched it. */
     private void pushRows(List<RowReply[]> trained, float[] rowGradients) {
-        Map<Long, float[]> sums = new HashMap<>();
-        Map<Long, int[]> counts = new HashMap<>();
+        // Per id: the summed gradient, and in one more float the number of examples (exact below 2^24).
+        Map<Long, float[]> sums = new HashMap<>(2 * trained.size() * slots);
         for (int i = 0; i < trained.size(); i++) {
             for (int s = 0; s < slots; s++) {
-                long id = trained.get(i)[s].id();
-                float[] sum = sums.computeIfAbsent(id, k -> new float[width]);
+                float[] sum = sums.computeIfAbsent(trained.get(i)[s].id(), k -> new float[width + 1]);
                 int from = (i * slots + s) * width;
                 for (int k = 0; k < width; k++) {
                     sum[k] += rowGradients[from + k];
                 }
-                counts.computeIfAbsent(id, k -> new int[1])[0]++;
+                sum[width]++;
             }
         }
         for (Map.Entry<Long, float[]> entry : sums.entrySet()) {
-            output.collect(ROW_GRADIENTS, new StreamRecord<>(new RowGradient(entry.getKey(),
-                    counts.get(entry.getKey())[0], entry.getValue())));
+            float[] sum = entry.getValue();
+            output.collect(ROW_GRADIENTS, new StreamRecord<>(new RowGradient(entry.getKey(), (int) sum[width],
+                    java.util.Arrays.copyOf(sum, width))));
         }
         rowGradientsCounter.inc(sums.size());
     }

@@ -1,0 +1,34 @@
+package io.streambelief.flink.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.junit.jupiter.api.Test;
+
+import io.streambelief.flink.sparse.RowReply;
+import io.streambelief.flink.sparse.RowRequest;
+import io.streambelief.model.record.RowGradient;
+import io.streambelief.model.sparse.SparseExample;
+
+class SparseRecordSerializersTest {
+    private static final SparseExample EXAMPLE = new SparseExample(new long[] {-1L, 7L}, new float[] {0.5f}, 1);
+
+    @Test
+    void rowPathRecordsRoundTripWithAndWithoutTheirOptionalParts() throws Exception {
+        assertRoundTrip(RecordTypes.ROW_REQUEST.createSerializer(null), new RowRequest(-1L, 1L << 45, 3, 0, EXAMPLE));
+        assertRoundTrip(RecordTypes.ROW_REQUEST.createSerializer(null), new RowRequest(7L, 2, 1, 1, null));
+        assertRoundTrip(RecordTypes.ROW_REPLY.createSerializer(null), new RowReply(-1L, 9, 0, 0, new float[] {1, 2}, EXAMPLE));
+        assertRoundTrip(RecordTypes.ROW_REPLY.createSerializer(null), new RowReply(7L, 9, 0, 1, null, null));
+        assertRoundTrip(RecordTypes.ROW_GRADIENT.createSerializer(null), new RowGradient(5L, 3, new float[] {0.25f, -1}));
+    }
+
+    private static <T> void assertRoundTrip(TypeSerializer<T> serializer, T record) throws Exception {
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        serializer.serialize(record, out);
+        T read = serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+        assertThat(read).isEqualTo(record);
+        assertThat(serializer.copy(record)).as("immutable: shared, not copied").isSameAs(record);
+    }
+}
