@@ -203,12 +203,17 @@ final class ModelsHandler extends JsonExchange {
             return;
         }
         Request request = readRequest(readBody(exchange, maxRequestBytes), model.spec().numInputs());
-        float[][] predictions = model.predict(request.rows(), parameters);
+        answer(exchange, model, parameters, model.predict(request.rows(), parameters), request.columnar());
+    }
+
+    /** The predictions, one array per instance, with the version and parameter set that made them. */
+    private static void answer(HttpExchange exchange, ServedModel model, ServedModel.Parameters parameters,
+            float[][] predictions, boolean columnar) throws IOException {
         exchange.setAttribute(RequestLog.MODEL_ATTRIBUTE, model.name());
         exchange.setAttribute(RequestLog.VERSION_ATTRIBUTE, model.modelVersion());
         send(exchange, 200, json -> {
             json.writeStartObject();
-            json.writeArrayFieldStart(request.columnar() ? "outputs" : "predictions");
+            json.writeArrayFieldStart(columnar ? "outputs" : "predictions");
             for (float[] row : predictions) {
                 json.writeStartArray();
                 for (float p : row) {
@@ -265,22 +270,12 @@ final class ModelsHandler extends JsonExchange {
             throw new HttpError(503, "this server keeps no embedding rows, so it cannot serve sparse model " + model.name());
         }
         float[] lookups = rows.lookup(model.name(), ids, model.sparse().table().lookupWidth());
-        float[] predictions = model.predictSparse(lookups, numerics, schema.slots(), size, parameters);
-        exchange.setAttribute(RequestLog.MODEL_ATTRIBUTE, model.name());
-        exchange.setAttribute(RequestLog.VERSION_ATTRIBUTE, model.modelVersion());
-        send(exchange, 200, json -> {
-            json.writeStartObject();
-            json.writeArrayFieldStart("predictions");
-            for (float p : predictions) {
-                json.writeStartArray();
-                json.writeNumber(p);
-                json.writeEndArray();
-            }
-            json.writeEndArray();
-            json.writeNumberField("model_version", model.modelVersion());
-            json.writeStringField("parameters", parameters.label());
-            json.writeEndObject();
-        });
+        float[] probabilities = model.predictSparse(lookups, numerics, schema.slots(), size, parameters);
+        float[][] predictions = new float[size][];
+        for (int i = 0; i < size; i++) {
+            predictions[i] = new float[] {probabilities[i]};
+        }
+        answer(exchange, model, parameters, predictions, false);
     }
 
     /**

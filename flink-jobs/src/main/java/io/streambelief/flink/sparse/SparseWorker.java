@@ -203,7 +203,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         examplesCounter.inc(size);
         List<RowReply[]> trained = batch;
         batch = new ArrayList<>(config.batchSize());
-        if (!finite(step.denseGradient()) || !finite(step.rowGradients())) {
+        if (!BaseWorker.isFinite(step.denseGradient()) || !BaseWorker.isFinite(step.rowGradients())) {
             droppedCounter.inc(size);
             return;
         }
@@ -289,14 +289,5 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
             engine.close();
         }
         super.close();
-    }
-
-    private static boolean finite(float[] values) {
-        for (float v : values) {
-            if (!Float.isFinite(v)) {
-                return false;
-            }
-        }
-        return true;
     }
 }

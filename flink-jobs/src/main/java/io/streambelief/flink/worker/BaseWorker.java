@@ -337,8 +337,8 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         return norm > clipNorm ? (float) (clipNorm / norm) : 1f;
     }
 
-    @VisibleForTesting
-    static boolean isFinite(float[] values) {
+    /** Whether every value is a finite number: what may reach the parameter state. */
+    public static boolean isFinite(float[] values) {
         for (float v : values) {
             if (!Float.isFinite(v)) {
                 return false;
