@@ -14,7 +14,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.AdaGrad;
 import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 
 import io.streambelief.model.sparse.AucHistogram;
@@ -32,9 +32,9 @@ final class SparseBaseline {
 
     /** Progressive AUC of one pass. */
     static double progressiveAuc(List<SparseExample> examples, int slots, int numerics, int dim, List<Integer> hidden,
-            int buckets, int batch, long seed) {
+            int buckets, int batch, double learningRate, long seed) {
         NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT)
-                .updater(new Adam(0.002)).weightInit(WeightInit.XAVIER);
+                .updater(new AdaGrad(learningRate)).weightInit(WeightInit.XAVIER);
         ComputationGraphConfiguration.GraphBuilder graph = base.graphBuilder();
         String[] inputs = new String[slots + 1];
         String[] merged = new String[slots + 1];

@@ -20,6 +20,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.TrainingOptions;
 import io.streambelief.flink.local.LocalDeployment;
 import io.streambelief.flink.sparse.SparseTraining;
 import io.streambelief.kafka.data.Flights;
@@ -29,6 +30,9 @@ import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.kafka.process.ChildJvm;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.sparse.SparseExampleParser;
+import io.streambelief.model.optimizer.Optimizer;
+import io.streambelief.model.sparse.EmbeddingTable;
+import io.streambelief.model.sparse.RowOptimizer;
 import io.streambelief.model.sparse.SparseExample;
 import io.streambelief.model.sparse.WideDeepSpec;
 import picocli.CommandLine.Command;
@@ -50,9 +54,35 @@ public final class SparseBenchmark implements Callable<Integer> {
     @Option(names = "--model", defaultValue = WideDeepSpec.DEFAULT, description = "Flights model. Default: ${DEFAULT-VALUE}.")
     String model;
 
+    @Option(names = "--checkpoint-interval", defaultValue = "5s", converter = TrainingOptions.DurationConverter.class,
+            description = "The flights pipeline's checkpoint interval: how long row gradients wait to be applied. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Duration checkpointInterval;
+
+    @Option(names = "--wide-optimizer", defaultValue = EmbeddingTable.DEFAULT_WIDE_OPTIMIZER, description = "Default: ${DEFAULT-VALUE}.")
+    String wideOptimizer;
+
+    @Option(names = "--deep-optimizer", defaultValue = EmbeddingTable.DEFAULT_DEEP_OPTIMIZER, description = "Default: ${DEFAULT-VALUE}.")
+    String deepOptimizer;
+
+    @Option(names = "--optimizer", defaultValue = "adagrad:lr=0.1",
+            description = "The MLP's optimizer (the best of lr 0.03, 0.05 and 0.1 in development runs). Default: ${DEFAULT-VALUE}.")
+    String optimizer;
+
     @Option(names = "--buckets", defaultValue = "16384",
             description = "Hashed buckets per field of the plain DL4J model. Default: ${DEFAULT-VALUE}.")
     int buckets;
+
+    @Option(names = "--baseline-lr", defaultValue = "0.05",
+            description = "Adagrad learning rate of the plain DL4J model. Default: ${DEFAULT-VALUE}.")
+    double baselineLearningRate;
+
+    @Option(names = "--baseline-batch", defaultValue = "32",
+            description = "Mini-batch of the plain DL4J model. Default: ${DEFAULT-VALUE}.")
+    int baselineBatch;
+
+    @Option(names = "--flights-only", description = "Run part (1) only.")
+    boolean flightsOnly;
 
     @Option(names = "--rows", defaultValue = "10000000", description = "Rows the synthetic table must reach. Default: ${DEFAULT-VALUE}.")
     long rows;
@@ -95,24 +125,35 @@ public final class SparseBenchmark implements Callable<Integer> {
         // (1a) Plain DL4J.
         long start = System.nanoTime();
         double baselineAuc = SparseBaseline.progressiveAuc(examples, schema.slots(), schema.numerics(), wideDeep.dim(),
-                wideDeep.hidden(), buckets, 128, SEED);
-        System.out.printf(Locale.ROOT, "(1) plain DL4J, ComputationGraph with %d embedding layers of %,d buckets, batch "
-                + "128, one pass: progressive AUC %.4f (%.0f s)%n", schema.slots(), buckets, baselineAuc, since(start));
+                wideDeep.hidden(), buckets, baselineBatch, baselineLearningRate, SEED);
+        System.out.printf(Locale.ROOT, "(1) plain DL4J, ComputationGraph with %d embedding layers of %,d buckets, Adagrad "
+                + "lr %s, batch %d, one pass: progressive AUC %.4f (%.0f s)%n", schema.slots(), buckets,
+                baselineLearningRate, baselineBatch, baselineAuc, since(start));
+
 
         // (1b) The pipeline.
         start = System.nanoTime();
         double pipelineAuc;
         try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work.resolve("flights")),
                 bootstrap -> TrainingConfig.builder(bootstrap).modelId("flights").workers(1).seed(SEED)
-                        .sparse(SparseTraining.of(schema, wideDeep, 2, SEED)).build())) {
+                        .checkpointInterval(checkpointInterval).optimizer(Optimizer.parse(optimizer))
+                        .sparse(SparseTraining.of(schema, wideDeep, 2, SEED).withTable(new EmbeddingTable(wideDeep.dim(),
+                                RowOptimizer.parse(wideOptimizer), RowOptimizer.parse(deepOptimizer), SEED)))
+                        .build())) {
             try (ExampleFeeder feeder = new ExampleFeeder(deployment.bootstrapServers(),
                     deployment.config().topics().examples(), ExampleFormat.CSV)) {
                 feeder.feedLines(flights, n -> {});
             }
             pipelineAuc = awaitFinalAuc(deployment, examples.size(), Duration.ofMinutes(8));
         }
-        System.out.printf(Locale.ROOT, "(1) pipeline, %s, 1 worker, 2 embedding shards, batch 32: progressive AUC %.4f "
-                + "(%.0f s)%n", wideDeep, pipelineAuc, since(start));
+        System.out.printf(Locale.ROOT, "(1) pipeline, %s, 1 worker, 2 embedding shards, batch 32, MLP %s, wide %s, deep "
+                + "%s, checkpoints every %d ms: progressive AUC %.4f (%.0f s)%n", wideDeep, optimizer, wideOptimizer,
+                deepOptimizer, checkpointInterval.toMillis(), pipelineAuc, since(start));
+
+        if (flightsOnly) {
+            System.out.printf(Locale.ROOT, "auc=%.4f baseline_auc=%.4f%n", pipelineAuc, baselineAuc);
+            return 0;
+        }
 
         // (2) and (3) in a JVM whose heap is the bound.
         long records = (rows + tailSlots - 1) / tailSlots;
