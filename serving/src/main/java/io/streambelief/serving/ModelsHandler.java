@@ -170,9 +170,29 @@ final class ModelsHandler extends JsonExchange {
                 }
             }
             json.writeEndArray();
+            if (model.sparse() != null) {
+                // What a request names: the schema's columns but the label's.
+                FeatureSchema schema = schema(model);
+                json.writeObjectFieldStart("sparse");
+                json.writeStringField("model", model.sparse().model().toString());
+                json.writeStringField("schema", model.sparse().schemaSource());
+                json.writeArrayFieldStart("request_fields");
+                for (String column : schema.columnNames()) {
+                    if (!column.equals(schema.labelColumn())) {
+                        json.writeString(column);
+                    }
+                }
+                json.writeEndArray();
+                json.writeEndObject();
+            }
             json.writeEndObject();
             json.writeEndObject();
         });
+    }
+
+    private FeatureSchema schema(ServedModel model) {
+        return schemas.computeIfAbsent(model.sparse().schemaJson(),
+                json -> FeatureSchema.parse(model.sparse().schemaSource(), json));
     }
 
     private static void tensor(com.fasterxml.jackson.core.JsonGenerator json, String name, int width)
@@ -251,8 +271,7 @@ final class ModelsHandler extends JsonExchange {
             throw new HttpError(400, "model " + model.name() + " takes named fields: send {\"instances\": "
                     + "[{\"field\": value, ...}, ...]} with at least one instance");
         }
-        FeatureSchema schema = schemas.computeIfAbsent(model.sparse().schemaJson(),
-                json -> FeatureSchema.parse(model.sparse().schemaSource(), json));
+        FeatureSchema schema = schema(model);
         int size = instances.size();
         long[] ids = new long[size * schema.slots()];
         float[] numerics = new float[size * schema.numerics()];

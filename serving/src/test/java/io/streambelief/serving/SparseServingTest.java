@@ -89,6 +89,12 @@ class SparseServingTest {
                         .startsWith("instance 0: unknown field 'gate'");
                 HttpResponse<String> rowFormat = post(predict, "{\"instances\": [[1, 2, 3]]}");
                 assertThat(rowFormat.statusCode()).isEqualTo(400);
+
+                HttpResponse<String> metadata = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                        "http://127.0.0.1:" + server.port() + "/v1/models/flights/metadata")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(JSON.readTree(metadata.body()).path("streambelief").path("sparse")
+                        .path("request_fields").toString()).isEqualTo("[\"date\",\"distance\",\"origin\",\"destination\"]");
             }
         }
     }
