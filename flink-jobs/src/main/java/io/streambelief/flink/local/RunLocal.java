@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -145,8 +146,10 @@ public final class RunLocal implements Callable<Integer> {
         }
 
         CountDownLatch stopped = new CountDownLatch(1);
+        AtomicBoolean stopping = new AtomicBoolean();
         Thread feeder = new Thread(() -> feed.accept(deployment), "feeder");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping.set(true);
             out.println("Stopping...");
             feeder.interrupt();
             deployment.close();
@@ -158,8 +161,20 @@ public final class RunLocal implements Callable<Integer> {
 
         try (ProgressReporter progress = new ProgressReporter(deployment, out)) {
             while (!stopped.await(progressInterval.toMillis(), TimeUnit.MILLISECONDS)) {
-                progress.report();
-                JobStatus status = deployment.jobStatus();
+                if (stopping.get()) {
+                    break;
+                }
+                JobStatus status;
+                try {
+                    progress.report();
+                    status = deployment.jobStatus();
+                } catch (Exception e) {
+                    if (stopping.get()) {
+                        // Ctrl-C took the system down under the report: nothing to tell.
+                        break;
+                    }
+                    throw e;
+                }
                 if (status.isGloballyTerminalState()) {
                     out.println("The training job ended: " + status + " (see " + work.resolve("logs") + ")");
                     return 1;
