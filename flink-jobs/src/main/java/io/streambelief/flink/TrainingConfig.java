@@ -95,6 +95,10 @@ public record TrainingConfig(
             throw new IllegalArgumentException("Sparse models train in async mode only (rows are updated by their "
                     + "shards as gradients arrive); leave --mode out");
         }
+        if (sparse != null && (nPush != 1 || nFetch != 1 || warmstartExamples > 0 || clipNorm > 0)) {
+            throw new IllegalArgumentException("Sparse models push and fetch at every mini-batch, without warmstart "
+                    + "or clipping; leave --n-push, --n-fetch, --warmstart and --clip-norm out");
+        }
     }
 
     private static void positive(String name, long value) {

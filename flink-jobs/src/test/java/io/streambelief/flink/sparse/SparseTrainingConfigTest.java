@@ -1,0 +1,33 @@
+package io.streambelief.flink.sparse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.TrainingMode;
+import io.streambelief.kafka.sparse.FeatureSchema;
+import io.streambelief.model.sparse.WideDeepSpec;
+
+class SparseTrainingConfigTest {
+    private static final SparseTraining FLIGHTS =
+            SparseTraining.of(FeatureSchema.load("flights"), WideDeepSpec.parse("widedeep:dim=8,mlp=16"), 2, 1);
+
+    @Test
+    void aSparseModelsDenseSpecIsTheDeepPartsMlpAndItsDefinitionCarriesTheSchema() {
+        TrainingConfig config = TrainingConfig.builder("broker:9092").sparse(FLIGHTS).build();
+
+        assertThat(config.spec().source()).isEqualTo("mlp:73-16-1");
+        assertThat(config.warmstartExamples()).as("no warmstart by default").isZero();
+        assertThat(config.definition().sparse().schemaJson()).isEqualTo(FLIGHTS.schema().json());
+    }
+
+    @Test
+    void optionsASparseModelDoesNotHonourAreRefusedNotIgnored() {
+        assertThatThrownBy(() -> TrainingConfig.builder("broker:9092").sparse(FLIGHTS).nPush(2).build())
+                .hasMessageContaining("leave --n-push, --n-fetch, --warmstart and --clip-norm out");
+        assertThatThrownBy(() -> TrainingConfig.builder("broker:9092").sparse(FLIGHTS).mode(TrainingMode.BSP).build())
+                .hasMessageContaining("async mode only");
+    }
+}
