@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.local.LocalDeployment;
 import io.streambelief.flink.sparse.SparseTraining;
+import io.streambelief.flink.sparse.StoredRow;
 import io.streambelief.kafka.data.SparseTeacher;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.kafka.example.ExampleFormat;
@@ -137,20 +138,10 @@ public final class SparseScaleRun {
                     long id = FeatureHash.id("c" + s, values[s]);
                     byte[] key = ByteBuffer.allocate(8).putLong(id).array();
                     byte[] stored = db.get(key);
-                    float[] row = new float[table.storedWidth()];
-                    long applied = 0;
-                    if (stored == null) {
-                        row = table.newRow(id);
-                    } else {
-                        ByteBuffer buffer = ByteBuffer.wrap(stored, 1, stored.length - 1);
-                        applied = buffer.getLong();
-                        buffer.asFloatBuffer().get(row);
-                    }
-                    table.apply(row, gradient, 0);
-                    ByteBuffer out = ByteBuffer.allocate(1 + 8 + 4 * row.length);
-                    out.put((byte) 1).putLong(applied + 1);
-                    out.asFloatBuffer().put(row);
-                    db.put(writes, key, out.array());
+                    StoredRow row = stored == null ? new StoredRow(0, table.newRow(id))
+                            : StoredRow.decode(stored, table.storedWidth());
+                    table.apply(row.floats(), gradient, 0);
+                    db.put(writes, key, new StoredRow(row.examples() + 1, row.floats()).encode());
                     operations++;
                 }
             }

@@ -1,6 +1,5 @@
 package io.streambelief.flink.sparse;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,7 +42,6 @@ import io.streambelief.model.sparse.EmbeddingTable;
  */
 public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowRequest, RowGradient, RowReply> {
     private static final long serialVersionUID = 1L;
-    private static final byte FORMAT = 1;
 
     /** Rows to publish to {@code embedding-rows}. */
     public static final OutputTag<RowUpdate> ROW_UPDATES = new OutputTag<>("row-updates", TypeInformation.of(RowUpdate.class));
@@ -100,7 +98,7 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
         byte[] stored = rows.value();
         float[] lookup;
         if (stored != null) {
-            lookup = lookupOf(stored);
+            lookup = table.lookup(StoredRow.decode(stored, table.storedWidth()).floats());
         } else if (admit()) {
             lookup = table.lookup(table.newRow(request.id()));
         } else {
@@ -135,10 +133,9 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
         float[] row;
         long examples;
         if (stored != null) {
-            ByteBuffer buffer = open(stored);
-            examples = buffer.getLong();
-            row = new float[table.storedWidth()];
-            buffer.asFloatBuffer().get(row);
+            StoredRow decoded = StoredRow.decode(stored, table.storedWidth());
+            examples = decoded.examples();
+            row = decoded.floats();
         } else {
             if (sparse.minCount() > 1) {
                 Integer seen = sightings.value();
@@ -153,7 +150,7 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
             rowsCreated.inc();
         }
         table.apply(row, gradient.values(), 0);
-        rows.update(encode(examples + gradient.examples(), row));
+        rows.update(new StoredRow(examples + gradient.examples(), row).encode());
         rowUpdates.inc();
         if (dirty.isEmpty()) {
             long now = context.timerService().currentProcessingTime();
@@ -179,28 +176,5 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
         }
         dirty.clear();
         return updates;
-    }
-
-    /** A row's stored form: a format byte, the examples it holds, then its floats (values and slots). */
-    private static byte[] encode(long examples, float[] row) {
-        ByteBuffer buffer = ByteBuffer.allocate(1 + 8 + 4 * row.length);
-        buffer.put(FORMAT).putLong(examples);
-        buffer.asFloatBuffer().put(row);
-        return buffer.array();
-    }
-
-    private static ByteBuffer open(byte[] stored) {
-        if (stored[0] != FORMAT) {
-            throw new IllegalStateException("Row state has format " + stored[0] + "; this build reads format " + FORMAT);
-        }
-        return ByteBuffer.wrap(stored, 1, stored.length - 1);
-    }
-
-    private float[] lookupOf(byte[] stored) {
-        ByteBuffer buffer = open(stored);
-        buffer.getLong();
-        float[] row = new float[table.storedWidth()];
-        buffer.asFloatBuffer().get(row);
-        return table.lookup(row);
     }
 }
