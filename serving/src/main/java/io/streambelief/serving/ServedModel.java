@@ -64,10 +64,7 @@ public record ServedModel(String name, ModelSpec spec, long modelVersion, long e
     }
 
     public float[][] predict(float[][] rows, Parameters parameters) {
-        if (!has(parameters)) {
-            throw new IllegalArgumentException("model " + name + " has no " + parameters.label() + " parameters");
-        }
-        return (parameters == Parameters.AVERAGE ? average : latest).output(rows);
+        return network(parameters).output(rows);
     }
 
     /**
@@ -76,11 +73,15 @@ public record ServedModel(String name, ModelSpec spec, long modelVersion, long e
      * training ({@link WideDeepEngine#probabilities}).
      */
     public float[] predictSparse(float[] lookups, float[] numerics, int slots, int size, Parameters parameters) {
+        return network(parameters).borrow(network -> WideDeepEngine.probabilities(
+                network, slots, sparse.table().dim(), numerics.length / size, lookups, numerics, size));
+    }
+
+    private Network network(Parameters parameters) {
         if (!has(parameters)) {
             throw new IllegalArgumentException("model " + name + " has no " + parameters.label() + " parameters");
         }
-        return (parameters == Parameters.AVERAGE ? average : latest).borrow(network -> WideDeepEngine.probabilities(
-                network, slots, sparse.table().dim(), numerics.length / size, lookups, numerics, size));
+        return parameters == Parameters.AVERAGE ? average : latest;
     }
 
     /**
