@@ -21,10 +21,21 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.activations.impl.ActivationTanH;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
+import org.nd4j.linalg.lossfunctions.impl.LossBinaryXENT;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+
+import io.streambelief.model.engine.dense.DenseNetwork;
 
 /**
  * What a model is, in DL4J's own terms: a {@link MultiLayerConfiguration} (as DL4J JSON) whose
@@ -180,6 +191,72 @@ public final class ModelSpec implements Serializable {
         MultiLayerNetwork network = new MultiLayerNetwork(configuration());
         network.init();
         return network;
+    }
+
+    /**
+     * This model as our own engines compute it, or an {@link IllegalArgumentException} saying
+     * which part of it they do not support: they know dense layers with ReLU, tanh, sigmoid or
+     * identity activations and biases, and a softmax/cross-entropy or sigmoid/binary cross-entropy
+     * output, without dropout, regularization, weight noise or constraints.
+     */
+    public DenseNetwork denseNetwork() {
+        List<NeuralNetConfiguration> confs = configuration().getConfs();
+        List<DenseNetwork.Layer> layers = new ArrayList<>();
+        DenseNetwork.Loss loss = null;
+        for (int i = 0; i < confs.size(); i++) {
+            Layer layer = confs.get(i).getLayer();
+            String where = "Model " + source + ", layer " + i + " (" + layer.getClass().getSimpleName() + ")";
+            boolean output = i == confs.size() - 1;
+            if (!(output ? layer.getClass() == OutputLayer.class : layer.getClass() == DenseLayer.class)) {
+                throw new IllegalArgumentException(where + ": only DenseLayers followed by one OutputLayer are supported");
+            }
+            BaseLayer base = (BaseLayer) layer;
+            if (layer.getIDropout() != null || !base.getRegularization().isEmpty()
+                    || !base.getRegularizationBias().isEmpty() || base.getWeightNoise() != null
+                    || (layer.getConstraints() != null && !layer.getConstraints().isEmpty())) {
+                throw new IllegalArgumentException(where + ": dropout, regularization, weight noise and constraints are "
+                        + "not supported");
+            }
+            if (output ? !((OutputLayer) layer).hasBias() : !((DenseLayer) layer).hasBias()
+                    || ((DenseLayer) layer).hasLayerNorm()) {
+                throw new IllegalArgumentException(where + ": layers need biases and no layer normalization");
+            }
+            FeedForwardLayer ff = (FeedForwardLayer) layer;
+            IActivation activation = base.getActivationFn();
+            DenseNetwork.Activation kind = DenseNetwork.Activation.IDENTITY;
+            if (output) {
+                loss = outputLoss(where, activation, ((OutputLayer) layer).getLossFn());
+            } else {
+                kind = hiddenActivation(where, activation);
+            }
+            layers.add(new DenseNetwork.Layer(Math.toIntExact(ff.getNIn()), Math.toIntExact(ff.getNOut()), kind));
+        }
+        return new DenseNetwork(layers, loss);
+    }
+
+    private static DenseNetwork.Activation hiddenActivation(String where, IActivation activation) {
+        if (activation.equals(new ActivationReLU())) {
+            return DenseNetwork.Activation.RELU;
+        } else if (activation instanceof ActivationTanH) {
+            return DenseNetwork.Activation.TANH;
+        } else if (activation instanceof ActivationSigmoid) {
+            return DenseNetwork.Activation.SIGMOID;
+        } else if (activation instanceof ActivationIdentity) {
+            return DenseNetwork.Activation.IDENTITY;
+        }
+        throw new IllegalArgumentException(where + ": activation " + activation + " is not supported (relu, tanh, "
+                + "sigmoid, identity)");
+    }
+
+    private static DenseNetwork.Loss outputLoss(String where, IActivation activation, ILossFunction loss) {
+        if (activation instanceof ActivationSoftmax && loss instanceof LossMCXENT mc && mc.getWeights() == null) {
+            return DenseNetwork.Loss.SOFTMAX_CROSS_ENTROPY;
+        }
+        if (activation instanceof ActivationSigmoid && loss instanceof LossBinaryXENT x && x.getWeights() == null) {
+            return DenseNetwork.Loss.SIGMOID_CROSS_ENTROPY;
+        }
+        throw new IllegalArgumentException(where + ": output " + activation + " with " + loss + " is not supported "
+                + "(softmax with MCXENT, or sigmoid with XENT, unweighted)");
     }
 
     /** The deterministic initial parameters, flattened in DL4J's order. */

@@ -23,11 +23,6 @@ public final class Dl4jGradientEngine implements GradientEngine {
     }
 
     @Override
-    public ModelSpec spec() {
-        return spec;
-    }
-
-    @Override
     public void setParameters(float[] parameters) {
         if (parameters.length != network.numParams()) {
             throw new IllegalArgumentException("Model " + spec.source() + " has " + network.numParams()

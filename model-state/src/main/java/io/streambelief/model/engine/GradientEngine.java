@@ -1,14 +1,10 @@
 package io.streambelief.model.engine;
 
-import io.streambelief.model.ModelSpec;
-
 /**
  * The math a worker runs: parameters and a mini-batch in, flat gradient and score out. Holds one
  * model replica's parameters between calls; not thread-safe (one per worker subtask).
  */
 public interface GradientEngine extends AutoCloseable {
-
-    ModelSpec spec();
 
     /** Replaces all parameters (flattened in the model's order). */
     void setParameters(float[] parameters);
