@@ -1,0 +1,88 @@
+package io.streambelief.model.engine;
+
+import java.util.Locale;
+import java.util.Objects;
+import java.util.OptionalInt;
+
+import io.streambelief.model.ModelSpec;
+import io.streambelief.model.engine.cuda.CudaKernels;
+import io.streambelief.model.engine.cuda.CudaRuntime;
+import io.streambelief.model.engine.dense.DenseEngine;
+import io.streambelief.model.engine.dense.DenseNetwork;
+
+/**
+ * Which gradient engine a worker runs: {@code cpu} (DL4J on nd4j-native), {@code cuda} (our dense
+ * engine on cuBLAS and NVRTC kernels) or {@code auto} (CUDA when a device is usable and the model
+ * is one the CUDA engine computes, else the CPU, saying why in one line).
+ */
+public enum EngineChoice {
+    CPU, CUDA, AUTO;
+
+    public static EngineChoice parse(String text) {
+        try {
+            return valueOf(text.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Unknown engine '" + text + "': use cpu, cuda or auto");
+        }
+    }
+
+    /**
+     * Decides for worker subtask {@code subtask}.
+     *
+     * @param assigned the GPU index Flink's external-resource framework handed this subtask, if any
+     * @param cuda what {@link CudaRuntime#probe()} found
+     * @throws IllegalArgumentException when {@code cuda} was asked for and cannot be had
+     */
+    public Decision decide(ModelSpec spec, OptionalInt assigned, int subtask, CudaRuntime.Availability cuda) {
+        Objects.requireNonNull(spec, "spec");
+        // The device this subtask is bound to whether or not CUDA turns out usable: Flink's, else
+        // one of the devices CUDA sees, spread by subtask index.
+        OptionalInt device = assigned.isPresent() ? assigned
+                : cuda.usable() ? OptionalInt.of(subtask % cuda.devices()) : OptionalInt.empty();
+        if (this == CPU) {
+            return new Decision(false, device, "cpu (DL4J)");
+        }
+        String unusable = null;
+        if (!cuda.usable()) {
+            unusable = cuda.reason();
+        } else if (device.getAsInt() >= cuda.devices()) {
+            unusable = "GPU " + device.getAsInt() + " was assigned but this process sees " + cuda.devices()
+                    + " CUDA device(s)";
+        } else {
+            try {
+                spec.denseNetwork();
+            } catch (IllegalArgumentException e) {
+                unusable = e.getMessage();
+            }
+        }
+        if (unusable == null) {
+            return new Decision(true, device, "cuda on GPU " + device.getAsInt());
+        }
+        if (this == CUDA) {
+            throw new IllegalArgumentException("--engine cuda cannot run here: " + unusable
+                    + "; use --engine cpu or auto");
+        }
+        return new Decision(false, device, "cpu (DL4J); CUDA not used: " + unusable);
+    }
+
+    /**
+     * What {@link #decide} chose.
+     *
+     * @param cuda whether the CUDA engine runs
+     * @param device the GPU this subtask is bound to, if any (also when the CPU engine runs)
+     * @param description one line for logs: the engine, and why CUDA is not used when it is not
+     */
+    public record Decision(boolean cuda, OptionalInt device, String description) {
+        public String engineName() {
+            return cuda ? "cuda" : "cpu";
+        }
+
+        public GradientEngine newEngine(ModelSpec spec) {
+            if (!cuda) {
+                return new Dl4jGradientEngine(spec);
+            }
+            DenseNetwork network = spec.denseNetwork();
+            return new DenseEngine(network, new CudaKernels(device.getAsInt()));
+        }
+    }
+}

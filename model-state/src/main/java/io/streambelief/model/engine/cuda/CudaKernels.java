@@ -1,0 +1,356 @@
+package io.streambelief.model.engine.cuda;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import org.bytedeco.cuda.cublas.cublasContext;
+import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUmod_st;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.cudart.cudaDeviceProp;
+import org.bytedeco.cuda.global.cublas;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.cuda.global.nvrtc;
+import org.bytedeco.cuda.nvrtc._nvrtcProgram;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.SizeTPointer;
+
+import io.streambelief.model.engine.dense.DenseNetwork;
+import io.streambelief.model.engine.dense.Kernels;
+
+/**
+ * The primitives on one CUDA device: cuBLAS for the matrix products (FP32, its default math mode,
+ * as PyTorch's default), NVRTC-compiled kernels from {@code dense_kernels.cu} for the rest. All
+ * work goes to the device's default stream in order; host copies go through one pinned buffer, so
+ * they run at full bus speed. Bound to its device on every upload, because CUDA's current device
+ * belongs to a thread and a Flink task may move between threads.
+ *
+ * <p>Only usable where {@link CudaRuntime#probe()} says so; not thread-safe.
+ */
+public final class CudaKernels implements Kernels {
+    static final String SOURCE = "dense_kernels.cu";
+    private static final int THREADS = 256;
+    private static final int MAX_BLOCKS = 1 << 16;
+
+    private final int device;
+    private final cublasContext blas = new cublasContext();
+    private final CUmod_st module = new CUmod_st();
+    private final CUfunc_st addBias = new CUfunc_st();
+    private final CUfunc_st activate = new CUfunc_st();
+    private final CUfunc_st multiplyByDerivative = new CUfunc_st();
+    private final CUfunc_st softmaxCrossEntropy = new CUfunc_st();
+    private final CUfunc_st sigmoidCrossEntropy = new CUfunc_st();
+    private final FloatPointer one = new FloatPointer(1f);
+    private final FloatPointer zero = new FloatPointer(0f);
+    private final List<DeviceBuffer> allocated = new ArrayList<>();
+    private FloatPointer pinned;
+    private long pinnedFloats;
+    /** A column of ones: the row sums are a matrix-vector product with it. */
+    private DeviceBuffer ones;
+    private final String deviceName;
+    private boolean closed;
+
+    /** Binds to device {@code device} (an index below {@link CudaRuntime.Availability#devices()}). */
+    public CudaKernels(int device) {
+        CudaRuntime.Availability cuda = CudaRuntime.probe();
+        if (!cuda.usable()) {
+            throw new IllegalStateException("CUDA is not usable here: " + cuda.reason());
+        }
+        if (device < 0 || device >= cuda.devices()) {
+            throw new IllegalArgumentException("CUDA device " + device + " does not exist; this process sees "
+                    + cuda.devices() + " (CUDA_VISIBLE_DEVICES narrows them)");
+        }
+        this.device = device;
+        check(cudart.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+        // Creates the device's primary context, which the driver API calls below then use.
+        check(cudart.cudaFree(null), "initializing device " + device);
+        cudaDeviceProp properties = new cudaDeviceProp();
+        check(cudart.cudaGetDeviceProperties(properties, device), "cudaGetDeviceProperties");
+        deviceName = properties.name().getString() + " (compute " + properties.major() + "." + properties.minor() + ")";
+        checkBlas(cublas.cublasCreate_v2(blas), "cublasCreate");
+        checkBlas(cublas.cublasSetStream_v2(blas, (CUstream_st) null), "cublasSetStream");
+        byte[] ptx = compile(properties.major(), properties.minor());
+        checkDriver(cudart.cuModuleLoadData(module, new BytePointer(ptx)), "loading the compiled kernels");
+        function(addBias, "add_bias");
+        function(activate, "activate");
+        function(multiplyByDerivative, "multiply_by_derivative");
+        function(softmaxCrossEntropy, "softmax_cross_entropy");
+        function(sigmoidCrossEntropy, "sigmoid_cross_entropy");
+    }
+
+    /** The device's name and compute capability, for logs. */
+    public String deviceName() {
+        return deviceName;
+    }
+
+    public int device() {
+        return device;
+    }
+
+    @Override
+    public Buffer allocate(long length) {
+        Pointer address = new Pointer();
+        check(cudart.cudaMalloc(address, Math.max(1, length) * Float.BYTES), "cudaMalloc of " + length + " floats");
+        check(cudart.cudaMemset(address, 0, length * Float.BYTES), "cudaMemset");
+        DeviceBuffer buffer = new DeviceBuffer(address.address(), length);
+        allocated.add(buffer);
+        return buffer;
+    }
+
+    @Override
+    public void free(Buffer buffer) {
+        DeviceBuffer b = (DeviceBuffer) buffer;
+        if (allocated.remove(b)) {
+            check(cudart.cudaFree(b.pointer()), "cudaFree");
+        }
+    }
+
+    @Override
+    public void upload(float[] source, int count, Buffer target) {
+        check(cudart.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+        DeviceBuffer t = device(target, count);
+        FloatPointer staging = pinned(count);
+        staging.put(source, 0, count);
+        // Synchronous: the pinned buffer is reused by the next copy.
+        check(cudart.cudaMemcpy(t.pointer(), staging, (long) count * Float.BYTES, cudart.cudaMemcpyHostToDevice),
+                "copying " + count + " floats to the device");
+    }
+
+    @Override
+    public void download(Buffer source, float[] target, int count) {
+        DeviceBuffer s = device(source, count);
+        FloatPointer staging = pinned(count);
+        check(cudart.cudaMemcpy(staging, s.pointer(), (long) count * Float.BYTES, cudart.cudaMemcpyDeviceToHost),
+                "copying " + count + " floats from the device");
+        staging.get(target, 0, count);
+    }
+
+    @Override
+    public void gemm(boolean transposeA, boolean transposeB, int m, int n, int k, Buffer a, int lda, Buffer b, int ldb,
+            Buffer c, int ldc) {
+        checkBlas(cublas.cublasSgemm_v2(blas, transposeA ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N,
+                transposeB ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N, m, n, k, one, device(a, 0).pointer(), lda,
+                device(b, 0).pointer(), ldb, zero, device(c, (long) (n - 1) * ldc + m).pointer(), ldc), "cublasSgemm");
+    }
+
+    @Override
+    public void addBias(Buffer matrix, Buffer bias, int rows, int columns) {
+        long count = (long) rows * columns;
+        launch(addBias, count, address(matrix, count), address(bias, rows), rows, count);
+    }
+
+    @Override
+    public void activate(DenseNetwork.Activation activation, Buffer values, int count) {
+        if (activation != DenseNetwork.Activation.IDENTITY) {
+            launch(activate, count, activation.ordinal(), address(values, count), (long) count);
+        }
+    }
+
+    @Override
+    public void multiplyByDerivative(DenseNetwork.Activation activation, Buffer activations, Buffer gradient,
+            int count) {
+        if (activation != DenseNetwork.Activation.IDENTITY) {
+            launch(multiplyByDerivative, count, activation.ordinal(), address(activations, count),
+                    address(gradient, count), (long) count);
+        }
+    }
+
+    @Override
+    public void loss(DenseNetwork.Loss loss, Buffer logits, Buffer labels, int classes, int batch, float scale,
+            Buffer delta, Buffer stats) {
+        long values = (long) classes * batch;
+        if (loss == DenseNetwork.Loss.SOFTMAX_CROSS_ENTROPY) {
+            launch(softmaxCrossEntropy, batch, address(logits, values), address(labels, batch), classes, batch, scale,
+                    address(delta, values), address(stats, 2L * batch));
+        } else {
+            launch(sigmoidCrossEntropy, batch, address(logits, batch), address(labels, batch), batch, scale,
+                    address(delta, batch), address(stats, 2L * batch));
+        }
+    }
+
+    @Override
+    public void rowSums(Buffer matrix, int rows, int columns, Buffer sums) {
+        if (ones == null || ones.length() < columns) {
+            if (ones != null) {
+                free(ones);
+            }
+            float[] values = new float[columns];
+            java.util.Arrays.fill(values, 1f);
+            ones = (DeviceBuffer) allocate(columns);
+            upload(values, columns, ones);
+        }
+        checkBlas(cublas.cublasSgemv_v2(blas, cublas.CUBLAS_OP_N, rows, columns, one,
+                device(matrix, (long) rows * columns).pointer(), rows, ones.pointer(), 1, zero,
+                device(sums, rows).pointer(), 1), "cublasSgemv");
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        cudart.cudaSetDevice(device);
+        for (DeviceBuffer buffer : allocated) {
+            cudart.cudaFree(buffer.pointer());
+        }
+        allocated.clear();
+        if (pinned != null) {
+            cudart.cudaFreeHost(pinned);
+        }
+        cudart.cuModuleUnload(module);
+        cublas.cublasDestroy_v2(blas);
+    }
+
+    /** The kernels' CUDA C, compiled for this device's architecture. */
+    private static byte[] compile(int major, int minor) {
+        String source = source();
+        _nvrtcProgram program = new _nvrtcProgram();
+        checkNvrtc(nvrtc.nvrtcCreateProgram(program, new BytePointer(source), new BytePointer(SOURCE), 0,
+                (PointerPointer<?>) null, (PointerPointer<?>) null), "nvrtcCreateProgram");
+        try {
+            PointerPointer<BytePointer> options = new PointerPointer<>("--gpu-architecture=compute_" + major + minor);
+            int compiled = nvrtc.nvrtcCompileProgram(program, 1, options);
+            if (compiled != nvrtc.NVRTC_SUCCESS) {
+                SizeTPointer logSize = new SizeTPointer(1);
+                nvrtc.nvrtcGetProgramLogSize(program, logSize);
+                BytePointer log = new BytePointer(logSize.get());
+                nvrtc.nvrtcGetProgramLog(program, log);
+                throw new IllegalStateException("NVRTC could not compile " + SOURCE + ": " + log.getString());
+            }
+            SizeTPointer size = new SizeTPointer(1);
+            checkNvrtc(nvrtc.nvrtcGetPTXSize(program, size), "nvrtcGetPTXSize");
+            byte[] ptx = new byte[Math.toIntExact(size.get())];
+            checkNvrtc(nvrtc.nvrtcGetPTX(program, ptx), "nvrtcGetPTX");
+            return ptx;
+        } finally {
+            nvrtc.nvrtcDestroyProgram(program);
+        }
+    }
+
+    static String source() {
+        try (InputStream in = CudaKernels.class.getResourceAsStream(SOURCE)) {
+            return new String(Objects.requireNonNull(in, SOURCE + " is missing from the jar").readAllBytes(),
+                    StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void function(CUfunc_st function, String name) {
+        checkDriver(cudart.cuModuleGetFunction(function, module, name), "finding kernel " + name);
+    }
+
+    /**
+     * Launches {@code function} with enough blocks of {@value #THREADS} threads for {@code work}
+     * items (the kernels loop over the rest). Arguments: device addresses and counts as
+     * {@code long}, sizes and kinds as {@code int}, scales as {@code float}.
+     */
+    private void launch(CUfunc_st function, long work, Object... arguments) {
+        Pointer[] slots = new Pointer[arguments.length];
+        for (int i = 0; i < arguments.length; i++) {
+            Object argument = arguments[i];
+            if (argument instanceof Long value) {
+                slots[i] = new LongPointer(1).put(value);
+            } else if (argument instanceof Integer value) {
+                slots[i] = new IntPointer(1).put(value);
+            } else if (argument instanceof Float value) {
+                slots[i] = new FloatPointer(1).put(value);
+            } else {
+                throw new IllegalArgumentException("Kernel argument of type " + argument.getClass());
+            }
+        }
+        int blocks = (int) Math.max(1, Math.min(MAX_BLOCKS, (work + THREADS - 1) / THREADS));
+        checkDriver(cudart.cuLaunchKernel(function, blocks, 1, 1, THREADS, 1, 1, 0, null, new PointerPointer<>(slots),
+                null), "launching a kernel");
+    }
+
+    private FloatPointer pinned(long floats) {
+        if (pinnedFloats < floats) {
+            if (pinned != null) {
+                cudart.cudaFreeHost(pinned);
+            }
+            Pointer host = new Pointer();
+            check(cudart.cudaMallocHost(host, floats * Float.BYTES), "cudaMallocHost of " + floats + " floats");
+            pinned = new FloatPointer(host).capacity(floats).limit(floats);
+            pinnedFloats = floats;
+        }
+        return pinned.position(0);
+    }
+
+    private static long address(Buffer buffer, long needed) {
+        return device(buffer, needed).address();
+    }
+
+    private static DeviceBuffer device(Buffer buffer, long needed) {
+        DeviceBuffer device = (DeviceBuffer) Objects.requireNonNull(buffer, "buffer");
+        if (needed > device.length()) {
+            throw new IllegalArgumentException("Buffer of " + device.length() + " floats, operation needs " + needed);
+        }
+        return device;
+    }
+
+    static void check(int code, String what) {
+        if (code != cudart.cudaSuccess) {
+            throw new IllegalStateException("CUDA error in " + what + ": " + cudart.cudaGetErrorString(code).getString()
+                    + " (" + code + ")");
+        }
+    }
+
+    private static void checkDriver(int code, String what) {
+        if (code != cudart.CUDA_SUCCESS) {
+            PointerPointer<BytePointer> message = new PointerPointer<>(1);
+            cudart.cuGetErrorString(code, message);
+            BytePointer text = message.get(BytePointer.class, 0);
+            throw new IllegalStateException("CUDA driver error in " + what + ": "
+                    + (text == null || text.isNull() ? "code " + code : text.getString()));
+        }
+    }
+
+    private static void checkBlas(int status, String what) {
+        if (status != cublas.CUBLAS_STATUS_SUCCESS) {
+            throw new IllegalStateException("cuBLAS error in " + what + ": "
+                    + cublas.cublasGetStatusString(status).getString());
+        }
+    }
+
+    private static void checkNvrtc(int result, String what) {
+        if (result != nvrtc.NVRTC_SUCCESS) {
+            throw new IllegalStateException("NVRTC error in " + what + ": " + nvrtc.nvrtcGetErrorString(result).getString());
+        }
+    }
+
+    /** Floats {@code [0, length)} at a device address. */
+    private record DeviceBuffer(long address, long length) implements Buffer {
+        @Override
+        public Buffer slice(long offset, long length) {
+            if (offset < 0 || length < 0 || offset + length > this.length) {
+                throw new IndexOutOfBoundsException("Slice [" + offset + ", " + (offset + length) + ") of a buffer of "
+                        + this.length + " floats");
+            }
+            return new DeviceBuffer(address + offset * Float.BYTES, length);
+        }
+
+        /** A JavaCPP pointer to the device address, for cuBLAS and cudart (which never dereference it here). */
+        FloatPointer pointer() {
+            return new DevicePointer(address);
+        }
+    }
+
+    /** JavaCPP keeps a pointer's address protected; device addresses come from CUDA, not from JavaCPP. */
+    private static final class DevicePointer extends FloatPointer {
+        DevicePointer(long address) {
+            this.address = address;
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package io.streambelief.model.engine.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Random;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.streambelief.model.ModelSpec;
+import io.streambelief.model.TestBatches;
+import io.streambelief.model.engine.Dl4jGradientEngine;
+import io.streambelief.model.engine.GradientStep;
+import io.streambelief.model.engine.MiniBatch;
+import io.streambelief.model.engine.dense.CpuKernels;
+import io.streambelief.model.engine.dense.DenseEngine;
+import io.streambelief.model.engine.dense.DenseNetwork;
+import io.streambelief.model.engine.dense.Kernels;
+
+/**
+ * On a host with a usable GPU: the CUDA primitives compute what the CPU ones do, and the CUDA
+ * engine's steps match DL4J's to 1e-4, as DenseEngineTest holds the composition to. Skipped, with
+ * the probe's reason, everywhere else.
+ */
+class CudaKernelsTest {
+
+    @BeforeEach
+    void needsAGpu() {
+        CudaRuntime.Availability cuda = CudaRuntime.probe();
+        assumeTrue(cuda.usable(), () -> "skipped: CUDA is not usable here: " + cuda.reason());
+    }
+
+    @Test
+    void gemmInEveryTranspositionMatchesTheCpu() {
+        int m = 37;
+        int n = 19;
+        int k = 53;
+        float[] a = random(m * k, 1);
+        float[] b = random(k * n, 2);
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                int lda = ta ? k : m;
+                int ldb = tb ? n : k;
+                float[] expected = gemm(new CpuKernels(), ta, tb, m, n, k, a, lda, b, ldb);
+                float[] actual = gemm(new CudaKernels(0), ta, tb, m, n, k, a, lda, b, ldb);
+                for (int i = 0; i < expected.length; i++) {
+                    assertThat(actual[i]).as("C[%d], transposed %s %s", i, ta, tb)
+                            .isCloseTo(expected[i], within(1e-4f * Math.max(1, Math.abs(expected[i]))));
+                }
+            }
+        }
+    }
+
+    @Test
+    void rowSumsAndBiasesMatchTheCpu() {
+        float[] m = random(11 * 300, 3);
+        float[] bias = random(11, 4);
+        float[][] results = new float[2][];
+        Kernels[] both = {new CpuKernels(), new CudaKernels(0)};
+        for (int i = 0; i < 2; i++) {
+            try (Kernels k = both[i]) {
+                Kernels.Buffer matrix = upload(k, m);
+                k.addBias(matrix, upload(k, bias), 11, 300);
+                Kernels.Buffer sums = k.allocate(11);
+                k.rowSums(matrix, 11, 300, sums);
+                results[i] = new float[11];
+                k.download(sums, results[i], 11);
+            }
+        }
+        for (int r = 0; r < 11; r++) {
+            assertThat(results[1][r]).isCloseTo(results[0][r], within(1e-3f * Math.max(1, Math.abs(results[0][r]))));
+        }
+    }
+
+    @Test
+    void theEngineMatchesDl4jForEveryLoss() {
+        for (String preset : new String[] {"mlp:784-64-32-10", "mlp:12-8-1"}) {
+            ModelSpec spec = ModelSpec.parse(preset, 5);
+            MiniBatch batch = TestBatches.random(spec, 64, 9);
+            GradientStep expected;
+            try (Dl4jGradientEngine dl4j = new Dl4jGradientEngine(spec)) {
+                dl4j.setParameters(spec.initialParameters());
+                expected = dl4j.step(batch);
+            }
+            try (DenseEngine engine = new DenseEngine(spec.denseNetwork(), new CudaKernels(0))) {
+                engine.setParameters(spec.initialParameters());
+                GradientStep actual = engine.step(batch);
+                assertThat(actual.loss()).isCloseTo(expected.loss(), within(1e-4 * Math.max(1, expected.loss())));
+                assertThat(actual.correct()).isEqualTo(expected.correct());
+                for (int i = 0; i < expected.gradient().length; i++) {
+                    assertThat(actual.gradient()[i]).as("%s gradient %d", preset, i)
+                            .isCloseTo(expected.gradient()[i], within(1e-4f));
+                }
+            }
+        }
+    }
+
+    @Test
+    void parametersStayOnTheDeviceBetweenSteps() {
+        DenseNetwork network = DenseNetwork.mlp("mlp:20-16-4");
+        ModelSpec spec = ModelSpec.parse("mlp:20-16-4", 1);
+        MiniBatch batch = TestBatches.random(spec, 16, 2);
+        try (DenseEngine engine = new DenseEngine(network, new CudaKernels(0))) {
+            engine.setParameters(network.randomParameters(3));
+            GradientStep first = engine.step(batch);
+            GradientStep second = engine.step(batch);
+            assertThat(second.gradient()).containsExactly(first.gradient());
+        }
+    }
+
+    private static float[] gemm(Kernels kernels, boolean ta, boolean tb, int m, int n, int k, float[] a, int lda,
+            float[] b, int ldb) {
+        try (kernels) {
+            Kernels.Buffer c = kernels.allocate((long) m * n);
+            kernels.gemm(ta, tb, m, n, k, upload(kernels, a), lda, upload(kernels, b), ldb, c, m);
+            float[] out = new float[m * n];
+            kernels.download(c, out, out.length);
+            return out;
+        }
+    }
+
+    private static Kernels.Buffer upload(Kernels k, float[] values) {
+        Kernels.Buffer buffer = k.allocate(values.length);
+        k.upload(values, values.length, buffer);
+        return buffer;
+    }
+
+    private static float[] random(int n, long seed) {
+        Random random = new Random(seed);
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+}
