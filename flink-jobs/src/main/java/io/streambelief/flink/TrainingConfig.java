@@ -10,6 +10,7 @@ import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.engine.EngineChoice;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.record.ModelDefinition;
 import io.streambelief.model.record.ModelIds;
@@ -25,6 +26,7 @@ public record TrainingConfig(
         ModelSpec spec,
         int shardSize,
         Optimizer optimizer,
+        EngineChoice engine,
         int workers,
         int parameterServers,
         int batchSize,
@@ -49,6 +51,7 @@ public record TrainingConfig(
         ModelIds.check(modelId);
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(optimizer, "optimizer");
+        Objects.requireNonNull(engine, "engine");
         positive("workers", workers);
         positive("parameter servers", parameterServers);
         if (parameterServers > ShardKeys.MAX_PARALLELISM) {
@@ -95,6 +98,10 @@ public record TrainingConfig(
             throw new IllegalArgumentException("Sparse models train in async mode only (rows are updated by their "
                     + "shards as gradients arrive); leave --mode out");
         }
+        if (sparse != null && engine == EngineChoice.CUDA) {
+            throw new IllegalArgumentException("Sparse (wide & deep) models train on the CPU engine; leave --engine "
+                    + "out or use auto");
+        }
         if (sparse != null && (nPush != 1 || nFetch != 1 || warmstartExamples > 0 || clipNorm > 0)) {
             throw new IllegalArgumentException("Sparse models push and fetch at every mini-batch, without warmstart "
                     + "or clipping; leave --n-push, --n-fetch, --warmstart and --clip-norm out");
@@ -131,7 +138,7 @@ public record TrainingConfig(
 
     public Builder toBuilder() {
         return new Builder(bootstrapServers).topics(topics).modelId(modelId).spec(spec).shardSize(shardSize)
-                .optimizer(optimizer).workers(workers).parameterServers(parameterServers).batchSize(batchSize)
+                .optimizer(optimizer).engine(engine).workers(workers).parameterServers(parameterServers).batchSize(batchSize)
                 .nPush(nPush).nFetch(nFetch).mode(mode).stalenessBound(stalenessBound).clipNorm(clipNorm)
                 .warmstartExamples(warmstartExamples)
                 .averageDecay(averageDecay)
@@ -149,6 +156,7 @@ public record TrainingConfig(
         private long seed = 42;
         private int shardSize = ParameterLayout.DEFAULT_SHARD_SIZE;
         private Optimizer optimizer = Optimizer.parse(Optimizer.DEFAULT);
+        private EngineChoice engine = EngineChoice.CPU;
         private int workers = 2;
         private int parameterServers;
         private int batchSize = 32;
@@ -205,6 +213,15 @@ public record TrainingConfig(
         /** The parameter servers' optimizer (default {@value Optimizer#DEFAULT}). */
         public Builder optimizer(Optimizer optimizer) {
             this.optimizer = optimizer;
+            return this;
+        }
+
+        /**
+         * The workers' gradient engine (default {@link EngineChoice#CPU}: DL4J; the CUDA engine has
+         * not yet run in this project's CI, which has no GPU).
+         */
+        public Builder engine(EngineChoice engine) {
+            this.engine = engine;
             return this;
         }
 
@@ -323,7 +340,8 @@ public record TrainingConfig(
             ModelSpec model = sparse != null ? sparse.denseSpec(seed) : spec != null ? spec : ModelSpec.parse(ModelSpec.DEFAULT, seed);
             int servers = parameterServers > 0 ? parameterServers
                     : Math.min(workers, ParameterLayout.of(model, shardSize).shardCount());
-            return new TrainingConfig(bootstrapServers, topics, modelId, model, shardSize, optimizer, workers, servers,
+            return new TrainingConfig(bootstrapServers, topics, modelId, model, shardSize, optimizer, engine, workers,
+                    servers,
                     batchSize, nPush, nFetch, mode, stalenessBound, clipNorm,
                     warmstartExamples != null ? warmstartExamples : mode == TrainingMode.ASYNC && sparse == null ? 10_000 : 0,
                     averageDecay, publishInterval,

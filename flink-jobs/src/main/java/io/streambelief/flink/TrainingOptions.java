@@ -8,6 +8,7 @@ import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.engine.EngineChoice;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.sparse.EmbeddingTable;
 import io.streambelief.model.sparse.RowOptimizer;
@@ -69,6 +70,12 @@ public final class TrainingOptions {
             description = "Optimizer the parameter servers apply: " + Optimizer.SUPPORTED
                     + ". Default: ${DEFAULT-VALUE}.")
     String optimizer;
+
+    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "cpu", converter = EngineConverter.class,
+            description = "Gradient engine of the workers: cpu (DL4J), cuda (our own engine on cuBLAS; the host needs "
+                    + "an NVIDIA driver R580+ with cuBLAS 13 and NVRTC 13) or auto (cuda where a GPU is usable, else "
+                    + "cpu, saying why). Default: ${DEFAULT-VALUE}.")
+    EngineChoice engine;
 
     @Option(names = "--workers", paramLabel = "W", defaultValue = "2",
             description = "Worker replicas computing gradients in parallel. Default: ${DEFAULT-VALUE}.")
@@ -160,6 +167,7 @@ public final class TrainingOptions {
                 .sparse(sparse())
                 .shardSize(shardSize)
                 .optimizer(Optimizer.parse(optimizer))
+                .engine(engine)
                 .workers(workers)
                 .parameterServers(parameterServers)
                 .batchSize(batchSize)
@@ -236,6 +244,13 @@ public final class TrainingOptions {
                 // fall through to the message below
             }
             throw new IllegalArgumentException("'" + text + "' is not a duration; write e.g. 250ms, 5s or 2m");
+        }
+    }
+
+    public static final class EngineConverter implements ITypeConverter<EngineChoice> {
+        @Override
+        public EngineChoice convert(String value) {
+            return EngineChoice.parse(value);
         }
     }
 

@@ -1,6 +1,8 @@
 package io.streambelief.flink.worker;
 
 import java.util.List;
+import java.util.OptionalInt;
+import java.util.stream.IntStream;
 
 import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.state.ListState;
@@ -25,10 +27,11 @@ import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.Example;
 import io.streambelief.model.ModelReplica;
 import io.streambelief.model.ParameterLayout;
-import io.streambelief.model.engine.Dl4jGradientEngine;
+import io.streambelief.model.engine.EngineChoice;
 import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;
+import io.streambelief.model.engine.cuda.CudaRuntime;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ReplicaState;
@@ -71,6 +74,7 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     private transient List<Example> restoredPartialBatch;
     private transient ModelReplica replica;
     private transient GradientEngine engine;
+    private transient EngineChoice.Decision engineDecision;
     /** Whether the engine's parameters lag behind the replica's. */
     private transient boolean engineStale;
     private transient MiniBatch.Builder batch;
@@ -135,7 +139,9 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     @Override
     public void open() throws Exception {
         super.open();
-        engine = new Dl4jGradientEngine(config.spec());
+        engineDecision = chooseEngine();
+        LOG.info("Worker {} computes gradients with {}", index, engineDecision.description());
+        engine = engineDecision.newEngine(config.spec());
         engine.setParameters(replica.values());
         batchesSinceFetch = config.nFetch();
         batch = MiniBatch.builder(config.batchSize(), config.spec().numInputs());
@@ -154,6 +160,7 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         parameterLag = metrics.histogram("parameterLagMs", new DescriptiveStatisticsHistogram(10_000));
         metrics.gauge("progressiveLoss", validation::lastLoss);
         metrics.gauge("progressiveAccuracy", validation::lastAccuracy);
+        metrics.gauge("gpu", () -> engineDecision.device().orElse(-1));
 
         batchesBeforeFailure = config.failureInjection().eventsBeforeFailure(
                 getRuntimeContext().getTaskInfo().getAttemptNumber(), FailureInjection.Operator.WORKER, index);
@@ -162,6 +169,28 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
             add(example);
         }
         restoredPartialBatch = null;
+    }
+
+    /**
+     * The GPU this worker is bound to — one of those Flink's external-resource framework gave the
+     * TaskManager, else (for CUDA, in a MiniCluster) one of the devices CUDA sees — and the engine
+     * that computes on it. CUDA is only probed when the engine option may use it.
+     */
+    private EngineChoice.Decision chooseEngine() {
+        CudaRuntime.Availability cuda = config.engine() == EngineChoice.CPU ? CudaRuntime.NOT_PROBED
+                : CudaRuntime.probe();
+        List<Integer> devices = GpuAssignment.indexes(
+                getRuntimeContext().getExternalResourceInfos(GpuAssignment.RESOURCE));
+        if (devices.isEmpty() && cuda.usable()) {
+            devices = IntStream.range(0, cuda.devices()).boxed().toList();
+        }
+        OptionalInt device = GpuAssignment.acquire(devices);
+        try {
+            return config.engine().decide(config.spec(), device, cuda);
+        } catch (RuntimeException e) {
+            GpuAssignment.release(device);
+            throw e;
+        }
     }
 
     /** Takes in one example; trains the mini-batch it completes, once the mode's bound allows. */
@@ -287,7 +316,9 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         if (now - lastReportMillis >= config.metricsInterval().toMillis()) {
             if (validation.hasWindow()) {
                 output.collect(METRICS, new StreamRecord<>(validation.report(config.modelId(),
-                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), System.currentTimeMillis())));
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), System.currentTimeMillis())
+                        .withEngine(engineDecision.engineName(), engineDecision.device().isPresent()
+                                ? engineDecision.device().getAsInt() : null)));
             }
             lastReportMillis = now;
         }
@@ -316,6 +347,9 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
                     + "(mean; p50 {}, p99 {})", getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                     examplesCounter.getCount(), updatesCounter.getCount(), String.format("%.1f", lag.getMean()),
                     lag.getQuantile(0.5), lag.getQuantile(0.99));
+        }
+        if (engineDecision != null) {
+            GpuAssignment.release(engineDecision.device());
         }
         if (engine != null) {
             engine.close();

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingMode;
 import io.streambelief.kafka.sparse.FeatureSchema;
+import io.streambelief.model.engine.EngineChoice;
 import io.streambelief.model.sparse.WideDeepSpec;
 
 class SparseTrainingConfigTest {
@@ -29,5 +30,9 @@ class SparseTrainingConfigTest {
                 .hasMessageContaining("leave --n-push, --n-fetch, --warmstart and --clip-norm out");
         assertThatThrownBy(() -> TrainingConfig.builder("broker:9092").sparse(FLIGHTS).mode(TrainingMode.BSP).build())
                 .hasMessageContaining("async mode only");
+        assertThatThrownBy(() -> TrainingConfig.builder("broker:9092").sparse(FLIGHTS).engine(EngineChoice.CUDA).build())
+                .hasMessageContaining("train on the CPU engine");
+        assertThat(TrainingConfig.builder("broker:9092").sparse(FLIGHTS).engine(EngineChoice.AUTO).build().engine())
+                .as("auto is allowed: it falls back to the CPU").isEqualTo(EngineChoice.AUTO);
     }
 }

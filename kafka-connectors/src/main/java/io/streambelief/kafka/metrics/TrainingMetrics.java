@@ -24,6 +24,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param accuracy fraction of the interval's examples whose most probable class was the label
  * @param auc for a sparse (binary) model: area under the ROC curve of every prediction this worker
  *     made since it started, progressive like the rest; absent otherwise
+ * @param engine the worker's gradient engine, {@code cpu} or {@code cuda}; absent from older writers
+ * @param gpu the GPU the worker is bound to (Flink's external-resource index, or the CUDA device
+ *     it picked), also when it fell back to the CPU engine; absent when it has none
  */
 public record TrainingMetrics(
         @JsonProperty("v") int version,
@@ -35,7 +38,9 @@ public record TrainingMetrics(
         @JsonProperty("window_seconds") double windowSeconds,
         @JsonProperty("loss") double loss,
         @JsonProperty("accuracy") double accuracy,
-        @JsonProperty("auc") @JsonInclude(JsonInclude.Include.NON_NULL) Double auc) {
+        @JsonProperty("auc") @JsonInclude(JsonInclude.Include.NON_NULL) Double auc,
+        @JsonProperty("engine") @JsonInclude(JsonInclude.Include.NON_NULL) String engine,
+        @JsonProperty("gpu") @JsonInclude(JsonInclude.Include.NON_NULL) Integer gpu) {
 
     public static final int CURRENT_VERSION = 1;
 
@@ -45,12 +50,18 @@ public record TrainingMetrics(
     public static TrainingMetrics of(String model, int worker, long timeMillis, long examples, long windowExamples,
             double windowSeconds, double loss, double accuracy) {
         return new TrainingMetrics(CURRENT_VERSION, model, worker, timeMillis, examples, windowExamples, windowSeconds,
-                loss, accuracy, null);
+                loss, accuracy, null, null, null);
     }
 
     public TrainingMetrics withAuc(double auc) {
         return new TrainingMetrics(version, model, worker, timeMillis, examples, windowExamples, windowSeconds, loss,
-                accuracy, Double.isFinite(auc) ? auc : null);
+                accuracy, Double.isFinite(auc) ? auc : null, engine, gpu);
+    }
+
+    /** This report with the engine that computed it and the GPU it is bound to (null: none). */
+    public TrainingMetrics withEngine(String engine, Integer gpu) {
+        return new TrainingMetrics(version, model, worker, timeMillis, examples, windowExamples, windowSeconds, loss,
+                accuracy, auc, engine, gpu);
     }
 
     public double examplesPerSecond() {

@@ -27,24 +27,21 @@ public enum EngineChoice {
     }
 
     /**
-     * Decides for worker subtask {@code subtask}.
+     * Decides for a worker bound to GPU {@code device} (if any).
      *
-     * @param assigned the GPU index Flink's external-resource framework handed this subtask, if any
-     * @param cuda what {@link CudaRuntime#probe()} found
+     * @param cuda what {@link CudaRuntime#probe()} found ({@link CudaRuntime#NOT_PROBED} for {@code cpu})
      * @throws IllegalArgumentException when {@code cuda} was asked for and cannot be had
      */
-    public Decision decide(ModelSpec spec, OptionalInt assigned, int subtask, CudaRuntime.Availability cuda) {
+    public Decision decide(ModelSpec spec, OptionalInt device, CudaRuntime.Availability cuda) {
         Objects.requireNonNull(spec, "spec");
-        // The device this subtask is bound to whether or not CUDA turns out usable: Flink's, else
-        // one of the devices CUDA sees, spread by subtask index.
-        OptionalInt device = assigned.isPresent() ? assigned
-                : cuda.usable() ? OptionalInt.of(subtask % cuda.devices()) : OptionalInt.empty();
         if (this == CPU) {
             return new Decision(false, device, "cpu (DL4J)");
         }
         String unusable = null;
         if (!cuda.usable()) {
             unusable = cuda.reason();
+        } else if (device.isEmpty()) {
+            unusable = "no GPU was assigned to this worker";
         } else if (device.getAsInt() >= cuda.devices()) {
             unusable = "GPU " + device.getAsInt() + " was assigned but this process sees " + cuda.devices()
                     + " CUDA device(s)";

@@ -27,7 +27,7 @@ class EngineChoiceTest {
 
     @Test
     void autoWithoutAUsableGpuRunsDl4jAndSaysWhyInOneLine() {
-        EngineChoice.Decision decision = EngineChoice.AUTO.decide(MLP, OptionalInt.empty(), 0, NO_DRIVER);
+        EngineChoice.Decision decision = EngineChoice.AUTO.decide(MLP, OptionalInt.empty(), NO_DRIVER);
         assertThat(decision.cuda()).isFalse();
         assertThat(decision.description()).isEqualTo(
                 "cpu (DL4J); CUDA not used: no NVIDIA driver (libcuda.so.1 not found; CUDA 13 needs driver R580 or newer)")
@@ -40,33 +40,33 @@ class EngineChoiceTest {
 
     @Test
     void cudaWhereItCannotRunIsAnErrorNamingTheReason() {
-        assertThatThrownBy(() -> EngineChoice.CUDA.decide(MLP, OptionalInt.empty(), 0, NO_DRIVER))
+        assertThatThrownBy(() -> EngineChoice.CUDA.decide(MLP, OptionalInt.empty(), NO_DRIVER))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("--engine cuda cannot run here: no NVIDIA driver")
                 .hasMessageContaining("use --engine cpu or auto");
     }
 
     @Test
-    void withGpusEachSubtaskBindsToItsOwnDevice() {
-        assertThat(EngineChoice.AUTO.decide(MLP, OptionalInt.empty(), 0, TWO_GPUS).device()).hasValue(0);
-        assertThat(EngineChoice.AUTO.decide(MLP, OptionalInt.empty(), 3, TWO_GPUS).device()).hasValue(1);
-        EngineChoice.Decision assigned = EngineChoice.CUDA.decide(MLP, OptionalInt.of(1), 0, TWO_GPUS);
-        assertThat(assigned.cuda()).isTrue();
-        assertThat(assigned.device()).as("Flink's index wins over the subtask's").hasValue(1);
-        assertThat(assigned.description()).isEqualTo("cuda on GPU 1");
+    void withAUsableGpuAndASupportedModelCudaRunsOnTheBoundDevice() {
+        EngineChoice.Decision decision = EngineChoice.AUTO.decide(MLP, OptionalInt.of(1), TWO_GPUS);
+        assertThat(decision.cuda()).isTrue();
+        assertThat(decision.device()).hasValue(1);
+        assertThat(decision.description()).isEqualTo("cuda on GPU 1");
+        assertThat(EngineChoice.AUTO.decide(MLP, OptionalInt.empty(), TWO_GPUS).description())
+                .isEqualTo("cpu (DL4J); CUDA not used: no GPU was assigned to this worker");
     }
 
     @Test
     void aFlinkAssignedGpuIsReportedEvenWhenCudaIsNotUsable() {
-        EngineChoice.Decision decision = EngineChoice.AUTO.decide(MLP, OptionalInt.of(7), 1, NO_DRIVER);
+        EngineChoice.Decision decision = EngineChoice.AUTO.decide(MLP, OptionalInt.of(7), NO_DRIVER);
         assertThat(decision.cuda()).isFalse();
         assertThat(decision.device()).hasValue(7);
-        assertThat(EngineChoice.CPU.decide(MLP, OptionalInt.of(7), 1, NO_DRIVER).device()).hasValue(7);
+        assertThat(EngineChoice.CPU.decide(MLP, OptionalInt.of(7), NO_DRIVER).device()).hasValue(7);
     }
 
     @Test
     void autoFallsBackForAGpuItDoesNotHaveOrAModelTheCudaEngineDoesNotCompute() throws Exception {
-        assertThat(EngineChoice.AUTO.decide(MLP, OptionalInt.of(5), 0, TWO_GPUS).description())
+        assertThat(EngineChoice.AUTO.decide(MLP, OptionalInt.of(5), TWO_GPUS).description())
                 .isEqualTo("cpu (DL4J); CUDA not used: GPU 5 was assigned but this process sees 2 CUDA device(s)");
         String json = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(1)
                 .dataType(org.nd4j.linalg.api.buffer.DataType.FLOAT).list()
@@ -77,7 +77,7 @@ class EngineChoiceTest {
         java.nio.file.Path file = java.nio.file.Files.createTempFile("mse", ".json");
         java.nio.file.Files.writeString(file, json);
         ModelSpec regression = ModelSpec.parse(file.toString(), 1);
-        assertThat(EngineChoice.AUTO.decide(regression, OptionalInt.empty(), 0, TWO_GPUS).description())
+        assertThat(EngineChoice.AUTO.decide(regression, OptionalInt.of(0), TWO_GPUS).description())
                 .startsWith("cpu (DL4J); CUDA not used: Model ").contains("not supported");
         java.nio.file.Files.delete(file);
     }

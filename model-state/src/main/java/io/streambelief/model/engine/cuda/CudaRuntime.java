@@ -15,6 +15,9 @@ import org.bytedeco.cuda.global.nvrtc;
  * backend is not affected.
  */
 public final class CudaRuntime {
+    /** What a worker on {@code --engine cpu} knows about CUDA without loading it. */
+    public static final Availability NOT_PROBED = new Availability(0, "not probed (--engine cpu)");
+
     private static volatile Availability availability;
 
     private CudaRuntime() {}
