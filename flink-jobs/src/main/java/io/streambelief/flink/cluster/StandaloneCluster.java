@@ -42,6 +42,8 @@ public final class StandaloneCluster implements AutoCloseable {
 
     /** Where the flink-cluster-runtime module writes the cluster's classpath. */
     public static final String CLASSPATH_FILE = "infra/flink-cluster-runtime/target/flink-classpath.txt";
+    /** Where the flink-cluster-runtime module puts the GPU driver, in the TaskManagers' plugins folder. */
+    public static final String GPU_PLUGIN = "infra/flink-cluster-runtime/target/plugins/gpu/flink-gpu-driver.jar";
     /** Where the flink-jobs module writes the job jar. */
     public static final String JOB_JAR = "flink-jobs/target/streambelief-job.jar";
 
@@ -122,10 +124,17 @@ public final class StandaloneCluster implements AutoCloseable {
         jvmOptions.addAll(processOptions(workDir, "taskmanager-" + number));
         ChildJvm taskManager = ChildJvm.start("flink-taskmanager-" + number, classpath, jvmOptions,
                 WatchedMain.class.getName(), taskManagerCommand.arguments(),
-                // One BLAS thread per task: the task threads already share the cores (STACK.md).
-                Map.of("OMP_NUM_THREADS", "1"), workDir.resolve("logs/taskmanager-" + number + ".out"));
+                // One BLAS thread per task: the task threads already share the cores (STACK.md). CUDA
+                // numbers devices as nvidia-smi does, which is how the GPU driver reports them.
+                Map.of("OMP_NUM_THREADS", "1", "FLINK_PLUGINS_DIR", pluginsDir().toString(),
+                        "CUDA_DEVICE_ORDER", "PCI_BUS_ID"),
+                workDir.resolve("logs/taskmanager-" + number + ".out"));
         taskManagers.add(taskManager);
         return taskManager;
+    }
+
+    private static Path pluginsDir() {
+        return ProjectHome.buildOutput(GPU_PLUGIN, "The GPU driver plugin").getParent().getParent();
     }
 
     /** Waits until at least {@code count} TaskManagers are registered with the JobManager. */
@@ -179,6 +188,8 @@ public final class StandaloneCluster implements AutoCloseable {
         private Duration restartDelay = Duration.ofSeconds(1);
         private Duration startTimeout = Duration.ofSeconds(120);
         private List<String> classpath;
+        private int gpus;
+        private Path gpuDiscoveryScript;
 
         private Builder(Path workDir) {
             this.workDir = Objects.requireNonNull(workDir, "workDir").toAbsolutePath().normalize();
@@ -216,6 +227,18 @@ public final class StandaloneCluster implements AutoCloseable {
 
         public Builder startTimeout(Duration timeout) {
             this.startTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Declares {@code amount} GPUs per TaskManager through Flink's external-resource framework
+         * ({@code external-resource.gpu.*}, with Streambelief's GPU driver plugin); their indexes
+         * come from {@code discoveryScript}, called as {@code <script> <amount>}, or from
+         * {@code nvidia-smi} when it is null. Default: no GPUs.
+         */
+        public Builder gpus(int amount, Path discoveryScript) {
+            this.gpus = amount;
+            this.gpuDiscoveryScript = discoveryScript == null ? null : discoveryScript.toAbsolutePath();
             return this;
         }
 
@@ -302,6 +325,20 @@ public final class StandaloneCluster implements AutoCloseable {
                     // loopback a killed process refuses the heartbeat RPC at once.
                     "heartbeat.interval: 1000",
                     "heartbeat.timeout: 5000",
+                    gpuConfig());
+        }
+
+        /** What infra/README.md documents for a GPU TaskManager. */
+        private String gpuConfig() {
+            if (gpus < 1) {
+                return "";
+            }
+            return String.join("\n",
+                    "external-resources: gpu",
+                    "external-resource.gpu.amount: " + gpus,
+                    "external-resource.gpu.driver-factory.class: io.streambelief.gpu.GpuDriverFactory",
+                    gpuDiscoveryScript == null ? ""
+                            : "external-resource.gpu.param.discovery-script.path: " + gpuDiscoveryScript,
                     "");
         }
 
