@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.util.FileUtils;
 
+import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingOptions;
 import io.streambelief.flink.sparse.SparseTraining;
 import io.streambelief.kafka.data.DataSets;
@@ -27,6 +28,8 @@ import io.streambelief.kafka.data.Flights;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.model.ModelSpec;
+import io.streambelief.model.engine.EngineChoice;
+import io.streambelief.model.engine.cuda.CudaRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -126,7 +129,10 @@ public final class RunLocal implements Callable<Integer> {
             feed = deployment -> feed(deployment, dataSet, recordFormat);
         }
         // Option errors should show before anything starts: the broker address is all that is missing.
-        training.toConfig("127.0.0.1:9092", numFeatures, numLabels);
+        TrainingConfig checked = training.toConfig("127.0.0.1:9092", numFeatures, numLabels);
+        out.println("Gradient engine: " + (checked.isSparse() ? "cpu (wide & deep models train with DL4J)"
+                : checked.engine().summary(checked.spec(), checked.engine() == EngineChoice.CPU
+                        ? CudaRuntime.NOT_PROBED : CudaRuntime.probe())));
         Path work = prepareWorkDir(workDir);
 
         out.println("Starting Kafka, the model server and the training job...");

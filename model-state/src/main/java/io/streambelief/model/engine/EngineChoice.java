@@ -63,6 +63,16 @@ public enum EngineChoice {
     }
 
     /**
+     * The choice for this process as a whole, in one line, before any worker starts: an error
+     * for {@code cuda} where it cannot run, the CPU with the reason for {@code auto}.
+     */
+    public String summary(ModelSpec spec, CudaRuntime.Availability cuda) {
+        Decision decision = decide(spec, cuda.usable() ? OptionalInt.of(0) : OptionalInt.empty(), cuda);
+        return decision.cuda() ? "cuda on " + cuda.devices() + " GPU(s), shared out among the workers"
+                : decision.description();
+    }
+
+    /**
      * What {@link #decide} chose.
      *
      * @param cuda whether the CUDA engine runs

@@ -57,6 +57,14 @@ class EngineChoiceTest {
     }
 
     @Test
+    void theProcessWideSummaryIsOneLine() {
+        assertThat(EngineChoice.AUTO.summary(MLP, TWO_GPUS)).isEqualTo("cuda on 2 GPU(s), shared out among the workers");
+        assertThat(EngineChoice.AUTO.summary(MLP, NO_DRIVER)).startsWith("cpu (DL4J); CUDA not used: no NVIDIA driver");
+        assertThat(EngineChoice.CPU.summary(MLP, CudaRuntime.NOT_PROBED)).isEqualTo("cpu (DL4J)");
+        assertThatThrownBy(() -> EngineChoice.CUDA.summary(MLP, NO_DRIVER)).hasMessageContaining("cannot run here");
+    }
+
+    @Test
     void aFlinkAssignedGpuIsReportedEvenWhenCudaIsNotUsable() {
         EngineChoice.Decision decision = EngineChoice.AUTO.decide(MLP, OptionalInt.of(7), NO_DRIVER);
         assertThat(decision.cuda()).isFalse();
