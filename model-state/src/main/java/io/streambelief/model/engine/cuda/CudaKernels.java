@@ -186,8 +186,7 @@ public final class CudaKernels implements Kernels {
             }
             float[] values = new float[columns];
             java.util.Arrays.fill(values, 1f);
-            ones = (DeviceBuffer) allocate(columns);
-            upload(values, columns, ones);
+            ones = (DeviceBuffer) upload(values);
         }
         checkBlas(cublas.cublasSgemv_v2(blas, cublas.CUBLAS_OP_N, rows, columns, one,
                 device(matrix, (long) rows * columns).pointer(), rows, ones.pointer(), 1, zero,

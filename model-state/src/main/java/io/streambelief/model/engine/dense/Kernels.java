@@ -28,6 +28,13 @@ public interface Kernels extends AutoCloseable {
     /** Gives back a buffer from {@link #allocate} (not a slice); it is unusable afterwards. */
     void free(Buffer buffer);
 
+    /** A new buffer holding {@code values}. */
+    default Buffer upload(float[] values) {
+        Buffer buffer = allocate(values.length);
+        upload(values, values.length, buffer);
+        return buffer;
+    }
+
     /** Copies {@code source[0, count)} to the start of {@code target}. */
     void upload(float[] source, int count, Buffer target);
 

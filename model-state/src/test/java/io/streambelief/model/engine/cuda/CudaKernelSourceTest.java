@@ -68,8 +68,8 @@ class CudaKernelSourceTest {
         float[] m = random(5 * 9, 1);
         float[] bias = random(5, 2);
         float[] expected = cpu(m, k -> {
-            Kernels.Buffer b = upload(k, m);
-            k.addBias(b, upload(k, bias), 5, 9);
+            Kernels.Buffer b = k.upload(m);
+            k.addBias(b, k.upload(bias), 5, 9);
             return b;
         });
         assertClose(kernel(List.of("add_bias", "5", "9"), m, bias), expected);
@@ -81,14 +81,14 @@ class CudaKernelSourceTest {
         float[] g = random(50, 4);
         for (DenseNetwork.Activation activation : DenseNetwork.Activation.values()) {
             float[] activated = cpu(z, k -> {
-                Kernels.Buffer b = upload(k, z);
+                Kernels.Buffer b = k.upload(z);
                 k.activate(activation, b, z.length);
                 return b;
             });
             assertClose(kernel(List.of("activate", "" + activation.ordinal(), "50"), z), activated);
             float[] scaled = cpu(g, k -> {
-                Kernels.Buffer b = upload(k, g);
-                k.multiplyByDerivative(activation, upload(k, activated), b, g.length);
+                Kernels.Buffer b = k.upload(g);
+                k.multiplyByDerivative(activation, k.upload(activated), b, g.length);
                 return b;
             });
             assertClose(kernel(List.of("multiply_by_derivative", "" + activation.ordinal(), "50"), activated, g),
@@ -120,7 +120,7 @@ class CudaKernelSourceTest {
         try (CpuKernels k = new CpuKernels()) {
             Kernels.Buffer delta = k.allocate((long) classes * batch);
             Kernels.Buffer stats = k.allocate(2L * batch);
-            k.loss(loss, upload(k, z), upload(k, labels), classes, batch, scale, delta, stats);
+            k.loss(loss, k.upload(z), k.upload(labels), classes, batch, scale, delta, stats);
             float[] out = new float[classes * batch + 2 * batch];
             float[] d = new float[classes * batch];
             float[] s = new float[2 * batch];
@@ -145,11 +145,6 @@ class CudaKernelSourceTest {
         }
     }
 
-    private static Kernels.Buffer upload(Kernels k, float[] values) {
-        Kernels.Buffer buffer = k.allocate(values.length);
-        k.upload(values, values.length, buffer);
-        return buffer;
-    }
 
     private static float[] kernel(List<String> arguments, float[]... inputs) throws Exception {
         assumeTrue(harness != null, "skipped: g++ could not build the kernel harness here: " + harnessProblem);

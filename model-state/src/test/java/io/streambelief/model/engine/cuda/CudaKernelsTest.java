@@ -61,8 +61,8 @@ class CudaKernelsTest {
         Kernels[] both = {new CpuKernels(), new CudaKernels(0)};
         for (int i = 0; i < 2; i++) {
             try (Kernels k = both[i]) {
-                Kernels.Buffer matrix = upload(k, m);
-                k.addBias(matrix, upload(k, bias), 11, 300);
+                Kernels.Buffer matrix = k.upload(m);
+                k.addBias(matrix, k.upload(bias), 11, 300);
                 Kernels.Buffer sums = k.allocate(11);
                 k.rowSums(matrix, 11, 300, sums);
                 results[i] = new float[11];
@@ -114,18 +114,13 @@ class CudaKernelsTest {
             float[] b, int ldb) {
         try (kernels) {
             Kernels.Buffer c = kernels.allocate((long) m * n);
-            kernels.gemm(ta, tb, m, n, k, upload(kernels, a), lda, upload(kernels, b), ldb, c, m);
+            kernels.gemm(ta, tb, m, n, k, kernels.upload(a), lda, kernels.upload(b), ldb, c, m);
             float[] out = new float[m * n];
             kernels.download(c, out, out.length);
             return out;
         }
     }
 
-    private static Kernels.Buffer upload(Kernels k, float[] values) {
-        Kernels.Buffer buffer = k.allocate(values.length);
-        k.upload(values, values.length, buffer);
-        return buffer;
-    }
 
     private static float[] random(int n, long seed) {
         Random random = new Random(seed);
