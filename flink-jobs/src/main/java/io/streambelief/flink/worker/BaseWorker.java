@@ -140,8 +140,16 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     public void open() throws Exception {
         super.open();
         engineDecision = chooseEngine();
+        try {
+            engine = engineDecision.newEngine(config.spec());
+        } catch (RuntimeException | LinkageError e) {
+            if (!engineDecision.cuda() || config.engine() != EngineChoice.AUTO) {
+                throw e;
+            }
+            engineDecision = engineDecision.fallBack(e);
+            engine = engineDecision.newEngine(config.spec());
+        }
         LOG.info("Worker {} computes gradients with {}", index, engineDecision.description());
-        engine = engineDecision.newEngine(config.spec());
         engine.setParameters(replica.values());
         batchesSinceFetch = config.nFetch();
         batch = MiniBatch.builder(config.batchSize(), config.spec().numInputs());

@@ -84,6 +84,16 @@ public enum EngineChoice {
             return cuda ? "cuda" : "cpu";
         }
 
+        /**
+         * The CPU instead, for {@code auto} when the CUDA engine failed to start on a device the
+         * probe found usable (a kernel that did not compile, a device out of memory).
+         */
+        public Decision fallBack(Throwable failure) {
+            String message = String.valueOf(failure.getMessage()).lines().findFirst().orElse("");
+            return new Decision(false, device, "cpu (DL4J); CUDA not used: the CUDA engine failed to start ("
+                    + failure.getClass().getSimpleName() + ": " + message + ")");
+        }
+
         public GradientEngine newEngine(ModelSpec spec) {
             if (!cuda) {
                 return new Dl4jGradientEngine(spec);

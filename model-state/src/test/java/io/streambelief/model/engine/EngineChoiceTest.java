@@ -57,6 +57,16 @@ class EngineChoiceTest {
     }
 
     @Test
+    void aCudaEngineThatFailsToStartFallsBackKeepingItsGpu() {
+        EngineChoice.Decision cuda = EngineChoice.AUTO.decide(MLP, OptionalInt.of(1), TWO_GPUS);
+        EngineChoice.Decision fallback = cuda.fallBack(new IllegalStateException("NVRTC could not compile\nline 2"));
+        assertThat(fallback.cuda()).isFalse();
+        assertThat(fallback.device()).hasValue(1);
+        assertThat(fallback.description()).isEqualTo("cpu (DL4J); CUDA not used: the CUDA engine failed to start "
+                + "(IllegalStateException: NVRTC could not compile)");
+    }
+
+    @Test
     void theProcessWideSummaryIsOneLine() {
         assertThat(EngineChoice.AUTO.summary(MLP, TWO_GPUS)).isEqualTo("cuda on 2 GPU(s), shared out among the workers");
         assertThat(EngineChoice.AUTO.summary(MLP, NO_DRIVER)).startsWith("cpu (DL4J); CUDA not used: no NVIDIA driver");

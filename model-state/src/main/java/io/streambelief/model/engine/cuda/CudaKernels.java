@@ -71,12 +71,21 @@ public final class CudaKernels implements Kernels {
                     + cuda.devices() + " (CUDA_VISIBLE_DEVICES narrows them)");
         }
         this.device = device;
+        try {
+            deviceName = start();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Binds the device, creates cuBLAS's handle and loads the compiled kernels; returns the device's name. */
+    private String start() {
         check(cudart.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
         // Creates the device's primary context, which the driver API calls below then use.
         check(cudart.cudaFree(null), "initializing device " + device);
         cudaDeviceProp properties = new cudaDeviceProp();
         check(cudart.cudaGetDeviceProperties(properties, device), "cudaGetDeviceProperties");
-        deviceName = properties.name().getString() + " (compute " + properties.major() + "." + properties.minor() + ")";
         checkBlas(cublas.cublasCreate_v2(blas), "cublasCreate");
         checkBlas(cublas.cublasSetStream_v2(blas, (CUstream_st) null), "cublasSetStream");
         byte[] ptx = compile(properties.major(), properties.minor());
@@ -86,6 +95,7 @@ public final class CudaKernels implements Kernels {
         function(multiplyByDerivative, "multiply_by_derivative");
         function(softmaxCrossEntropy, "softmax_cross_entropy");
         function(sigmoidCrossEntropy, "sigmoid_cross_entropy");
+        return properties.name().getString() + " (compute " + properties.major() + "." + properties.minor() + ")";
     }
 
     /** The device's name and compute capability, for logs. */
