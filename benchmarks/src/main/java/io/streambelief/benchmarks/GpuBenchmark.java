@@ -125,11 +125,15 @@ public final class GpuBenchmark implements Callable<Integer> {
         return 0;
     }
 
-    /** Warms up, then steps through the pool for at least {@code seconds}. */
+    /**
+     * Warms up, then steps through the pool for at least {@code seconds}, each gradient into the
+     * same array, as a worker does.
+     */
     static double examplesPerSecond(GradientEngine engine, float[] params, MiniBatch[] pool, double seconds) {
         engine.setParameters(params);
+        float[] gradient = new float[params.length];
         for (int i = 0; i < 3; i++) {
-            engine.step(pool[i % pool.length]);
+            engine.step(pool[i % pool.length], gradient);
         }
         long start = System.nanoTime();
         long examples = 0;
@@ -137,7 +141,7 @@ public final class GpuBenchmark implements Callable<Integer> {
         double elapsed;
         do {
             MiniBatch batch = pool[steps++ % pool.length];
-            engine.step(batch);
+            engine.step(batch, gradient);
             examples += batch.size();
             elapsed = (System.nanoTime() - start) / 1e9;
         } while (elapsed < seconds || steps < 3);

@@ -60,9 +60,9 @@ class GpuBenchmarkTest {
             public void setParameters(float[] parameters) {}
 
             @Override
-            public GradientStep step(MiniBatch batch) {
+            public GradientStep step(MiniBatch batch, float[] gradient) {
                 steps[0]++;
-                return new GradientStep(0, 0, batch.size(), new float[0]);
+                return new GradientStep(0, 0, batch.size(), gradient);
             }
         };
         double rate = GpuBenchmark.examplesPerSecond(counting, new float[0], pool, 0.05);

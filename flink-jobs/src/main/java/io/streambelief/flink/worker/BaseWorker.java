@@ -74,6 +74,8 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     private transient List<Example> restoredPartialBatch;
     private transient ModelReplica replica;
     private transient GradientEngine engine;
+    /** Where the engine writes each mini-batch's gradient; read at once, so one array serves all. */
+    private transient float[] gradientBuffer;
     private transient EngineChoice.Decision engineDecision;
     /** Whether the engine's parameters lag behind the replica's. */
     private transient boolean engineStale;
@@ -154,6 +156,7 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         batchesSinceFetch = config.nFetch();
         batch = MiniBatch.builder(config.batchSize(), config.spec().numInputs());
         pushSum = new float[layout.numParams()];
+        gradientBuffer = new float[layout.numParams()];
         pushBaseVersions = new long[layout.shardCount()];
         long now = getProcessingTimeService().getCurrentProcessingTime();
         lastExampleMillis = now;
@@ -271,7 +274,7 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
                     examplesCounter.getCount() + " examples");
         }
         MiniBatch examples = batch.build();
-        GradientStep step = engine.step(examples);
+        GradientStep step = engine.step(examples, gradientBuffer);
         batchesSinceFetch++;
         validation.add(step);
         examplesCounter.inc(examples.size());

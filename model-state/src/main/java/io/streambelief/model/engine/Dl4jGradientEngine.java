@@ -32,7 +32,7 @@ public final class Dl4jGradientEngine implements GradientEngine {
     }
 
     @Override
-    public GradientStep step(MiniBatch batch) {
+    public GradientStep step(MiniBatch batch, float[] into) {
         if (batch.numInputs() != spec.numInputs()) {
             throw new IllegalArgumentException("Batch has " + batch.numInputs() + " inputs, model takes "
                     + spec.numInputs());
@@ -42,7 +42,7 @@ public final class Dl4jGradientEngine implements GradientEngine {
         network.computeGradientAndScore();
         int correct = countCorrect(outputs.take(), batch.labels());
         // DL4J's backward pass sums over the batch and leaves the division to its updater.
-        float[] gradient = NativeArrays.copyOut(network.getFlattenedGradients());
+        float[] gradient = NativeArrays.copyOut(network.getFlattenedGradients(), into);
         float scale = 1f / batch.size();
         for (int i = 0; i < gradient.length; i++) {
             gradient[i] *= scale;

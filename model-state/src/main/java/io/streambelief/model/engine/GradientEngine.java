@@ -10,7 +10,16 @@ public interface GradientEngine extends AutoCloseable {
     void setParameters(float[] parameters);
 
     /** Evaluates the current parameters on {@code batch}, then computes their gradient on it. */
-    GradientStep step(MiniBatch batch);
+    default GradientStep step(MiniBatch batch) {
+        return step(batch, null);
+    }
+
+    /**
+     * As {@link #step(MiniBatch)}, writing the gradient into {@code gradient} (one float per
+     * parameter), which the returned step then holds; null: into a new array. Reusing one array
+     * saves allocating and clearing a gradient per mini-batch — 218 MB for a 54M-parameter model.
+     */
+    GradientStep step(MiniBatch batch, float[] gradient);
 
     @Override
     default void close() {}

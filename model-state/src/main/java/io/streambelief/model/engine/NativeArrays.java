@@ -35,11 +35,20 @@ public final class NativeArrays {
 
     /** The elements of {@code source} in row-major order. */
     public static float[] copyOut(INDArray source) {
-        float[] values = new float[Math.toIntExact(source.length())];
+        return copyOut(source, null);
+    }
+
+    /** The elements of {@code source} in row-major order, in {@code target} (null: a new array). */
+    public static float[] copyOut(INDArray source, float[] target) {
+        int length = Math.toIntExact(source.length());
+        if (target != null && target.length != length) {
+            throw new IllegalArgumentException("Array of " + length + " elements, target of " + target.length);
+        }
+        float[] values = target != null ? target : new float[length];
         if (isBulkCopyable(source)) {
             pointer(source).get(values, 0, values.length);
         } else {
-            return source.dup('c').data().asFloat();
+            System.arraycopy(source.dup('c').data().asFloat(), 0, values, 0, length);
         }
         return values;
     }

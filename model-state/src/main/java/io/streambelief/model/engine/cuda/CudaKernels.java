@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Objects;
 
 import org.bytedeco.cuda.cublas.cublasContext;
+import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUmod_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
@@ -30,10 +31,11 @@ import io.streambelief.model.engine.dense.Kernels;
 
 /**
  * The primitives on one CUDA device: cuBLAS for the matrix products (FP32, its default math mode,
- * as PyTorch's default), NVRTC-compiled kernels from {@code dense_kernels.cu} for the rest. All
- * work goes to the device's default stream in order; host copies go through one pinned buffer, so
- * they run at full bus speed. Bound to its device on every upload, because CUDA's current device
- * belongs to a thread and a Flink task may move between threads.
+ * as PyTorch's default), NVRTC-compiled kernels from {@code dense_kernels.cu} for the rest. The
+ * math runs in order on one stream; downloads run on a second one, each behind an event marking
+ * the math it waits for, so they overlap the math queued after them. Host copies go through
+ * pinned buffers, so they run at full bus speed. Bound to its device on every upload, because
+ * CUDA's current device belongs to a thread and a Flink task may move between threads.
  *
  * <p>Only usable where {@link CudaRuntime#probe()} says so; not thread-safe.
  */
@@ -44,6 +46,9 @@ public final class CudaKernels implements Kernels {
 
     private final int device;
     private final cublasContext blas = new cublasContext();
+    /** Both non-blocking: the legacy default stream would serialize them. */
+    private final CUstream_st compute = new CUstream_st();
+    private final CUstream_st copies = new CUstream_st();
     private final CUmod_st module = new CUmod_st();
     private final CUfunc_st addBias = new CUfunc_st();
     private final CUfunc_st activate = new CUfunc_st();
@@ -55,6 +60,13 @@ public final class CudaKernels implements Kernels {
     private final List<DeviceBuffer> allocated = new ArrayList<>();
     private FloatPointer pinned;
     private long pinnedFloats;
+    /** Pinned memory for downloads, handed out in order and reused once none is in flight. */
+    private FloatPointer downloads;
+    private long downloadFloats;
+    private long downloadUsed;
+    /** Floats asked for since downloads were last all finished: the size the buffer grows to. */
+    private long downloadDemand;
+    private int inFlight;
     /** A column of ones: the row sums are a matrix-vector product with it. */
     private DeviceBuffer ones;
     private final String deviceName;
@@ -86,8 +98,10 @@ public final class CudaKernels implements Kernels {
         check(cudart.cudaFree(null), "initializing device " + device);
         cudaDeviceProp properties = new cudaDeviceProp();
         check(cudart.cudaGetDeviceProperties(properties, device), "cudaGetDeviceProperties");
+        check(cudart.cudaStreamCreateWithFlags(compute, cudart.cudaStreamNonBlocking), "cudaStreamCreate");
+        check(cudart.cudaStreamCreateWithFlags(copies, cudart.cudaStreamNonBlocking), "cudaStreamCreate");
         checkBlas(cublas.cublasCreate_v2(blas), "cublasCreate");
-        checkBlas(cublas.cublasSetStream_v2(blas, (CUstream_st) null), "cublasSetStream");
+        checkBlas(cublas.cublasSetStream_v2(blas, compute), "cublasSetStream");
         byte[] ptx = compile(properties.major(), properties.minor());
         checkDriver(cudart.cuModuleLoadData(module, new BytePointer(ptx)), "loading the compiled kernels");
         function(addBias, "add_bias");
@@ -111,7 +125,8 @@ public final class CudaKernels implements Kernels {
     public Buffer allocate(long length) {
         Pointer address = new Pointer();
         check(cudart.cudaMalloc(address, Math.max(1, length) * Float.BYTES), "cudaMalloc of " + length + " floats");
-        check(cudart.cudaMemset(address, 0, length * Float.BYTES), "cudaMemset");
+        // On the math's stream: the legacy default stream would not order it before the math.
+        check(cudart.cudaMemsetAsync(address, 0, length * Float.BYTES, compute), "cudaMemset");
         DeviceBuffer buffer = new DeviceBuffer(address.address(), length);
         allocated.add(buffer);
         return buffer;
@@ -131,18 +146,74 @@ public final class CudaKernels implements Kernels {
         DeviceBuffer t = device(target, count);
         FloatPointer staging = pinned(count);
         staging.put(source, 0, count);
-        // Synchronous: the pinned buffer is reused by the next copy.
-        check(cudart.cudaMemcpy(t.pointer(), staging, (long) count * Float.BYTES, cudart.cudaMemcpyHostToDevice),
-                "copying " + count + " floats to the device");
+        check(cudart.cudaMemcpyAsync(t.pointer(), staging, (long) count * Float.BYTES, cudart.cudaMemcpyHostToDevice,
+                compute), "copying " + count + " floats to the device");
+        // Waits: the pinned buffer is reused by the next upload.
+        check(cudart.cudaStreamSynchronize(compute), "copying " + count + " floats to the device");
     }
 
     @Override
-    public void download(Buffer source, float[] target, int count) {
+    public Download startDownload(Buffer source, float[] target, int offset, int count) {
         DeviceBuffer s = device(source, count);
-        FloatPointer staging = pinned(count);
-        check(cudart.cudaMemcpy(staging, s.pointer(), (long) count * Float.BYTES, cudart.cudaMemcpyDeviceToHost),
-                "copying " + count + " floats from the device");
-        staging.get(target, 0, count);
+        downloadDemand += count;
+        FloatPointer region;
+        boolean ownRegion = downloadUsed + count > downloadFloats;
+        if (ownRegion) {
+            // Until the shared buffer has grown to a whole step's downloads (once all are finished).
+            Pointer host = new Pointer();
+            check(cudart.cudaMallocHost(host, Math.max(1, count) * (long) Float.BYTES), "cudaMallocHost");
+            region = new FloatPointer(host);
+        } else {
+            region = new FloatPointer(downloads).position(downloadUsed);
+            downloadUsed += count;
+        }
+        CUevent_st ready = new CUevent_st();
+        check(cudart.cudaEventCreateWithFlags(ready, cudart.cudaEventDisableTiming), "cudaEventCreate");
+        check(cudart.cudaEventRecord(ready, compute), "cudaEventRecord");
+        check(cudart.cudaStreamWaitEvent(copies, ready, 0), "cudaStreamWaitEvent");
+        cudart.cudaEventDestroy(ready);
+        check(cudart.cudaMemcpyAsync(region, s.pointer(), (long) count * Float.BYTES, cudart.cudaMemcpyDeviceToHost,
+                copies), "copying " + count + " floats from the device");
+        CUevent_st done = new CUevent_st();
+        check(cudart.cudaEventCreateWithFlags(done, cudart.cudaEventDisableTiming), "cudaEventCreate");
+        check(cudart.cudaEventRecord(done, copies), "cudaEventRecord");
+        inFlight++;
+        return new Download() {
+            private boolean finished;
+
+            @Override
+            public void finish() {
+                if (finished) {
+                    return;
+                }
+                finished = true;
+                check(cudart.cudaEventSynchronize(done), "copying " + count + " floats from the device");
+                cudart.cudaEventDestroy(done);
+                region.get(target, offset, count);
+                if (ownRegion) {
+                    cudart.cudaFreeHost(region);
+                }
+                downloadFinished();
+            }
+        };
+    }
+
+    private void downloadFinished() {
+        if (--inFlight > 0) {
+            return;
+        }
+        downloadUsed = 0;
+        if (downloadDemand > downloadFloats) {
+            if (downloads != null) {
+                cudart.cudaFreeHost(downloads);
+            }
+            Pointer host = new Pointer();
+            check(cudart.cudaMallocHost(host, downloadDemand * Float.BYTES), "cudaMallocHost of " + downloadDemand
+                    + " floats");
+            downloads = new FloatPointer(host);
+            downloadFloats = downloadDemand;
+        }
+        downloadDemand = 0;
     }
 
     @Override
@@ -217,8 +288,13 @@ public final class CudaKernels implements Kernels {
         if (pinned != null) {
             cudart.cudaFreeHost(pinned);
         }
+        if (downloads != null) {
+            cudart.cudaFreeHost(downloads);
+        }
         cudart.cuModuleUnload(module);
         cublas.cublasDestroy_v2(blas);
+        cudart.cudaStreamDestroy(compute);
+        cudart.cudaStreamDestroy(copies);
     }
 
     /** The kernels' CUDA C, compiled for this device's architecture. */
@@ -280,8 +356,8 @@ public final class CudaKernels implements Kernels {
             }
         }
         int blocks = (int) Math.max(1, Math.min(MAX_BLOCKS, (work + THREADS - 1) / THREADS));
-        checkDriver(cudart.cuLaunchKernel(function, blocks, 1, 1, THREADS, 1, 1, 0, null, new PointerPointer<>(slots),
-                null), "launching a kernel");
+        checkDriver(cudart.cuLaunchKernel(function, blocks, 1, 1, THREADS, 1, 1, 0, compute,
+                new PointerPointer<>(slots), null), "launching a kernel");
     }
 
     private FloatPointer pinned(long floats) {

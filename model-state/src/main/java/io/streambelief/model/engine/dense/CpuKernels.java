@@ -26,10 +26,15 @@ public final class CpuKernels implements Kernels {
         System.arraycopy(source, 0, t.data, t.offset, count);
     }
 
+    /**
+     * Copies when finished, not when started — as late as a GPU's copy may land — so that a
+     * composition that forgets to finish a download, or reads its target too early, fails its
+     * tests here too.
+     */
     @Override
-    public void download(Buffer source, float[] target, int count) {
+    public Download startDownload(Buffer source, float[] target, int offset, int count) {
         HeapBuffer s = heap(source, count);
-        System.arraycopy(s.data, s.offset, target, 0, count);
+        return () -> System.arraycopy(s.data, s.offset, target, offset, count);
     }
 
     @Override

@@ -55,7 +55,7 @@ public final class DenseEngine implements GradientEngine {
     }
 
     @Override
-    public GradientStep step(MiniBatch batch) {
+    public GradientStep step(MiniBatch batch, float[] into) {
         if (batch.numInputs() != network.numInputs()) {
             throw new IllegalArgumentException("Batch has " + batch.numInputs() + " inputs, model takes "
                     + network.numInputs());
@@ -86,10 +86,19 @@ public final class DenseEngine implements GradientEngine {
             }
         }
 
+        float[] flat = into != null ? into : new float[numParams];
+        if (flat.length != numParams) {
+            throw new IllegalArgumentException("Gradient array of " + flat.length + " floats for " + numParams
+                    + " parameters");
+        }
         Kernels.Buffer statsBuffer = gradient.slice(numParams, 2L * n);
         int current = 0;
         kernels.loss(network.loss(), activations[last], labels, network.numOutputs(), n, 1f / n, deltas[current],
                 statsBuffer);
+        Kernels.Download statsDownload = kernels.startDownload(statsBuffer, stats, 0, 2 * n);
+        // Each layer's gradient goes to the host while the layers below it are computed, and is
+        // copied into the array while the next one is: only the first layer's copy is not hidden.
+        Kernels.Download above = null;
         for (int l = last; l >= 0; l--) {
             DenseNetwork.Layer layer = layers.get(l);
             Kernels.Buffer input = l == 0 ? features : activations[l - 1];
@@ -97,6 +106,9 @@ public final class DenseEngine implements GradientEngine {
             kernels.gemm(false, true, layer.inputs(), layer.outputs(), n, input, layer.inputs(), delta, layer.outputs(),
                     gradient.slice(network.weightOffset(l), (long) layer.inputs() * layer.outputs()), layer.inputs());
             kernels.rowSums(delta, layer.outputs(), n, biasSlice(gradient, l));
+            int offset = Math.toIntExact(network.weightOffset(l));
+            int count = Math.toIntExact(layer.numParams());
+            Kernels.Download download = kernels.startDownload(gradient.slice(offset, count), flat, offset, count);
             if (l > 0) {
                 Kernels.Buffer below = deltas[1 - current];
                 kernels.gemm(false, false, layer.inputs(), n, layer.outputs(), weights(l), layer.inputs(), delta,
@@ -105,11 +117,13 @@ public final class DenseEngine implements GradientEngine {
                         layer.inputs() * n);
                 current = 1 - current;
             }
+            if (above != null) {
+                above.finish();
+            }
+            above = download;
         }
-
-        kernels.download(statsBuffer, stats, 2 * n);
-        float[] flat = new float[numParams];
-        kernels.download(gradient, flat, numParams);
+        above.finish();
+        statsDownload.finish();
         double loss = 0;
         int correct = 0;
         for (int i = 0; i < n; i++) {

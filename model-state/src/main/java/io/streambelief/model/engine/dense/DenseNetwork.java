@@ -39,7 +39,7 @@ public record DenseNetwork(List<Layer> layers, Loss loss) {
             Objects.requireNonNull(activation, "activation");
         }
 
-        long numParams() {
+        public long numParams() {
             return (long) inputs * outputs + outputs;
         }
     }

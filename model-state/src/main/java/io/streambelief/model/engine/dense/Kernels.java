@@ -38,8 +38,23 @@ public interface Kernels extends AutoCloseable {
     /** Copies {@code source[0, count)} to the start of {@code target}. */
     void upload(float[] source, int count, Buffer target);
 
+    /**
+     * Starts copying the start of {@code source} to {@code target[offset, offset + count)} behind
+     * the work queued so far; the work queued after it may run meanwhile. The target holds the
+     * floats once {@link Download#finish()} returned, not before.
+     */
+    Download startDownload(Buffer source, float[] target, int offset, int count);
+
     /** Copies the start of {@code source} to {@code target[0, count)} once all queued work is done. */
-    void download(Buffer source, float[] target, int count);
+    default void download(Buffer source, float[] target, int count) {
+        startDownload(source, target, 0, count).finish();
+    }
+
+    /** A copy to the host in flight. */
+    interface Download {
+        /** Waits for the copy and writes its floats to the target. */
+        void finish();
+    }
 
     /**
      * {@code C = op(A) op(B)}, where {@code op(A)} is {@code m x k}, {@code op(B)} is

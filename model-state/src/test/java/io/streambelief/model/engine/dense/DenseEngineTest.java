@@ -76,6 +76,25 @@ class DenseEngineTest {
     }
 
     @Test
+    void aStepCanWriteItsGradientIntoTheCallersArray() {
+        ModelSpec spec = ModelSpec.parse("mlp:12-10-3", 4);
+        MiniBatch batch = TestBatches.random(spec, 16, 1);
+        try (DenseEngine engine = new DenseEngine(spec.denseNetwork(), new CpuKernels());
+                Dl4jGradientEngine dl4j = new Dl4jGradientEngine(spec)) {
+            engine.setParameters(scaled(spec.initialParameters()));
+            dl4j.setParameters(scaled(spec.initialParameters()));
+            float[] into = new float[(int) spec.numParams()];
+            java.util.Arrays.fill(into, Float.NaN);
+            GradientStep step = engine.step(batch, into);
+            assertThat(step.gradient()).isSameAs(into);
+            float[] dl4jInto = new float[into.length];
+            assertThat(dl4j.step(batch, dl4jInto).gradient()).isSameAs(dl4jInto);
+            assertSameStep(new GradientStep(step.loss(), step.correct(), step.size(), dl4jInto), step, spec.source());
+            assertThatThrownBy(() -> engine.step(batch, new float[3])).hasMessageContaining("Gradient array of 3 floats");
+        }
+    }
+
+    @Test
     void thePresetParsedWithoutDl4jIsTheNetworkDl4jBuilds() {
         for (String preset : new String[] {"mlp:784-256-128-10", "mlp:4-1", "mlp:4096-4096-1000"}) {
             assertThat(DenseNetwork.mlp(preset)).isEqualTo(ModelSpec.parse(preset, 1).denseNetwork());
