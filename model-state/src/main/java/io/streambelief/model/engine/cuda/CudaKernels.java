@@ -164,7 +164,7 @@ public final class CudaKernels implements Kernels {
             check(cudart.cudaMallocHost(host, Math.max(1, count) * (long) Float.BYTES), "cudaMallocHost");
             region = new FloatPointer(host);
         } else {
-            region = new FloatPointer(downloads).position(downloadUsed);
+            region = new AddressedPointer(downloads.address() + downloadUsed * Float.BYTES);
             downloadUsed += count;
         }
         CUevent_st ready = new CUevent_st();
@@ -428,13 +428,18 @@ public final class CudaKernels implements Kernels {
 
         /** A JavaCPP pointer to the device address, for cuBLAS and cudart (which never dereference it here). */
         FloatPointer pointer() {
-            return new DevicePointer(address);
+            return new AddressedPointer(address);
         }
     }
 
-    /** JavaCPP keeps a pointer's address protected; device addresses come from CUDA, not from JavaCPP. */
-    private static final class DevicePointer extends FloatPointer {
-        DevicePointer(long address) {
+    /**
+     * A pointer at an absolute address, device or pinned host memory, at position 0. JavaCPP keeps
+     * a pointer's address protected, and it scales a position by the element size for
+     * {@code float*} parameters but not for {@code void*} ones; absolute addresses mean the same
+     * to both.
+     */
+    private static final class AddressedPointer extends FloatPointer {
+        AddressedPointer(long address) {
             this.address = address;
         }
     }

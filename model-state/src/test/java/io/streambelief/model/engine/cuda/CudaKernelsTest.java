@@ -98,6 +98,25 @@ class CudaKernelsTest {
     }
 
     @Test
+    void downloadsInFlightLandWhereAskedWhicheverIsFinishedFirst() {
+        float[] a = random(1000, 5);
+        float[] b = random(3000, 6);
+        try (CudaKernels kernels = new CudaKernels(0)) {
+            // The first round copies through buffers of its own, the second through the grown shared one.
+            for (int round = 0; round < 2; round++) {
+                float[] target = new float[4000];
+                Kernels.Download first = kernels.startDownload(kernels.upload(a), target, 0, 1000);
+                Kernels.Download second = kernels.startDownload(kernels.upload(b), target, 1000, 3000);
+                second.finish();
+                first.finish();
+                first.finish();
+                assertThat(java.util.Arrays.copyOfRange(target, 0, 1000)).as("round %d", round).containsExactly(a);
+                assertThat(java.util.Arrays.copyOfRange(target, 1000, 4000)).as("round %d", round).containsExactly(b);
+            }
+        }
+    }
+
+    @Test
     void parametersStayOnTheDeviceBetweenSteps() {
         DenseNetwork network = DenseNetwork.mlp("mlp:20-16-4");
         ModelSpec spec = ModelSpec.parse("mlp:20-16-4", 1);
