@@ -119,25 +119,11 @@ public final class ModelSpec implements Serializable {
     }
 
     private static ModelSpec mlp(String text, long seed) {
-        String[] parts = text.substring("mlp:".length()).split("-");
+        // One parser of the preset for both: DenseNetwork is what the CUDA engine computes.
+        DenseNetwork network = DenseNetwork.mlp(text);
         List<Integer> sizes = new ArrayList<>();
-        for (String part : parts) {
-            int size;
-            try {
-                size = Integer.parseInt(part.strip());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("Model spec '" + text + "': '" + part
-                        + "' is not a layer size; write sizes as in mlp:784-256-128-10");
-            }
-            if (size < 1) {
-                throw new IllegalArgumentException("Model spec '" + text + "': layer sizes must be positive, got " + size);
-            }
-            sizes.add(size);
-        }
-        if (sizes.size() < 2) {
-            throw new IllegalArgumentException("Model spec '" + text
-                    + "' needs at least an input and an output size, e.g. mlp:784-256-10");
-        }
+        sizes.add(network.numInputs());
+        network.layers().forEach(layer -> sizes.add(layer.outputs()));
         NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .dataType(DataType.FLOAT)

@@ -76,11 +76,17 @@ public record DenseNetwork(List<Layer> layers, Loss loss) {
             try {
                 sizes[i] = Integer.parseInt(parts[i].strip());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("Model spec '" + preset + "': '" + parts[i] + "' is not a layer size");
+                throw new IllegalArgumentException("Model spec '" + preset + "': '" + parts[i]
+                        + "' is not a layer size; write sizes as in mlp:784-256-128-10");
+            }
+            if (sizes[i] < 1) {
+                throw new IllegalArgumentException("Model spec '" + preset + "': layer sizes must be positive, got "
+                        + sizes[i]);
             }
         }
         if (sizes.length < 2) {
-            throw new IllegalArgumentException("Model spec '" + preset + "' needs at least an input and an output size");
+            throw new IllegalArgumentException("Model spec '" + preset
+                    + "' needs at least an input and an output size, e.g. mlp:784-256-10");
         }
         List<Layer> layers = new ArrayList<>();
         for (int i = 1; i < sizes.length; i++) {
