@@ -30,9 +30,15 @@ import io.streambelief.model.engine.MiniBatch;
 /**
  * The composition of primitives computes what DL4J computes: the same mean loss, the same hits
  * and the same gradient (to 1e-4) for every supported layer, activation and loss, from the same
- * parameters. The CUDA engine is this composition over other primitives.
+ * parameters. The CUDA engine is this composition over other primitives, and runs these same
+ * tests where a GPU is usable ({@code CudaDenseEngineTest}).
  */
-class DenseEngineTest {
+public class DenseEngineTest {
+
+    /** The primitives under test. */
+    protected Kernels newKernels() {
+        return new CpuKernels();
+    }
 
     @TempDir
     Path dir;
@@ -66,7 +72,7 @@ class DenseEngineTest {
     @Test
     void aBatchLargerThanAnyBeforeAndThenASmallerOneStillMatch() {
         ModelSpec spec = ModelSpec.parse("mlp:12-10-3", 4);
-        try (DenseEngine engine = new DenseEngine(spec.denseNetwork(), new CpuKernels())) {
+        try (DenseEngine engine = new DenseEngine(spec.denseNetwork(), newKernels())) {
             engine.setParameters(scaled(spec.initialParameters()));
             for (int size : new int[] {5, 40, 7}) {
                 MiniBatch batch = TestBatches.random(spec, size, size);
@@ -79,7 +85,7 @@ class DenseEngineTest {
     void aStepCanWriteItsGradientIntoTheCallersArray() {
         ModelSpec spec = ModelSpec.parse("mlp:12-10-3", 4);
         MiniBatch batch = TestBatches.random(spec, 16, 1);
-        try (DenseEngine engine = new DenseEngine(spec.denseNetwork(), new CpuKernels());
+        try (DenseEngine engine = new DenseEngine(spec.denseNetwork(), newKernels());
                 Dl4jGradientEngine dl4j = new Dl4jGradientEngine(spec)) {
             engine.setParameters(scaled(spec.initialParameters()));
             dl4j.setParameters(scaled(spec.initialParameters()));
@@ -123,7 +129,7 @@ class DenseEngineTest {
     @Test
     void labelsOutOfRangeAndWrongWidthsAreRefused() {
         ModelSpec spec = ModelSpec.parse("mlp:4-3", 1);
-        try (DenseEngine engine = new DenseEngine(spec.denseNetwork(), new CpuKernels())) {
+        try (DenseEngine engine = new DenseEngine(spec.denseNetwork(), newKernels())) {
             MiniBatch badLabel = new MiniBatch(1, 4, new float[4], new int[] {3});
             assertThatThrownBy(() -> engine.step(badLabel)).hasMessageContaining("Label 3 is out of range");
             assertThatThrownBy(() -> engine.step(new MiniBatch(1, 5, new float[5], new int[] {0})))
@@ -138,7 +144,7 @@ class DenseEngineTest {
         assertThat(DenseNetwork.mlp("mlp:10-20-5").flopsPerExample()).isEqualTo(2 * (10 * 20 * 2 + 20 * 5 * 3));
     }
 
-    private static void assertMatchesDl4j(ModelSpec spec, int batchSize) {
+    private void assertMatchesDl4j(ModelSpec spec, int batchSize) {
         // Scaled parameters so that no gradient is tiny by chance of the initialization.
         float[] params = scaled(spec.initialParameters());
         MiniBatch batch = TestBatches.random(spec, batchSize, 3);
@@ -147,7 +153,7 @@ class DenseEngineTest {
             dl4j.setParameters(params);
             expected = dl4j.step(batch);
         }
-        try (DenseEngine engine = new DenseEngine(spec.denseNetwork(), new CpuKernels())) {
+        try (DenseEngine engine = new DenseEngine(spec.denseNetwork(), newKernels())) {
             engine.setParameters(params);
             assertSameStep(expected, engine.step(batch), spec.source());
         }
