@@ -102,14 +102,19 @@ public final class CudaKernels implements Kernels {
         check(cudart.cudaStreamCreateWithFlags(copies, cudart.cudaStreamNonBlocking), "cudaStreamCreate");
         checkBlas(cublas.cublasCreate_v2(blas), "cublasCreate");
         checkBlas(cublas.cublasSetStream_v2(blas, compute), "cublasSetStream");
-        byte[] ptx = compile(properties.major(), properties.minor());
-        checkDriver(cudart.cuModuleLoadData(module, new BytePointer(ptx)), "loading the compiled kernels");
+        byte[] image = compile(properties.major(), properties.minor());
+        checkDriver(cudart.cuModuleLoadData(module, new BytePointer(image)), "loading the compiled kernels");
         function(addBias, "add_bias");
         function(activate, "activate");
         function(multiplyByDerivative, "multiply_by_derivative");
         function(softmaxCrossEntropy, "softmax_cross_entropy");
         function(sigmoidCrossEntropy, "sigmoid_cross_entropy");
         return properties.name().getString() + " (compute " + properties.major() + "." + properties.minor() + ")";
+    }
+
+    /** CUDA's current device belongs to a thread, and a Flink task may move between threads. */
+    private void bind() {
+        check(cudart.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
     }
 
     /** The device's name and compute capability, for logs. */
@@ -123,6 +128,7 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public Buffer allocate(long length) {
+        bind();
         Pointer address = new Pointer();
         check(cudart.cudaMalloc(address, Math.max(1, length) * Float.BYTES), "cudaMalloc of " + length + " floats");
         // On the math's stream: the legacy default stream would not order it before the math.
@@ -135,6 +141,7 @@ public final class CudaKernels implements Kernels {
     @Override
     public void free(Buffer buffer) {
         DeviceBuffer b = (DeviceBuffer) buffer;
+        bind();
         if (allocated.remove(b)) {
             check(cudart.cudaFree(b.pointer()), "cudaFree");
         }
@@ -142,7 +149,7 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public void upload(float[] source, int count, Buffer target) {
-        check(cudart.cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+        bind();
         DeviceBuffer t = device(target, count);
         FloatPointer staging = pinned(count);
         staging.put(source, 0, count);
@@ -154,10 +161,11 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public Download startDownload(Buffer source, float[] target, int offset, int count) {
+        bind();
         DeviceBuffer s = device(source, count);
         downloadDemand += count;
         FloatPointer region;
-        boolean ownRegion = downloadUsed + count > downloadFloats;
+        boolean ownRegion = downloads == null || downloadUsed + count > downloadFloats;
         if (ownRegion) {
             // Until the shared buffer has grown to a whole step's downloads (once all are finished).
             Pointer host = new Pointer();
@@ -187,13 +195,16 @@ public final class CudaKernels implements Kernels {
                     return;
                 }
                 finished = true;
-                check(cudart.cudaEventSynchronize(done), "copying " + count + " floats from the device");
-                cudart.cudaEventDestroy(done);
-                region.get(target, offset, count);
-                if (ownRegion) {
-                    cudart.cudaFreeHost(region);
+                try {
+                    check(cudart.cudaEventSynchronize(done), "copying " + count + " floats from the device");
+                    region.get(target, offset, count);
+                } finally {
+                    cudart.cudaEventDestroy(done);
+                    if (ownRegion) {
+                        cudart.cudaFreeHost(region);
+                    }
+                    downloadFinished();
                 }
-                downloadFinished();
             }
         };
     }
@@ -206,6 +217,8 @@ public final class CudaKernels implements Kernels {
         if (downloadDemand > downloadFloats) {
             if (downloads != null) {
                 cudart.cudaFreeHost(downloads);
+                downloads = null;
+                downloadFloats = 0;
             }
             Pointer host = new Pointer();
             check(cudart.cudaMallocHost(host, downloadDemand * Float.BYTES), "cudaMallocHost of " + downloadDemand
@@ -264,6 +277,7 @@ public final class CudaKernels implements Kernels {
         if (ones == null || ones.length() < columns) {
             if (ones != null) {
                 free(ones);
+                ones = null;
             }
             float[] values = new float[columns];
             java.util.Arrays.fill(values, 1f);
@@ -281,6 +295,9 @@ public final class CudaKernels implements Kernels {
         }
         closed = true;
         cudart.cudaSetDevice(device);
+        // Work of a failed step may still be queued; nothing is freed under it.
+        cudart.cudaStreamSynchronize(compute);
+        cudart.cudaStreamSynchronize(copies);
         for (DeviceBuffer buffer : allocated) {
             cudart.cudaFree(buffer.pointer());
         }
@@ -297,27 +314,52 @@ public final class CudaKernels implements Kernels {
         cudart.cudaStreamDestroy(copies);
     }
 
-    /** The kernels' CUDA C, compiled for this device's architecture. */
+    /**
+     * The kernels' CUDA C, compiled for this device: to machine code for its architecture
+     * ({@code sm_XY}), which any driver of that architecture loads; to PTX ({@code compute_XY})
+     * only when this NVRTC does not know the architecture yet, since a driver older than NVRTC
+     * refuses newer PTX.
+     */
     private static byte[] compile(int major, int minor) {
-        String source = source();
+        String architecture = "" + major + minor;
+        try {
+            return compile("--gpu-architecture=sm_" + architecture, true);
+        } catch (IllegalStateException machineCode) {
+            try {
+                return compile("--gpu-architecture=compute_" + architecture, false);
+            } catch (IllegalStateException ptx) {
+                ptx.addSuppressed(machineCode);
+                throw ptx;
+            }
+        }
+    }
+
+    private static byte[] compile(String architecture, boolean machineCode) {
         _nvrtcProgram program = new _nvrtcProgram();
-        checkNvrtc(nvrtc.nvrtcCreateProgram(program, new BytePointer(source), new BytePointer(SOURCE), 0,
+        checkNvrtc(nvrtc.nvrtcCreateProgram(program, new BytePointer(source()), new BytePointer(SOURCE), 0,
                 (PointerPointer<?>) null, (PointerPointer<?>) null), "nvrtcCreateProgram");
         try {
-            PointerPointer<BytePointer> options = new PointerPointer<>("--gpu-architecture=compute_" + major + minor);
-            int compiled = nvrtc.nvrtcCompileProgram(program, 1, options);
+            int compiled = nvrtc.nvrtcCompileProgram(program, 1, new PointerPointer<BytePointer>(architecture));
             if (compiled != nvrtc.NVRTC_SUCCESS) {
                 SizeTPointer logSize = new SizeTPointer(1);
                 nvrtc.nvrtcGetProgramLogSize(program, logSize);
-                BytePointer log = new BytePointer(logSize.get());
+                BytePointer log = new BytePointer(Math.max(1, logSize.get()));
                 nvrtc.nvrtcGetProgramLog(program, log);
-                throw new IllegalStateException("NVRTC could not compile " + SOURCE + ": " + log.getString());
+                throw new IllegalStateException("NVRTC could not compile " + SOURCE + " with " + architecture + ": "
+                        + nvrtc.nvrtcGetErrorString(compiled).getString() + " " + log.getString().strip());
             }
             SizeTPointer size = new SizeTPointer(1);
-            checkNvrtc(nvrtc.nvrtcGetPTXSize(program, size), "nvrtcGetPTXSize");
-            byte[] ptx = new byte[Math.toIntExact(size.get())];
-            checkNvrtc(nvrtc.nvrtcGetPTX(program, ptx), "nvrtcGetPTX");
-            return ptx;
+            byte[] image;
+            if (machineCode) {
+                checkNvrtc(nvrtc.nvrtcGetCUBINSize(program, size), "nvrtcGetCUBINSize");
+                image = new byte[Math.toIntExact(size.get())];
+                checkNvrtc(nvrtc.nvrtcGetCUBIN(program, image), "nvrtcGetCUBIN");
+            } else {
+                checkNvrtc(nvrtc.nvrtcGetPTXSize(program, size), "nvrtcGetPTXSize");
+                image = new byte[Math.toIntExact(size.get())];
+                checkNvrtc(nvrtc.nvrtcGetPTX(program, image), "nvrtcGetPTX");
+            }
+            return image;
         } finally {
             nvrtc.nvrtcDestroyProgram(program);
         }
@@ -361,12 +403,15 @@ public final class CudaKernels implements Kernels {
     }
 
     private FloatPointer pinned(long floats) {
-        if (pinnedFloats < floats) {
+        if (pinned == null || pinnedFloats < floats) {
             if (pinned != null) {
                 cudart.cudaFreeHost(pinned);
+                pinned = null;
+                pinnedFloats = 0;
             }
             Pointer host = new Pointer();
-            check(cudart.cudaMallocHost(host, floats * Float.BYTES), "cudaMallocHost of " + floats + " floats");
+            check(cudart.cudaMallocHost(host, Math.max(1, floats) * Float.BYTES), "cudaMallocHost of " + floats
+                    + " floats");
             pinned = new FloatPointer(host).capacity(floats).limit(floats);
             pinnedFloats = floats;
         }

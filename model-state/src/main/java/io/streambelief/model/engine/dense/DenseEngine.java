@@ -1,5 +1,6 @@
 package io.streambelief.model.engine.dense;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -38,7 +39,12 @@ public final class DenseEngine implements GradientEngine {
         this.network = Objects.requireNonNull(network, "network");
         this.kernels = Objects.requireNonNull(kernels, "kernels");
         this.numParams = Math.toIntExact(network.numParams());
-        this.parameters = kernels.allocate(numParams);
+        try {
+            this.parameters = kernels.allocate(numParams);
+        } catch (RuntimeException e) {
+            kernels.close();
+            throw e;
+        }
     }
 
     public DenseNetwork network() {
@@ -65,7 +71,7 @@ public final class DenseEngine implements GradientEngine {
         int numLabels = network.loss() == DenseNetwork.Loss.SIGMOID_CROSS_ENTROPY ? 2 : network.numOutputs();
         for (int i = 0; i < n; i++) {
             int label = batch.labels()[i];
-            if (label >= numLabels) {
+            if (label < 0 || label >= numLabels) {
                 throw new IllegalArgumentException("Label " + label + " is out of range for " + numLabels + " classes");
             }
             labelValues[i] = label;
@@ -95,35 +101,50 @@ public final class DenseEngine implements GradientEngine {
         int current = 0;
         kernels.loss(network.loss(), activations[last], labels, network.numOutputs(), n, 1f / n, deltas[current],
                 statsBuffer);
-        Kernels.Download statsDownload = kernels.startDownload(statsBuffer, stats, 0, 2 * n);
         // Each layer's gradient goes to the host while the layers below it are computed, and is
         // copied into the array while the next one is: only the first layer's copy is not hidden.
-        Kernels.Download above = null;
-        for (int l = last; l >= 0; l--) {
-            DenseNetwork.Layer layer = layers.get(l);
-            Kernels.Buffer input = l == 0 ? features : activations[l - 1];
-            Kernels.Buffer delta = deltas[current];
-            kernels.gemm(false, true, layer.inputs(), layer.outputs(), n, input, layer.inputs(), delta, layer.outputs(),
-                    gradient.slice(network.weightOffset(l), (long) layer.inputs() * layer.outputs()), layer.inputs());
-            kernels.rowSums(delta, layer.outputs(), n, biasSlice(gradient, l));
-            int offset = Math.toIntExact(network.weightOffset(l));
-            int count = Math.toIntExact(layer.numParams());
-            Kernels.Download download = kernels.startDownload(gradient.slice(offset, count), flat, offset, count);
-            if (l > 0) {
-                Kernels.Buffer below = deltas[1 - current];
-                kernels.gemm(false, false, layer.inputs(), n, layer.outputs(), weights(l), layer.inputs(), delta,
-                        layer.outputs(), below, layer.inputs());
-                kernels.multiplyByDerivative(layers.get(l - 1).activation(), activations[l - 1], below,
-                        layer.inputs() * n);
-                current = 1 - current;
+        List<Kernels.Download> started = new ArrayList<>();
+        try {
+            started.add(kernels.startDownload(statsBuffer, stats, 0, 2 * n));
+            Kernels.Download above = null;
+            for (int l = last; l >= 0; l--) {
+                DenseNetwork.Layer layer = layers.get(l);
+                Kernels.Buffer input = l == 0 ? features : activations[l - 1];
+                Kernels.Buffer delta = deltas[current];
+                kernels.gemm(false, true, layer.inputs(), layer.outputs(), n, input, layer.inputs(), delta,
+                        layer.outputs(), gradient.slice(network.weightOffset(l), (long) layer.inputs() * layer.outputs()),
+                        layer.inputs());
+                kernels.rowSums(delta, layer.outputs(), n, biasSlice(gradient, l));
+                int offset = Math.toIntExact(network.weightOffset(l));
+                int count = Math.toIntExact(layer.numParams());
+                Kernels.Download download = kernels.startDownload(gradient.slice(offset, count), flat, offset, count);
+                started.add(download);
+                if (l > 0) {
+                    Kernels.Buffer below = deltas[1 - current];
+                    kernels.gemm(false, false, layer.inputs(), n, layer.outputs(), weights(l), layer.inputs(), delta,
+                            layer.outputs(), below, layer.inputs());
+                    kernels.multiplyByDerivative(layers.get(l - 1).activation(), activations[l - 1], below,
+                            layer.inputs() * n);
+                    current = 1 - current;
+                }
+                if (above != null) {
+                    above.finish();
+                }
+                above = download;
             }
-            if (above != null) {
-                above.finish();
+            above.finish();
+            started.get(0).finish();
+        } catch (RuntimeException e) {
+            // No copy may stay in flight behind a failed step: the kernels reuse their buffers only when none is.
+            for (Kernels.Download download : started) {
+                try {
+                    download.finish();
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again);
+                }
             }
-            above = download;
+            throw e;
         }
-        above.finish();
-        statsDownload.finish();
         double loss = 0;
         int correct = 0;
         for (int i = 0; i < n; i++) {

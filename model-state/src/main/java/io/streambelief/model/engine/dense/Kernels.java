@@ -52,7 +52,7 @@ public interface Kernels extends AutoCloseable {
 
     /** A copy to the host in flight. */
     interface Download {
-        /** Waits for the copy and writes its floats to the target. */
+        /** Waits for the copy and writes its floats to the target; calling it again is harmless. */
         void finish();
     }
 

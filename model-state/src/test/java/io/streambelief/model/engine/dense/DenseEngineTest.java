@@ -132,6 +132,8 @@ public class DenseEngineTest {
         try (DenseEngine engine = new DenseEngine(spec.denseNetwork(), newKernels())) {
             MiniBatch badLabel = new MiniBatch(1, 4, new float[4], new int[] {3});
             assertThatThrownBy(() -> engine.step(badLabel)).hasMessageContaining("Label 3 is out of range");
+            MiniBatch negative = new MiniBatch(1, 4, new float[4], new int[] {-1});
+            assertThatThrownBy(() -> engine.step(negative)).hasMessageContaining("Label -1 is out of range");
             assertThatThrownBy(() -> engine.step(new MiniBatch(1, 5, new float[5], new int[] {0})))
                     .hasMessageContaining("takes 4");
             assertThatThrownBy(() -> engine.setParameters(new float[3])).hasMessageContaining("has 15 parameters");
