@@ -51,7 +51,7 @@ class CudaKernelSourceTest {
     }
 
     @Test
-    void theKernelSourceCompilesToPtxWithEveryKernel() throws Exception {
+    void theKernelSourceCompilesToPtxAndMachineCodeWithEveryKernel() throws Exception {
         Result nvcc = run(List.of("nvcc", "-ptx", "-arch=compute_90", "-o", dir.resolve("k.ptx").toString(),
                 dir.resolve(CudaKernels.SOURCE).toString()), "");
         assumeTrue(nvcc.code != NOT_FOUND, "skipped: nvcc (the CUDA toolkit) is not installed here");
@@ -61,6 +61,11 @@ class CudaKernelSourceTest {
                 "sigmoid_cross_entropy")) {
             assertThat(ptx).contains(".entry " + kernel + "(");
         }
+        // Machine code too, as CudaKernels asks NVRTC for first (sm_90: Hopper).
+        Result cubin = run(List.of("nvcc", "-cubin", "-arch=sm_90", "-o", dir.resolve("k.cubin").toString(),
+                dir.resolve(CudaKernels.SOURCE).toString()), "");
+        assertThat(cubin.code).as("nvcc -cubin: %s", cubin.output).isZero();
+        assertThat(Files.size(dir.resolve("k.cubin"))).isPositive();
     }
 
     @Test
