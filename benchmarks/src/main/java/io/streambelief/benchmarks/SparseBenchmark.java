@@ -9,15 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingOptions;
@@ -30,6 +25,7 @@ import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.kafka.process.ChildJvm;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.sparse.SparseExampleParser;
+import io.streambelief.kafka.topic.PartitionContents;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.sparse.EmbeddingTable;
 import io.streambelief.model.sparse.RowOptimizer;
@@ -204,32 +200,14 @@ public final class SparseBenchmark implements Callable<Integer> {
         while (System.nanoTime() < deadline) {
             Thread.sleep(2000);
             TrainingMetrics last = null;
-            for (byte[] line : lines(deployment.bootstrapServers(), topic)) {
-                last = TrainingMetrics.fromJson(line);
+            for (var record : PartitionContents.upToEnd(deployment.bootstrapServers(), topic, "read_uncommitted")) {
+                last = TrainingMetrics.fromJson(record.value());
             }
             if (last != null && last.examples() >= examples && last.auc() != null) {
                 return last.auc();
             }
         }
         throw new IllegalStateException("The pipeline did not evaluate all " + examples + " flights within " + timeout);
-    }
-
-    /** Every record value of partition 0 of {@code topic}, up to its end now. */
-    private static List<byte[]> lines(String bootstrap, String topic) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        List<byte[]> values = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition partition = new TopicPartition(topic, 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            long end = consumer.endOffsets(List.of(partition)).get(partition);
-            while (consumer.position(partition) < end) {
-                consumer.poll(Duration.ofMillis(500)).forEach(record -> values.add(record.value()));
-            }
-        }
-        return values;
     }
 
     /** Prints the child's new progress lines. */

@@ -3,27 +3,21 @@ package io.streambelief.flink.local;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 import org.apache.flink.api.common.functions.util.ListCollector;
 import org.apache.flink.util.Collector;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.io.ParamUpdateDeserializer;
-import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.kafka.topic.PartitionContents;
 import io.streambelief.model.record.ModelSnapshot;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.RowCodecs;
@@ -44,22 +38,7 @@ public final class TopicContents {
      * the end offset it sees (for read_committed: before the first open transaction).
      */
     static List<ConsumerRecord<byte[], byte[]>> all(String bootstrap, String topic, String isolation) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition partition = new TopicPartition(topic, 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            long end = consumer.endOffsets(List.of(partition)).get(partition);
-            while (consumer.position(partition) < end) {
-                consumer.poll(Duration.ofMillis(500)).forEach(records::add);
-            }
-        }
-        return records;
+        return PartitionContents.upToEnd(bootstrap, topic, isolation);
     }
 
     /** The last record of every shard of the model on model-params, by shard: what the compacted topic keeps. */
