@@ -6,7 +6,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cudart.CUevent_st;
@@ -43,6 +45,9 @@ public final class CudaKernels implements Kernels {
     static final String SOURCE = "dense_kernels.cu";
     private static final int THREADS = 256;
     private static final int MAX_BLOCKS = 1 << 16;
+
+    /** The kernels' image by architecture ("90"), shared by every instance in this JVM. */
+    private static final Map<String, byte[]> COMPILED = new ConcurrentHashMap<>();
 
     private final int device;
     private final cublasContext blas = new cublasContext();
@@ -318,10 +323,13 @@ public final class CudaKernels implements Kernels {
      * The kernels' CUDA C, compiled for this device: to machine code for its architecture
      * ({@code sm_XY}), which any driver of that architecture loads; to PTX ({@code compute_XY})
      * only when this NVRTC does not know the architecture yet, since a driver older than NVRTC
-     * refuses newer PTX.
+     * refuses newer PTX. Compiled once per architecture and JVM, not once per worker.
      */
     private static byte[] compile(int major, int minor) {
-        String architecture = "" + major + minor;
+        return COMPILED.computeIfAbsent("" + major + minor, CudaKernels::compileFor);
+    }
+
+    private static byte[] compileFor(String architecture) {
         try {
             return compile("--gpu-architecture=sm_" + architecture, true);
         } catch (IllegalStateException machineCode) {

@@ -66,6 +66,11 @@ public final class DenseEngine implements GradientEngine {
             throw new IllegalArgumentException("Batch has " + batch.numInputs() + " inputs, model takes "
                     + network.numInputs());
         }
+        float[] flat = into != null ? into : new float[numParams];
+        if (flat.length != numParams) {
+            throw new IllegalArgumentException("Gradient array of " + flat.length + " floats for " + numParams
+                    + " parameters");
+        }
         int n = batch.size();
         ensureCapacity(n);
         int numLabels = network.loss() == DenseNetwork.Loss.SIGMOID_CROSS_ENTROPY ? 2 : network.numOutputs();
@@ -92,11 +97,6 @@ public final class DenseEngine implements GradientEngine {
             }
         }
 
-        float[] flat = into != null ? into : new float[numParams];
-        if (flat.length != numParams) {
-            throw new IllegalArgumentException("Gradient array of " + flat.length + " floats for " + numParams
-                    + " parameters");
-        }
         Kernels.Buffer statsBuffer = gradient.slice(numParams, 2L * n);
         int current = 0;
         kernels.loss(network.loss(), activations[last], labels, network.numOutputs(), n, 1f / n, deltas[current],
