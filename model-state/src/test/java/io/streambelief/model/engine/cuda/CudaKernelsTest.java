@@ -9,8 +9,6 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import io.streambelief.model.ModelSpec;
-import io.streambelief.model.TestBatches;
 import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;
 import io.streambelief.model.engine.dense.CpuKernels;
@@ -20,8 +18,8 @@ import io.streambelief.model.engine.dense.Kernels;
 
 /**
  * On a host with a usable GPU: the CUDA primitives compute what the CPU ones do, and copies in
- * flight land where asked (CudaDenseEngineTest holds the whole engine to DL4J). Skipped, with the
- * probe's reason, everywhere else.
+ * flight land where asked (CudaDenseEngineTest holds the whole engine to the CPU one). No DL4J
+ * on the classpath, so that the GPU bundle runs it too. Skipped, with the probe's reason, everywhere else.
  */
 class CudaKernelsTest {
 
@@ -95,8 +93,10 @@ class CudaKernelsTest {
     @Test
     void parametersStayOnTheDeviceBetweenSteps() {
         DenseNetwork network = DenseNetwork.mlp("mlp:20-16-4");
-        ModelSpec spec = ModelSpec.parse("mlp:20-16-4", 1);
-        MiniBatch batch = TestBatches.random(spec, 16, 2);
+        Random random = new Random(2);
+        float[] features = random(16 * 20, 2);
+        int[] labels = random.ints(16, 0, 4).toArray();
+        MiniBatch batch = new MiniBatch(16, 20, features, labels);
         try (DenseEngine engine = new DenseEngine(network, new CudaKernels(0))) {
             engine.setParameters(network.randomParameters(3));
             GradientStep first = engine.step(batch);
