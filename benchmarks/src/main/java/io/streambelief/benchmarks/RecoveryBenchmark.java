@@ -25,13 +25,15 @@ import picocli.CommandLine.Option;
 
 /**
  * Recovery from a lost machine: the job jar trains on a standalone cluster of TaskManager
- * processes (one slot each, so the job spans them), and when the model holds a fixed number of
- * examples one TaskManager is killed with SIGKILL and a replacement started, as a supervisor
- * would. Measures how long training is set back, then checks that every example fed was applied
- * exactly once. Plain DL4J's time for the same examples, measured in the same run, gives the scale.
+ * processes, and when the model holds a fixed number of examples a TaskManager that runs subtasks
+ * of the job (asked of the REST API) is killed with SIGKILL; the cluster's supervisor starts a
+ * replacement. Measures how long training is set back, then checks that every example fed was
+ * applied exactly once. Plain DL4J's time for the same examples, measured in the same run, gives
+ * the scale. A kill that forces no restore of the job is an error, not a result.
  *
- * <p>Each TaskManager has a spare slot, as a cluster sized for failover has: the restarted job
- * runs on the surviving process at once, while a replacement process is started for later.
+ * <p>Each TaskManager has two slots and the job's subtasks are spread over all of them, so each
+ * process runs part of the job and the survivors have a spare slot, as a cluster sized for
+ * failover has: the restarted job runs on them at once, while the replacement starts for later.
  *
  * <p><b>Recovery time</b> ({@code recovery_s}): from the kill until progress resumes — every shard's
  * latest record on {@code model-params} was published after the job's latest checkpoint restore
@@ -46,6 +48,8 @@ import picocli.CommandLine.Option;
                 + "and exactly-once accounting of the examples.")
 public final class RecoveryBenchmark implements Callable<Integer> {
     private static final long SEED = 42;
+    /** Far beyond any recovery seen (seconds): past it, the kill did not make the job restore and train again. */
+    private static final Duration NO_RESTORE_LIMIT = Duration.ofSeconds(120);
 
     @Option(names = "--examples", paramLabel = "N", defaultValue = "30000",
             description = "Examples fed (the first N of the shuffled Fashion-MNIST training split). Default: ${DEFAULT-VALUE}.")
@@ -75,7 +79,8 @@ public final class RecoveryBenchmark implements Callable<Integer> {
         ExampleSet train = FashionMnist.read().train().shuffled(SEED).take(examples);
         TrainingConfig defaults = TrainingConfig.builder("unused").seed(SEED).workers(workers).build();
         System.out.printf(Locale.ROOT, "Recovery benchmark: %s, %s, batch %d, %,d examples, W=%d on %d TaskManager "
-                + "processes of 2 slots, checkpoints every %s, one TaskManager killed at %,d examples; %d cores%n",
+                + "processes of 2 slots, checkpoints every %s, a TaskManager running the job killed at %,d "
+                + "examples; %d cores%n",
                 defaults.spec().source(), defaults.optimizer(), defaults.batchSize(), examples, workers, workers,
                 checkpointInterval, killAt, Runtime.getRuntime().availableProcessors());
 
@@ -114,6 +119,15 @@ public final class RecoveryBenchmark implements Callable<Integer> {
 
             Measurement m = follow(cluster, job, config, t0);
             feeding.join();
+            if (Double.isNaN(m.resumedSeconds())) {
+                System.out.printf(Locale.ROOT, "%nrecovery benchmark failed: %s; failures in the job's history: %d, "
+                        + "checkpoint restores: %d, TaskManagers that ended unasked: %s (logs in %s)%n",
+                        m.appliedAtKill() < 0 ? "training never reached --kill-at, so nothing was killed"
+                                : "the job did not train again after the kill",
+                        cluster.rest().failures(job).size(), cluster.rest().checkpoints(job).restored(),
+                        cluster.unexpectedExits(), cluster.workDir().resolve("logs"));
+                return 1;
+            }
             long lost = Math.max(0, examples - m.minApplied());
             long duplicated = Math.max(0, m.maxApplied() - examples);
             System.out.println();
@@ -167,12 +181,12 @@ public final class RecoveryBenchmark implements Callable<Integer> {
                 if (appliedAtKill < 0 && p.minApplied() >= killAt) {
                     killNanos = System.nanoTime();
                     killMillis = System.currentTimeMillis();
-                    long pid = cluster.killTaskManager(0);
-                    cluster.startTaskManager();
+                    StandaloneCluster.KilledTaskManager killed = cluster.killTaskManagerRunning(job);
                     // What the killed process published before it died is all in the topic now.
                     appliedAtKill = shards.catchUp().minApplied();
-                    System.out.printf(Locale.ROOT, "[%5.1f s] killed TaskManager 1 (pid %d, SIGKILL) with %,d examples "
-                            + "in the model; started a replacement%n", since(t0), pid, appliedAtKill);
+                    System.out.printf(Locale.ROOT, "[%5.1f s] killed %s (pid %d, SIGKILL), which ran subtasks of the "
+                            + "job, with %,d examples in the model; the supervisor starts a replacement%n", since(t0),
+                            killed.resourceId(), killed.pid(), appliedAtKill);
                 } else if (appliedAtKill >= 0 && Double.isNaN(caughtUpSeconds)) {
                     long restored = cluster.rest().checkpoints(job).lastRestoreMillis();
                     OptionalLong sinceRestore = restored > killMillis ? shards.minAppliedSince(restored)
@@ -204,8 +218,13 @@ public final class RecoveryBenchmark implements Callable<Integer> {
                             cluster.rest().jobStatus(job), cluster.rest().checkpoints(job).completed());
                 }
                 boolean done = p.minApplied() >= examples && !Double.isNaN(caughtUpSeconds);
-                if (done || now - lastChange > Duration.ofMinutes(3).toNanos()) {
-                    if (!done) {
+                boolean noRestore = appliedAtKill >= 0 && Double.isNaN(resumedSeconds)
+                        && now - killNanos > NO_RESTORE_LIMIT.toNanos();
+                if (done || noRestore || now - lastChange > Duration.ofMinutes(3).toNanos()) {
+                    if (noRestore) {
+                        System.out.printf(Locale.ROOT, "[%5.1f s] the job has not trained again %d s after the kill; "
+                                + "stopping%n", since(t0), NO_RESTORE_LIMIT.toSeconds());
+                    } else if (!done) {
                         System.out.printf(Locale.ROOT, "[%5.1f s] no progress for 3 minutes; stopping%n", since(t0));
                     }
                     return new Measurement(appliedAtKill, lowestAfterRestore == Long.MAX_VALUE ? -1 : lowestAfterRestore,

@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 
 import org.apache.flink.api.common.JobID;
@@ -51,6 +53,23 @@ public final class ClusterRestApi {
     /** TaskManagers registered with the ResourceManager (a killed one stays until its heartbeat times out). */
     public int taskManagers() throws IOException {
         return get("/taskmanagers").path("taskmanagers").size();
+    }
+
+    /**
+     * The TaskManagers (their resource ids) that run at least one subtask of the job now: the ones
+     * whose loss makes the job fail and restore, as opposed to idle ones.
+     */
+    public Set<String> taskManagersRunning(JobID job) throws IOException {
+        Set<String> ids = new TreeSet<>();
+        for (JsonNode vertex : get("/jobs/" + job).path("vertices")) {
+            String path = "/jobs/" + job + "/vertices/" + vertex.path("id").asText() + "/taskmanagers";
+            for (JsonNode taskManager : get(path).path("taskmanagers")) {
+                if (taskManager.path("status-counts").path("RUNNING").asInt() > 0) {
+                    ids.add(taskManager.path("taskmanager-id").asText());
+                }
+            }
+        }
+        return ids;
     }
 
     /** Uploads a job jar ({@code POST /jars/upload}) and returns the id the cluster gave it. */

@@ -15,6 +15,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.api.common.JobID;
 import org.slf4j.Logger;
@@ -29,8 +32,11 @@ import io.streambelief.kafka.process.WatchedMain;
  * A real multi-process Flink session cluster on this machine, started from Maven artifacts (Flink
  * publishes no distribution there): one JobManager and N TaskManagers, each in its own JVM, on
  * 127.0.0.1, with RocksDB state, checkpoints under the work directory, and a short fixed-delay
- * restart strategy. TaskManagers can be killed (SIGKILL, as a crashed machine) and replaced,
- * which is what the fault-tolerance test and the recovery benchmark do.
+ * restart strategy. TaskManagers can be killed (SIGKILL, as a crashed machine), which is what the
+ * fault-tolerance test and the recovery benchmark do; a supervisor replaces every TaskManager
+ * process that ends, killed or not, as a Kubernetes Deployment or systemd would, and says why
+ * it ended. Each TaskManager's resource id is {@code taskmanager-N} (N in start order), which is
+ * how the REST API names it.
  *
  * <p>Every process's classpath is {@code infra/flink-cluster-runtime}'s (Flink, Log4j, DL4J and
  * ND4J's natives, as a Flink installation's {@code lib/} would hold them); jobs come as job jars.
@@ -59,6 +65,15 @@ public final class StandaloneCluster implements AutoCloseable {
     private final ClusterRestApi rest;
     private final List<ChildJvm> taskManagers = new ArrayList<>();
     private final Set<ChildJvm> killed = new HashSet<>();
+    /** The TaskManagers the supervisor has seen end: killed ones, and any other with the reason. */
+    private final Set<ChildJvm> ended = new HashSet<>();
+    private final List<String> unexpectedExits = new ArrayList<>();
+    private final ScheduledExecutorService supervisor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "taskmanager-supervisor");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private boolean closing;
 
     private StandaloneCluster(Path workDir, List<String> classpath, LaunchCommand taskManagerCommand,
             ChildJvm jobManager, ClusterRestApi rest) {
@@ -100,37 +115,96 @@ public final class StandaloneCluster implements AutoCloseable {
         return all;
     }
 
+    /** A TaskManager this class killed. */
+    public record KilledTaskManager(String resourceId, long pid) {}
+
     /**
-     * Kills TaskManager {@code index} (in start order) with SIGKILL — no shutdown hook, no goodbye
-     * to the JobManager, as when a machine dies — and waits until the process is gone.
+     * Kills a TaskManager that runs subtasks of {@code job} (the first in start order) with SIGKILL
+     * — no shutdown hook, no goodbye to the JobManager, as when a machine dies — and waits until
+     * the process is gone. The supervisor starts its replacement. Killing an idle TaskManager
+     * would test nothing: the job would not even notice.
      *
-     * @return its process id
+     * @throws IllegalStateException if no TaskManager of this cluster runs a subtask of the job
      */
-    public synchronized long killTaskManager(int index) {
-        ChildJvm taskManager = taskManagers.get(index);
-        if (!taskManager.isAlive()) {
-            throw new IllegalStateException("TaskManager " + (index + 1) + " is not running");
+    public KilledTaskManager killTaskManagerRunning(JobID job) throws IOException {
+        Set<String> busy = rest.taskManagersRunning(job);
+        ChildJvm victim;
+        synchronized (this) {
+            victim = taskManagers.stream()
+                    .filter(tm -> tm.isAlive() && busy.contains(resourceId(tm)))
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalStateException("No running TaskManager of this cluster runs a "
+                            + "subtask of job " + job + " (the REST API names " + busy + ")"));
+            killed.add(victim);
         }
-        killed.add(taskManager);
-        taskManager.kill();
-        LOG.info("Killed TaskManager {} (pid {})", index + 1, taskManager.pid());
-        return taskManager.pid();
+        victim.kill();
+        LOG.info("Killed {} (pid {}), which ran subtasks of job {}", resourceId(victim), victim.pid(), job);
+        return new KilledTaskManager(resourceId(victim), victim.pid());
     }
 
-    /** Starts one more TaskManager (a replacement, or more capacity); does not wait for it to register. */
-    public synchronized ChildJvm startTaskManager() throws IOException {
-        int number = taskManagers.size() + 1;
+    /**
+     * TaskManagers that ended although nobody killed them, each with its exit code and the end of
+     * its log: a healthy cluster has none, also when a peer was killed.
+     */
+    public synchronized List<String> unexpectedExits() {
+        return List.copyOf(unexpectedExits);
+    }
+
+    /** Starts one more TaskManager (at start, or a replacement); does not wait for it to register. */
+    private synchronized ChildJvm startTaskManager() throws IOException {
+        String id = "taskmanager-" + (taskManagers.size() + 1);
         List<String> jvmOptions = new ArrayList<>(taskManagerCommand.jvmOptions());
-        jvmOptions.addAll(processOptions(workDir, "taskmanager-" + number));
-        ChildJvm taskManager = ChildJvm.start("flink-taskmanager-" + number, classpath, jvmOptions,
-                WatchedMain.class.getName(), taskManagerCommand.arguments(),
+        jvmOptions.addAll(processOptions(workDir, id));
+        List<String> arguments = new ArrayList<>(taskManagerCommand.arguments());
+        arguments.addAll(List.of("-D", "taskmanager.resource-id=" + id));
+        ChildJvm taskManager = ChildJvm.start("flink-" + id, classpath, jvmOptions,
+                WatchedMain.class.getName(), arguments,
                 // One BLAS thread per task: the task threads already share the cores (STACK.md). CUDA
                 // numbers devices as nvidia-smi does, which is how the GPU driver reports them.
                 Map.of("OMP_NUM_THREADS", "1", "FLINK_PLUGINS_DIR", pluginsDir().toString(),
                         "CUDA_DEVICE_ORDER", "PCI_BUS_ID"),
-                workDir.resolve("logs/taskmanager-" + number + ".out"));
+                workDir.resolve("logs/" + id + ".out"));
         taskManagers.add(taskManager);
         return taskManager;
+    }
+
+    private static String resourceId(ChildJvm taskManager) {
+        return taskManager.name().substring("flink-".length());
+    }
+
+    /** Replaces every TaskManager process that has ended since the last look, saying why it ended. */
+    private synchronized void superviseTaskManagers() {
+        if (closing) {
+            return;
+        }
+        for (ChildJvm taskManager : List.copyOf(taskManagers)) {
+            if (taskManager.isAlive() || !ended.add(taskManager)) {
+                continue;
+            }
+            if (!killed.contains(taskManager)) {
+                String exit = resourceId(taskManager) + " (pid " + taskManager.pid() + ") exited with code "
+                        + exitCode(taskManager) + "; log " + taskManager.logFile() + " and "
+                        + workDir.resolve("logs/" + resourceId(taskManager) + ".log") + "; its output ends:\n"
+                        + taskManager.logTail(20);
+                unexpectedExits.add(exit);
+                LOG.warn("TaskManager {}", exit);
+            }
+            try {
+                ChildJvm replacement = startTaskManager();
+                LOG.info("Started {} to replace {}", resourceId(replacement), resourceId(taskManager));
+            } catch (IOException | RuntimeException e) {
+                LOG.error("Could not start a TaskManager to replace {}", resourceId(taskManager), e);
+            }
+        }
+    }
+
+    private static int exitCode(ChildJvm process) {
+        try {
+            return process.waitFor(Duration.ZERO);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     private static Path pluginsDir() {
@@ -151,10 +225,10 @@ public final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    /** Only the TaskManagers this class killed may be dead. */
+    /** Only the TaskManagers this class killed, or the supervisor has replaced, may be dead. */
     private synchronized void checkTaskManagersAlive() throws IOException, InterruptedException {
         for (ChildJvm taskManager : taskManagers) {
-            if (!taskManager.isAlive() && !killed.contains(taskManager)) {
+            if (!taskManager.isAlive() && !killed.contains(taskManager) && !ended.contains(taskManager)) {
                 throw new IOException(taskManager.name() + " exited (code " + taskManager.waitFor(Duration.ZERO)
                         + "; log " + taskManager.logFile() + "):\n" + taskManager.logTail(40));
             }
@@ -171,6 +245,8 @@ public final class StandaloneCluster implements AutoCloseable {
     /** Stops the TaskManagers, then the JobManager (SIGTERM, so they clean up; SIGKILL after a grace period). */
     @Override
     public synchronized void close() {
+        closing = true;
+        supervisor.shutdownNow();
         for (ChildJvm taskManager : taskManagers) {
             taskManager.close();
         }
@@ -280,6 +356,8 @@ public final class StandaloneCluster implements AutoCloseable {
                 }
                 cluster.awaitRestApi(startTimeout);
                 cluster.awaitTaskManagers(taskManagers, startTimeout);
+                cluster.supervisor.scheduleWithFixedDelay(cluster::superviseTaskManagers, 500, 500,
+                        TimeUnit.MILLISECONDS);
             } catch (IOException | InterruptedException | RuntimeException e) {
                 cluster.close();
                 throw e;
@@ -310,7 +388,9 @@ public final class StandaloneCluster implements AutoCloseable {
                     "rest.bind-address: 127.0.0.1",
                     "rest.port: " + restPort,
                     "blob.server.port: " + LoopbackPort.free(),
-                    "cluster.evenly-spread-out-slots: true",
+                    // Spread a job's subtasks over all TaskManagers rather than filling one first
+                    // (Flink 2 reads only this key; 1.x's cluster.evenly-spread-out-slots is gone).
+                    "taskmanager.load-balance.mode: slots",
                     "state.backend.type: rocksdb",
                     "state.backend.incremental: true",
                     "execution.checkpointing.dir: " + workDir.resolve("checkpoints").toUri(),
@@ -321,10 +401,12 @@ public final class StandaloneCluster implements AutoCloseable {
                     "restart-strategy.type: fixed-delay",
                     "restart-strategy.fixed-delay.attempts: 100",
                     "restart-strategy.fixed-delay.delay: " + restartDelay.toMillis() + " ms",
-                    // A dead TaskManager must be noticed in seconds, not after the default 50 s; on
-                    // loopback a killed process refuses the heartbeat RPC at once.
+                    // A killed TaskManager is noticed at once through refused heartbeat RPCs
+                    // (heartbeat.rpc-failure-threshold, default 2 in a row), so the timeout can stay
+                    // generous: a TaskManager that is merely slow, in a GC pause or on two busy
+                    // cores, must not be declared lost and its tasks failed.
                     "heartbeat.interval: 1000",
-                    "heartbeat.timeout: 5000",
+                    "heartbeat.timeout: 30000",
                     gpuConfig());
         }
 

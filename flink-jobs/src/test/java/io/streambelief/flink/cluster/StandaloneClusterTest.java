@@ -27,8 +27,9 @@ import io.streambelief.model.record.ParamUpdate;
 /**
  * Fault tolerance on a real multi-process cluster: the job jar, submitted through the REST API to
  * a standalone cluster of two TaskManager processes with one slot each (so the job spans both),
- * loses one TaskManager to SIGKILL in the middle of training; a replacement process joins, the job
- * restores from its last checkpoint, and every shard still holds every example fed exactly once.
+ * loses one TaskManager that runs its subtasks to SIGKILL in the middle of training; the cluster's
+ * supervisor starts a replacement process, the job restores from its last checkpoint, every shard
+ * still holds every example fed exactly once, and no other TaskManager went down with the killed one.
  */
 class StandaloneClusterTest {
     private static final int EXAMPLES = 20_000;
@@ -59,6 +60,7 @@ class StandaloneClusterTest {
             }
 
             long appliedAtKill;
+            StandaloneCluster.KilledTaskManager killed;
             try (PublishedShards shards = new PublishedShards(broker.bootstrapServers(),
                     config.topics().modelParams(), config.modelId(), config.layout().shardCount())) {
                 long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
@@ -68,9 +70,8 @@ class StandaloneClusterTest {
                             .isLessThan(deadline);
                 }
                 appliedAtKill = shards.progress().minApplied();
-                long killed = cluster.killTaskManager(0);
-                assertThat(ProcessHandle.of(killed)).as("the killed TaskManager is gone").isEmpty();
-                cluster.startTaskManager();
+                killed = cluster.killTaskManagerRunning(job);
+                assertThat(ProcessHandle.of(killed.pid())).as("the killed TaskManager is gone").isEmpty();
 
                 deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
                 while (shards.poll(Duration.ofMillis(500)).minApplied() < EXAMPLES) {
@@ -84,6 +85,8 @@ class StandaloneClusterTest {
             assertThat(cluster.rest().checkpoints(job).restored()).as("and restored from a checkpoint")
                     .isGreaterThanOrEqualTo(1);
             assertThat(cluster.rest().jobStatus(job)).isEqualTo("RUNNING");
+            assertThat(cluster.unexpectedExits()).as("TaskManagers that ended although only %s was killed",
+                    killed.resourceId()).isEmpty();
             Map<Integer, ParamUpdate> latest = new HashMap<>();
             TopicContents.publishedShards(broker.bootstrapServers(), config)
                     .forEach(update -> latest.put(update.shardId(), update));
