@@ -4,13 +4,16 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
@@ -34,13 +37,13 @@ public final class ModelServer implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelServer.class);
 
     private final HttpServer http;
-    private final ExecutorService executor;
+    private final ThreadPoolExecutor executor;
     private final ScheduledExecutorService sampler;
     private final ParamsConsumer consumer;
     private final LocalModelCopy copy;
     private final RowStore rows;
 
-    private ModelServer(HttpServer http, ExecutorService executor, ScheduledExecutorService sampler,
+    private ModelServer(HttpServer http, ThreadPoolExecutor executor, ScheduledExecutorService sampler,
             ParamsConsumer consumer, LocalModelCopy copy, RowStore rows) {
         this.http = http;
         this.executor = executor;
@@ -53,37 +56,59 @@ public final class ModelServer implements Closeable {
     /**
      * Settings with their defaults; port 0 picks a free port ({@link #port()} tells which).
      *
+     * @param maxConcurrentRequests requests in progress at once, each on its own thread from its
+     *     first byte to its answer; a connection that starts one more is closed unanswered
+     * @param requestTimeout how long a request, headers and body, may take to arrive (whole
+     *     seconds: the JDK server counts in seconds); one value per JVM, see {@link #start}
      * @param authToken the bearer token every request but {@code /healthz} must carry, or
      *     {@code null} for none
      */
-    public record Settings(String host, int port, long maxRequestBytes, int threads, String authToken) {
+    public record Settings(String host, int port, long maxRequestBytes, int maxConcurrentRequests,
+            Duration requestTimeout, String authToken) {
         public static final String DEFAULT_HOST = "127.0.0.1";
         public static final int DEFAULT_PORT = 8501;
         public static final long DEFAULT_MAX_REQUEST_BYTES = 16L << 20;
+        public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 200;
+        /** Ample for a 16 MiB body on a local network; a slow client holds a thread no longer than this. */
+        public static final int DEFAULT_REQUEST_TIMEOUT_SECONDS = 5;
 
         public Settings {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be 0..65535, got " + port);
             }
-            if (maxRequestBytes < 1 || threads < 1) {
-                throw new IllegalArgumentException("request limit and threads must be positive");
+            if (maxRequestBytes < 1 || maxConcurrentRequests < 1) {
+                throw new IllegalArgumentException("request limit and concurrent requests must be positive");
+            }
+            Objects.requireNonNull(requestTimeout, "requestTimeout");
+            if (requestTimeout.toSeconds() < 1 || requestTimeout.toNanosPart() != 0) {
+                throw new IllegalArgumentException("the request timeout must be a whole number of seconds, at least 1; got "
+                        + requestTimeout);
             }
         }
 
         public static Settings defaults() {
-            return new Settings(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_REQUEST_BYTES, 8, null);
+            return new Settings(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_CONCURRENT_REQUESTS,
+                    Duration.ofSeconds(DEFAULT_REQUEST_TIMEOUT_SECONDS), null);
         }
 
         public Settings withPort(int newPort) {
-            return new Settings(host, newPort, maxRequestBytes, threads, authToken);
+            return new Settings(host, newPort, maxRequestBytes, maxConcurrentRequests, requestTimeout, authToken);
         }
 
         public Settings withAuthToken(String token) {
-            return new Settings(host, port, maxRequestBytes, threads, token);
+            return new Settings(host, port, maxRequestBytes, maxConcurrentRequests, requestTimeout, token);
         }
 
         public Settings withMaxRequestBytes(long limit) {
-            return new Settings(host, port, limit, threads, authToken);
+            return new Settings(host, port, limit, maxConcurrentRequests, requestTimeout, authToken);
+        }
+
+        public Settings withMaxConcurrentRequests(int limit) {
+            return new Settings(host, port, maxRequestBytes, limit, requestTimeout, authToken);
+        }
+
+        public Settings withRequestTimeout(Duration timeout) {
+            return new Settings(host, port, maxRequestBytes, maxConcurrentRequests, timeout, authToken);
         }
     }
 
@@ -126,7 +151,11 @@ public final class ModelServer implements Closeable {
         }
     }
 
-    /** Serves {@code store} (kept up to date by whoever feeds it). */
+    /**
+     * Serves {@code store} (kept up to date by whoever feeds it).
+     *
+     * @throws IllegalStateException if an earlier server of this JVM had another request timeout
+     */
     public static ModelServer start(Settings settings, ModelStore store) throws IOException {
         return start(settings, store, new TrainingHistory(), null, null, null);
     }
@@ -175,8 +204,30 @@ public final class ModelServer implements Closeable {
         }
     }
 
+    /** The request timeout the JDK server of this JVM was given, or null before the first server. */
+    private static Duration jvmRequestTimeout;
+
+    /**
+     * The JDK server bounds a request's arrival (from its first byte until its body is read) with
+     * {@code sun.net.httpserver.maxReqTime}, read once, when the JVM's first server is created:
+     * a timer then closes every connection whose request is not in by then, which also ends a
+     * handler's blocked read of the body. Nothing else in its API can stop a read, so the bound
+     * is one per JVM (one per process in production); a server that asks for another fails
+     * rather than running with the first one's.
+     */
+    private static synchronized void boundRequestArrival(Duration timeout) {
+        if (jvmRequestTimeout == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", Long.toString(timeout.toSeconds()));
+            jvmRequestTimeout = timeout;
+        } else if (!jvmRequestTimeout.equals(timeout)) {
+            throw new IllegalStateException("the JDK HTTP server takes one request timeout per JVM, and this one's is "
+                    + jvmRequestTimeout.toSeconds() + " s; cannot serve with " + timeout.toSeconds() + " s");
+        }
+    }
+
     private static ModelServer start(Settings settings, ModelStore store, TrainingHistory history,
             ParamsConsumer consumer, LocalModelCopy copy, RowStore rows) throws IOException {
+        boundRequestArrival(settings.requestTimeout());
         HttpServer http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
         ServingMetrics metrics = new ServingMetrics(store);
         List<Filter> filters = new ArrayList<>();
@@ -191,11 +242,20 @@ public final class ModelServer implements Closeable {
                 http.createContext("/", new DashboardHandler(store, history)))) {
             context.getFilters().addAll(filters);
         }
-        ExecutorService executor = Executors.newFixedThreadPool(settings.threads(), runnable -> {
-            Thread thread = new Thread(runnable, "http");
-            thread.setDaemon(true);
-            return thread;
-        });
+        // The JDK server reads a request's headers and body on the executor's thread, blocking, so
+        // a slow sender holds a thread until the request timeout; behind a fixed pool's queue a
+        // dozen of them would keep every other request waiting. So each request in progress has a
+        // thread of its own and nothing is queued: over the cap the server's dispatcher, which
+        // catches the rejection, closes the connection at once.
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(0, settings.maxConcurrentRequests(), 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), runnable -> {
+                    Thread thread = new Thread(runnable, "http");
+                    thread.setDaemon(true);
+                    return thread;
+                }, (task, pool) -> {
+                    metrics.refused();
+                    throw new RejectedExecutionException(settings.maxConcurrentRequests() + " requests in progress");
+                });
         http.setExecutor(executor);
         http.start();
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -209,6 +269,11 @@ public final class ModelServer implements Closeable {
 
     public int port() {
         return http.getAddress().getPort();
+    }
+
+    /** Requests being read or answered now, each holding a thread. */
+    int requestsInProgress() {
+        return executor.getActiveCount();
     }
 
     @Override
@@ -279,19 +344,38 @@ public final class ModelServer implements Closeable {
                 description = "Larger requests get 413. Default: ${DEFAULT-VALUE}.")
         long maxRequestBytes;
 
+        @Option(names = "--max-concurrent-requests", paramLabel = "N",
+                defaultValue = "" + Settings.DEFAULT_MAX_CONCURRENT_REQUESTS,
+                description = "Requests in progress at once, each on a thread of its own from its first byte to its "
+                        + "answer; a connection that starts one more is closed unanswered (counted in "
+                        + "streambelief_http_requests_refused_total) rather than queued behind slow clients. Idle "
+                        + "keep-alive connections do not count. Default: ${DEFAULT-VALUE}.")
+        int maxConcurrentRequests;
+
+        @Option(names = "--request-timeout", paramLabel = "SECONDS",
+                defaultValue = "" + Settings.DEFAULT_REQUEST_TIMEOUT_SECONDS,
+                description = "How long a request, headers and body, may take to arrive; a slower client's connection "
+                        + "is closed, so it holds its thread no longer. Raise it for large requests over slow links. "
+                        + "Default: ${DEFAULT-VALUE}.")
+        int requestTimeoutSeconds;
+
         @Option(names = "--auth-token", paramLabel = "TOKEN", defaultValue = "${env:STREAMBELIEF_AUTH_TOKEN}",
                 description = "Require 'Authorization: Bearer TOKEN' on every request but /healthz. Default: the "
                         + "STREAMBELIEF_AUTH_TOKEN environment variable (safer than the command line, which other "
                         + "users can see); none if unset.")
         String authToken;
 
+        Settings settings() {
+            return new Settings(host, port, maxRequestBytes, maxConcurrentRequests,
+                    Duration.ofSeconds(requestTimeoutSeconds), authToken == null || authToken.isEmpty() ? null : authToken);
+        }
+
         @Override
         public Integer call() throws Exception {
             ParentWatchdog.exitWhenParentDies();
             Feed feed = new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency,
                     stateDir.isBlank() ? null : Path.of(stateDir), metricsTopic, rowsTopic);
-            ModelServer server = ModelServer.start(new Settings(host, port, maxRequestBytes, 8,
-                    authToken == null || authToken.isEmpty() ? null : authToken), feed);
+            ModelServer server = ModelServer.start(settings(), feed);
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "stop-model-server"));
             String source = (consistency == ModelStore.Consistency.SNAPSHOT ? snapshotsTopic : paramsTopic) + " from "
                     + bootstrapServers;
@@ -302,8 +386,13 @@ public final class ModelServer implements Closeable {
         }
     }
 
+    /** The command line as {@link #main} reads it into {@code command}. */
+    static CommandLine commandLine(ServeCommand command) {
+        return new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
     public static void main(String[] args) {
-        CommandLine commandLine = new CommandLine(new ServeCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine commandLine = commandLine(new ServeCommand());
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("model-server: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
             return 1;

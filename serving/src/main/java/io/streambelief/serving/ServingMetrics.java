@@ -12,7 +12,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
  * What {@code GET /metrics} reports, in Prometheus' text format: requests by endpoint and status
- * code, their latency, and per model its version, age and how often it was swapped. The model
+ * code, their latency, those refused over the maximum of concurrent requests, and per model its
+ * version, age and how often it was swapped. The model
  * figures are read from the store at scrape time, so they cost nothing between scrapes.
  * Endpoints are a fixed set ({@link RequestLog#endpoint}), never raw paths or model names from
  * requests, so no client can grow the label set.
@@ -20,6 +21,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 final class ServingMetrics {
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Counter requests;
+    private final Counter refused;
     private final Histogram latency;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
@@ -27,6 +29,9 @@ final class ServingMetrics {
         requests = Counter.builder().name("streambelief_http_requests_total")
                 .help("HTTP requests answered, by endpoint and status code")
                 .labelNames("endpoint", "code").register(registry);
+        refused = Counter.builder().name("streambelief_http_requests_refused_total")
+                .help("Requests whose connection was closed unanswered: the maximum of concurrent requests was in progress")
+                .register(registry);
         latency = Histogram.builder().name("streambelief_http_request_duration_seconds")
                 .help("Time from request to the end of the answer, by endpoint")
                 .labelNames("endpoint").classicOnly()
@@ -69,6 +74,10 @@ final class ServingMetrics {
     void record(String endpoint, int status, long nanos) {
         requests.labelValues(endpoint, Integer.toString(status)).inc();
         latency.labelValues(endpoint).observe(nanos / 1e9);
+    }
+
+    void refused() {
+        refused.inc();
     }
 
     void write(OutputStream out) throws IOException {
