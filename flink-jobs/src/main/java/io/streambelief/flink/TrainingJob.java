@@ -235,6 +235,11 @@ public final class TrainingJob {
         conf.setString("state.backend.incremental", "true");
         // Every record type is a Java record or POJO: a Kryo fallback would be a silent slowdown.
         conf.setString("pipeline.generic-types", "false");
+        // Operator state (the workers' replicas) is restored through a stream that Flink 2.2 reads
+        // one byte per system call unless snapshots are compressed (CompressibleFSDataInputStream
+        // has no bulk read): uncompressed, a restored worker spent 13 s of its recovery reading
+        // 8 MB of union state. Compressed, the bytes come from the decompressor's buffer.
+        conf.setString("execution.checkpointing.snapshot-compression", "true");
         // The live row count of a sparse model's table, per embedding shard (RocksDB's own estimate).
         conf.setString("state.backend.rocksdb.metrics.estimate-num-keys", "true");
         if (config.mode() != TrainingMode.ASYNC) {

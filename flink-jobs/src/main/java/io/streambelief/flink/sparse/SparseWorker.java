@@ -27,7 +27,6 @@ import io.streambelief.model.ModelReplica;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
-import io.streambelief.model.record.ReplicaState;
 import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.sparse.AucHistogram;
 import io.streambelief.model.sparse.SparseExample;
@@ -63,7 +62,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
 
     private transient int index;
     private transient ParameterLayout layout;
-    private transient ListState<ReplicaState> replicaState;
+    private transient ListState<byte[]> replicaState;
     private transient ListState<RowReply> heldState;
     private transient List<RowReply> restoredReplies;
     private transient ModelReplica replica;
@@ -93,8 +92,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         super.initializeState(context);
         index = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         layout = config.layout();
-        replicaState = context.getOperatorStateStore().getUnionListState(
-                new ListStateDescriptor<>("replica", TypeInformation.of(ReplicaState.class)));
+        replicaState = BaseWorker.replicaState(context);
         heldState = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("held-replies", RecordTypes.ROW_REPLY));
         restoredReplies = new ArrayList<>();
@@ -266,7 +264,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        replicaState.update(List.of(replica.toState()));
+        replicaState.update(BaseWorker.checkpointed(replica));
         List<RowReply> held = new ArrayList<>();
         for (RowReply[] example : batch) {
             for (RowReply reply : example) {

@@ -7,6 +7,7 @@ import java.util.stream.IntStream;
 import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
@@ -34,7 +35,9 @@ import io.streambelief.model.engine.MiniBatch;
 import io.streambelief.model.engine.cuda.CudaRuntime;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.ExampleCodec;
 import io.streambelief.model.record.ReplicaState;
+import io.streambelief.model.record.ReplicaStateCodec;
 
 /**
  * What every worker does, whichever way parameter updates reach it. For each mini-batch the
@@ -69,8 +72,8 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
 
     private transient ParameterLayout layout;
     private transient int index;
-    private transient ListState<ReplicaState> replicaState;
-    private transient ListState<Example> partialBatchState;
+    private transient ListState<byte[]> replicaState;
+    private transient ListState<byte[]> partialBatchState;
     private transient List<Example> restoredPartialBatch;
     private transient ModelReplica replica;
     private transient GradientEngine engine;
@@ -106,15 +109,28 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         super.initializeState(context);
         layout = config.layout();
         index = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        // Union state: after a restore (even at another parallelism) each worker sees every
-        // checkpointed replica, continues from the freshest, and numbers its pushes after all of them.
-        replicaState = context.getOperatorStateStore().getUnionListState(
-                new ListStateDescriptor<>("replica", TypeInformation.of(ReplicaState.class)));
+        replicaState = replicaState(context);
+        // Bytes for the same reason as the replica's (ReplicaStateCodec).
         partialBatchState = context.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>("partial-batch", TypeInformation.of(Example.class)));
+                new ListStateDescriptor<>("partial-batch", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         restoredPartialBatch = new java.util.ArrayList<>();
-        partialBatchState.get().forEach(restoredPartialBatch::add);
+        partialBatchState.get().forEach(bytes -> restoredPartialBatch.add(ExampleCodec.decode(bytes)));
         replica = restoreReplica(replicaState.get(), config, index);
+    }
+
+    /**
+     * Every worker's checkpointed replica. Union state: after a restore (even at another
+     * parallelism) each worker sees every checkpointed replica, continues from the freshest, and
+     * numbers its pushes after all of them. Encoded with {@link ReplicaStateCodec}, which says why.
+     */
+    public static ListState<byte[]> replicaState(StateInitializationContext context) throws Exception {
+        return context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("replica", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    }
+
+    /** What {@link #replicaState} keeps for {@code replica}. */
+    public static List<byte[]> checkpointed(ModelReplica replica) {
+        return List.of(ReplicaStateCodec.encode(replica.toState()));
     }
 
     /**
@@ -122,11 +138,12 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
      * model's shape, numbering pushes after every worker's last one; the initial parameters when
      * there is none. Takes union state, so it works at any new parallelism.
      */
-    public static ModelReplica restoreReplica(Iterable<ReplicaState> checkpointed, TrainingConfig config, int index) {
+    public static ModelReplica restoreReplica(Iterable<byte[]> checkpointed, TrainingConfig config, int index) {
         ParameterLayout layout = config.layout();
         ReplicaState freshest = null;
         long lastPush = 0;
-        for (ReplicaState state : checkpointed) {
+        for (byte[] encoded : checkpointed) {
+            ReplicaState state = ReplicaStateCodec.decode(encoded);
             lastPush = Math.max(lastPush, state.lastPush());
             if (state.values().length == layout.numParams()
                     && (freshest == null || state.totalVersion() > freshest.totalVersion())) {
@@ -346,8 +363,8 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        replicaState.update(List.of(replica.toState()));
-        partialBatchState.update(batch.examples());
+        replicaState.update(checkpointed(replica));
+        partialBatchState.update(batch.examples().stream().map(ExampleCodec::encode).toList());
     }
 
     @Override

@@ -95,6 +95,24 @@ class CodecTest {
     }
 
     @Test
+    void workerReplicasRoundTripWithSlotsVersionsAndAcks() {
+        float[] values = new float[50_000];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) Math.sin(i) * 3;
+        }
+        ReplicaState replica = new ReplicaState(values, new float[][] {values.clone(), {}},
+                new long[] {17, 0, Long.MAX_VALUE}, new long[][] {{4, 5}, {}, {-1}}, 99);
+        assertThat(ReplicaStateCodec.decode(ReplicaStateCodec.encode(replica))).isEqualTo(replica);
+        ReplicaState empty = new ReplicaState(new float[0], new float[0][], new long[0], new long[0][], 0);
+        assertThat(ReplicaStateCodec.decode(ReplicaStateCodec.encode(empty))).isEqualTo(empty);
+        byte[] bytes = ReplicaStateCodec.encode(replica);
+        assertThatThrownBy(() -> ReplicaStateCodec.decode(Arrays.copyOf(bytes, bytes.length - 9)))
+                .isInstanceOf(RecordFormatException.class);
+        assertThatThrownBy(() -> ReplicaStateCodec.decode(ParamUpdateCodec.encode(UPDATE)))
+                .hasMessageContaining("Not a ReplicaState record");
+    }
+
+    @Test
     void aFlippedBitIsDetected() {
         byte[] bytes = ParamUpdateCodec.encode(UPDATE);
         bytes[20] ^= 1;
