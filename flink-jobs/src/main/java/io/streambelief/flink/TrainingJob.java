@@ -18,8 +18,9 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
 
-import io.streambelief.flink.io.DeadLetterSerializer;
+import io.streambelief.flink.io.DeadLetterSink;
 import io.streambelief.flink.io.ParamUpdateDeserializer;
 import io.streambelief.flink.io.ParamUpdateSerializer;
 import io.streambelief.flink.io.RawRecord;
@@ -45,6 +46,7 @@ import io.streambelief.flink.worker.BoundedWorker;
 import io.streambelief.flink.worker.Worker;
 import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.deadletter.DeadLetter;
+import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.Example;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
@@ -222,9 +224,11 @@ public final class TrainingJob {
                 .setBufferTimeout(0);
     }
 
+    /** Letters are cut to the limits the dead-letter topic is created with and the producer sends under. */
     private static void deadLetters(TrainingConfig config, DataStream<DeadLetter> deadLetters) {
+        int topicLimit = Integer.parseInt(Topics.deadLetterConfig().get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG));
         deadLetters
-                .sinkTo(atLeastOnceSink(config, new DeadLetterSerializer(config.topics().deadLetter()), 5))
+                .sinkTo(new DeadLetterSink(config.topics().deadLetter(), producerConfig(config, 5), topicLimit))
                 .name("dead-letter-sink").uid("dead-letter-sink");
     }
 
@@ -320,14 +324,19 @@ public final class TrainingJob {
     /** @param lingerMillis how long the producer may wait to batch records: 0 where freshness matters */
     private static <T> KafkaSink<T> atLeastOnceSink(TrainingConfig config, KafkaRecordSerializationSchema<T> schema,
             int lingerMillis) {
-        Properties producer = new Properties();
-        producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
-        producer.setProperty(ProducerConfig.LINGER_MS_CONFIG, Integer.toString(lingerMillis));
         return KafkaSink.<T>builder()
-                .setBootstrapServers(config.bootstrapServers())
-                .setKafkaProducerConfig(producer)
+                .setKafkaProducerConfig(producerConfig(config, lingerMillis))
                 .setRecordSerializer(schema)
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .build();
+    }
+
+    /** The at-least-once producers': records as large as the broker takes. */
+    private static Properties producerConfig(TrainingConfig config, int lingerMillis) {
+        Properties producer = new Properties();
+        producer.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        producer.setProperty(ProducerConfig.LINGER_MS_CONFIG, Integer.toString(lingerMillis));
+        return producer;
     }
 }

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
@@ -21,6 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.cluster.ClusterRestApi;
+import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.deadletter.DeadLetter;
@@ -38,6 +41,9 @@ import io.streambelief.serving.ModelClient;
  * training images are streamed once with two workers (with malformed records among them), then
  * the test images are sent to the model server. The served model must be about as accurate as
  * plain DL4J trained on the same model, data and order.
+ *
+ * <p>One malformed record is as large as the examples topic takes (issue 16): its dead letter,
+ * cut to fit the dead-letter topic, must not stop training or fail the job.
  */
 class EndToEndTest {
     private static final long SEED = 42;
@@ -58,6 +64,7 @@ class EndToEndTest {
     @Test
     void streamsFashionMnistOnceAndServesAModelAsAccurateAsPlainDl4j() throws Exception {
         List<byte[]> malformed = malformedRecords();
+        byte[] atTheLimit = malformed.get(malformed.size() - 1);
         TrainingConfig config;
         double servedAccuracy;
         double latestAccuracy;
@@ -77,6 +84,31 @@ class EndToEndTest {
             }
             feedNanos = System.nanoTime() - start;
 
+            // Before waiting for the training: a job stuck on a letter it cannot write would train nothing more.
+            List<DeadLetter> letters = deadLetters(deployment.bootstrapServers(), config.topics().deadLetter(),
+                    malformed.size());
+            assertThat(letters).extracting(DeadLetter::reason).hasSize(malformed.size())
+                    .anySatisfy(reason -> assertThat(reason).startsWith("not JSON"))
+                    .contains(
+                    "has 783 features, the model takes 784",
+                    "label 10 is outside 0..9",
+                    "feature 3 is NaN",
+                    "empty record",
+                    "record is 1048577 bytes, the limit is 1048576",
+                    "record is " + atTheLimit.length + " bytes, the limit is 1048576");
+            assertThat(letters).allSatisfy(letter -> {
+                assertThat(letter.sourceTopic()).isEqualTo(config.topics().examples());
+                assertThat(letter.sourceOffset()).isNotNegative();
+            });
+            // Bytes compared here, not by AssertJ: a failure message would print megabytes.
+            assertThat(letters).as("a letter holds the first record whole")
+                    .anyMatch(letter -> Arrays.equals(letter.value(), malformed.get(0)));
+            assertThat(letters).filteredOn(DeadLetter::truncated).singleElement().satisfies(letter -> {
+                assertThat(letter.originalValue()).isEqualTo(DeadLetter.Original.of(atTheLimit));
+                assertThat(Arrays.equals(atTheLimit, 0, letter.value().length, letter.value(), 0, letter.value().length))
+                        .as("the letter holds the record's first %,d bytes", letter.value().length).isTrue();
+            });
+
             ModelClient client = new ModelClient(deployment.servingUri(), config.modelId());
             ModelClient.Status status = client.awaitExamplesTrained(train.size(), Duration.ofMinutes(10));
             trainedNanos = System.nanoTime() - start;
@@ -88,22 +120,8 @@ class EndToEndTest {
             System.out.println("Progressive validation: " + progressiveTimeline(deployment.bootstrapServers(),
                     config.topics().trainingMetrics()));
 
-            List<DeadLetter> letters = deadLetters(deployment.bootstrapServers(), config.topics().deadLetter(),
-                    malformed.size());
-            assertThat(letters).extracting(DeadLetter::reason).hasSize(malformed.size())
-                    .anySatisfy(reason -> assertThat(reason).startsWith("not JSON"))
-                    .contains(
-                    "has 783 features, the model takes 784",
-                    "label 10 is outside 0..9",
-                    "feature 3 is NaN",
-                    "empty record",
-                    "record is 1048577 bytes, the limit is 1048576");
-            assertThat(letters).allSatisfy(letter -> {
-                assertThat(letter.sourceTopic()).isEqualTo(config.topics().examples());
-                assertThat(letter.sourceOffset()).isNotNegative();
-            });
-            assertThat(letters).extracting(DeadLetter::value).anySatisfy(v -> assertThat(v).isEqualTo(malformed.get(0)));
             assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);
+            assertThat(new ClusterRestApi(deployment.webUi()).failures(deployment.jobId())).as("job failures").isEmpty();
         }
 
         double baselineAccuracy = Dl4jBaseline.accuracy(
@@ -120,7 +138,7 @@ class EndToEndTest {
     /** One record of each kind the parser must refuse. */
     private static List<byte[]> malformedRecords() {
         Example good = train.examples().get(0);
-        float[] short783 = java.util.Arrays.copyOf(good.features(), 783);
+        float[] short783 = Arrays.copyOf(good.features(), 783);
         float[] withNan = good.features().clone();
         withNan[3] = Float.NaN;
         return List.of(
@@ -129,7 +147,8 @@ class EndToEndTest {
                 ExampleFormat.JSON.encode(new Example(good.features(), 10)),
                 ExampleCodec.encode(new Example(withNan, 2)),
                 new byte[0],
-                new byte[(1 << 20) + 1]);
+                new byte[(1 << 20) + 1],
+                RecordAtTheLimit.json(KafkaBroker.MAX_MESSAGE_BYTES));
     }
 
     /** Progressive accuracy per 10,000 examples, from the workers' training-metrics reports. */

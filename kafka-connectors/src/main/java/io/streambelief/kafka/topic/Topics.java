@@ -69,6 +69,14 @@ public final class Topics {
     }
 
     /**
+     * The {@code dead-letter} topic states its record limit rather than inheriting the broker's:
+     * dead letters are cut to fit it, so the job's dead-letter sink reads the limit from here.
+     */
+    public static Map<String, String> deadLetterConfig() {
+        return Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+    }
+
+    /**
      * Creates whichever of the deployment's topics do not exist yet. Existing topics are left as
      * they are (a warning names any whose partition count differs from what was asked).
      */
@@ -81,7 +89,7 @@ public final class Topics {
                 new NewTopic(names.examples(), examplePartitions, (short) 1),
                 new NewTopic(names.modelParams(), 1, (short) 1).configs(modelParamsConfig()),
                 new NewTopic(names.modelSnapshots(), 1, (short) 1).configs(modelSnapshotsConfig()),
-                new NewTopic(names.deadLetter(), 1, (short) 1),
+                new NewTopic(names.deadLetter(), 1, (short) 1).configs(deadLetterConfig()),
                 new NewTopic(names.trainingMetrics(), 1, (short) 1),
                 new NewTopic(names.embeddingGradients(), examplePartitions, (short) 1),
                 new NewTopic(names.embeddingRows(), 1, (short) 1).configs(embeddingRowsConfig()));

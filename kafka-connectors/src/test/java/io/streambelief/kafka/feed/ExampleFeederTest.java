@@ -91,9 +91,11 @@ class ExampleFeederTest {
         DeadLetter letter = new DeadLetter("examples", 2, 41, null, new byte[] {(byte) 0xE5, 0, 1}, "corrupt binary example");
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        int maxRequestSize = 1 << 20;
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(maxRequestSize));
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.send(letter.toProducerRecord("dead-letter")).get();
+            producer.send(letter.toProducerRecord("dead-letter", maxRequestSize)).get();
         }
 
         ConsumerRecord<byte[], byte[]> record = readAll("dead-letter", 0, 1).get(0);

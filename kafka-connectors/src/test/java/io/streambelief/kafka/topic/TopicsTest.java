@@ -53,7 +53,10 @@ class TopicsTest {
         assertThat(params.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).isEqualTo("compact");
         assertThat(params.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value())
                 .isEqualTo(Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
-        assertThat(config("a-dead").get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).isEqualTo("delete");
+        Config dead = config("a-dead");
+        assertThat(dead.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).isEqualTo("delete");
+        assertThat(dead.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value()).as("the limit dead letters are cut to")
+                .isEqualTo(Topics.deadLetterConfig().get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG));
         Config snapshots = config("a-snapshots");
         assertThat(snapshots.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).as("retention by size").isEqualTo("delete");
         assertThat(snapshots.get(TopicConfig.RETENTION_BYTES_CONFIG).value())
