@@ -43,13 +43,7 @@ class ModelServerFuzzTest {
 
     @Test
     void noRequestGetsA5xxOrTakesTheServerDown() throws Exception {
-        ModelStore store = new ModelStore();
-        define(store, DEFINITION);
-        float[] parameters = ramp(LAYOUT.numParams());
-        for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
-            publishShard(store, new ParamUpdate("m", shard, 1, 1, 1, LAYOUT.slice(parameters, shard)));
-        }
-        store.publish();
+        ModelStore store = ModelStoreTest.servedStore();
         Random random = new Random(20261125);
         HttpClient http = HttpClient.newHttpClient();
         try (ModelServer server = ModelServer.start(ModelServer.Settings.defaults().withPort(0)

@@ -45,7 +45,7 @@ class ModelServerSlowClientTest {
     private static final String PREDICTION = "{\"instances\": [[1, -1, 0.5, 2]]}";
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(ANSWER_WITHIN).build();
-    private final ModelStore store = servedStore();
+    private final ModelStore store = ModelStoreTest.servedStore();
 
     @Test
     void slowClientsAreCutOffAfterTheRequestTimeoutWhileHealthChecksAndPredictionsAreAnswered() throws Exception {
@@ -210,14 +210,4 @@ class ModelServerSlowClientTest {
         return Duration.ofNanos(System.nanoTime() - nanos);
     }
 
-    private static ModelStore servedStore() {
-        ModelStore store = new ModelStore();
-        define(store, DEFINITION);
-        float[] parameters = ramp(LAYOUT.numParams());
-        for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
-            publishShard(store, new ParamUpdate("m", shard, 1, 1, 1, LAYOUT.slice(parameters, shard)));
-        }
-        store.publish();
-        return store;
-    }
 }

@@ -315,6 +315,18 @@ class ModelStoreTest {
         store.apply(ModelIds.shardKey(update.modelId(), update.shardId()), ParamUpdateCodec.encode(update));
     }
 
+    /** A store serving model "m" of {@link #DEFINITION} with {@link #ramp} parameters in every shard. */
+    static ModelStore servedStore() {
+        ModelStore store = new ModelStore();
+        define(store, DEFINITION);
+        float[] parameters = ramp(LAYOUT.numParams());
+        for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
+            publishShard(store, new ParamUpdate("m", shard, 1, 1, 1, LAYOUT.slice(parameters, shard)));
+        }
+        store.publish();
+        return store;
+    }
+
     static float[] ramp(int n) {
         float[] values = new float[n];
         for (int i = 0; i < n; i++) {
