@@ -10,10 +10,13 @@ import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.compression.GradientCompression;
 import io.streambelief.model.engine.EngineChoice;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.record.ModelDefinition;
 import io.streambelief.model.record.ModelIds;
+import io.streambelief.model.trainer.StepBound;
+import io.streambelief.model.trainer.Trainer;
 
 /**
  * Everything the training job needs, parsed and checked once. Built with {@link #builder}, whose
@@ -35,6 +38,7 @@ public record TrainingConfig(
         TrainingMode mode,
         int stalenessBound,
         double clipNorm,
+        GradientCompression compression,
         long warmstartExamples,
         double averageDecay,
         Duration publishInterval,
@@ -64,6 +68,7 @@ public record TrainingConfig(
         positive("shard size", shardSize);
         positive("max example bytes", maxExampleBytes);
         Objects.requireNonNull(failureInjection, "failureInjection");
+        Objects.requireNonNull(compression, "compression");
         if (!(averageDecay >= 0 && averageDecay < 1)) {
             throw new IllegalArgumentException("average decay must be in [0, 1), got " + averageDecay);
         }
@@ -102,11 +107,16 @@ public record TrainingConfig(
             throw new IllegalArgumentException("Sparse (wide & deep) models train on the CPU engine; leave --engine "
                     + "out or use auto");
         }
-        if (sparse != null && (nPush != 1 || nFetch != 1 || warmstartExamples > 0 || clipNorm > 0)) {
-            throw new IllegalArgumentException("Sparse models push and fetch at every mini-batch, without warmstart "
-                    + "or clipping; leave --n-push, --n-fetch, --warmstart and --clip-norm out");
+        if (sparse != null && (nPush != 1 || nFetch != 1 || warmstartExamples > 0 || clipNorm > 0
+                || compression.isLossy())) {
+            throw new IllegalArgumentException("Sparse models push and fetch at every mini-batch, without warmstart, "
+                    + "clipping or gradient compression; leave --n-push, --n-fetch, --warmstart, --clip-norm, "
+                    + "--gradient-density and --bfloat16 out");
         }
     }
+
+    /** What workers push unless told otherwise: chosen by {@code infra/bench training} (docs/benchmarks.md). */
+    public static final GradientCompression DEFAULT_COMPRESSION = new GradientCompression(0.01, true);
 
     private static void positive(String name, long value) {
         if (value < 1) {
@@ -121,6 +131,16 @@ public record TrainingConfig(
     /** The Flink keys of the parameter shards, spread evenly over the parameter servers whatever their number. */
     public ShardKeys shardKeys() {
         return ShardKeys.spread(layout().shardCount());
+    }
+
+    /** The worker loop's part of this configuration. */
+    public Trainer.Settings trainerSettings() {
+        StepBound bound = switch (mode) {
+            case ASYNC -> StepBound.NONE;
+            case SSP -> StepBound.STALENESS;
+            case BSP -> StepBound.SYNCHRONOUS;
+        };
+        return new Trainer.Settings(batchSize, nFetch, nPush, clipNorm, compression, bound, stalenessBound, workers);
     }
 
     public ModelDefinition definition() {
@@ -140,6 +160,7 @@ public record TrainingConfig(
         return new Builder(bootstrapServers).topics(topics).modelId(modelId).spec(spec).shardSize(shardSize)
                 .optimizer(optimizer).engine(engine).workers(workers).parameterServers(parameterServers).batchSize(batchSize)
                 .nPush(nPush).nFetch(nFetch).mode(mode).stalenessBound(stalenessBound).clipNorm(clipNorm)
+                .compression(compression)
                 .warmstartExamples(warmstartExamples)
                 .averageDecay(averageDecay)
                 .publishInterval(publishInterval).checkpointInterval(checkpointInterval)
@@ -165,6 +186,7 @@ public record TrainingConfig(
         private TrainingMode mode = TrainingMode.ASYNC;
         private int stalenessBound = 4;
         private double clipNorm;
+        private GradientCompression compression;
         /** Null: the mode's default, 10,000 for async training and 0 otherwise. */
         private Long warmstartExamples;
         private double averageDecay = 0.99;
@@ -276,6 +298,15 @@ public record TrainingConfig(
             return this;
         }
 
+        /**
+         * What a worker sends of each push (default: top 1% of each shard's entries, bfloat16,
+         * with error feedback; {@link GradientCompression#NONE} sends every gradient whole).
+         */
+        public Builder compression(GradientCompression compression) {
+            this.compression = compression;
+            return this;
+        }
+
         /** Examples trained by worker 0 alone before the others join (DistBelief's warmstart; default 10,000 when async). */
         public Builder warmstartExamples(Long examples) {
             this.warmstartExamples = examples;
@@ -342,7 +373,8 @@ public record TrainingConfig(
                     : Math.min(workers, ParameterLayout.of(model, shardSize).shardCount());
             return new TrainingConfig(bootstrapServers, topics, modelId, model, shardSize, optimizer, engine, workers,
                     servers,
-                    batchSize, nPush, nFetch, mode, stalenessBound, clipNorm,
+                    batchSize, nPush, nFetch, mode, stalenessBound, clipNorm, compression != null ? compression
+                            : sparse != null ? GradientCompression.NONE : DEFAULT_COMPRESSION,
                     warmstartExamples != null ? warmstartExamples : mode == TrainingMode.ASYNC && sparse == null ? 10_000 : 0,
                     averageDecay, publishInterval,
                     checkpointInterval, metricsInterval, idleFlush, maxExampleBytes, failureInjection, sparse);

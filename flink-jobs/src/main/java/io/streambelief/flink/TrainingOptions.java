@@ -8,6 +8,7 @@ import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.compression.GradientCompression;
 import io.streambelief.model.engine.EngineChoice;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.sparse.EmbeddingTable;
@@ -102,6 +103,17 @@ public final class TrainingOptions {
                     + "0: no clipping. Default: ${DEFAULT-VALUE}.")
     double clipNorm;
 
+    @Option(names = "--gradient-density", paramLabel = "FRACTION",
+            description = "Fraction of each shard's gradient entries a push sends: the largest by magnitude; the rest "
+                    + "waits in the worker's checkpointed residual and joins later pushes (error feedback). "
+                    + "1: send everything. Default: 0.01 for dense models, 1 for sparse ones.")
+    Double gradientDensity;
+
+    @Option(names = "--bfloat16", negatable = true,
+            description = "Round pushed gradient entries to bfloat16 (their rounding error joins the residual). "
+                    + "Default: on for dense models (--no-bfloat16: 32-bit floats).")
+    Boolean bfloat16;
+
     @Option(names = "--warmstart", paramLabel = "EXAMPLES",
             description = "Examples trained by one worker before the others join (DistBelief's warmstart; async "
                     + "mode only). Default: 10000 in async mode.")
@@ -176,11 +188,22 @@ public final class TrainingOptions {
                 .mode(mode)
                 .stalenessBound(staleness)
                 .clipNorm(clipNorm)
+                .compression(compression())
                 .warmstartExamples(warmstart)
                 .averageDecay(averageDecay)
                 .publishInterval(publishInterval)
                 .checkpointInterval(checkpointInterval)
                 .build();
+    }
+
+    /** The gradient compression the options ask for; null (the default) when neither is given. */
+    private GradientCompression compression() {
+        if (gradientDensity == null && bfloat16 == null) {
+            return null;
+        }
+        GradientCompression base = isSparse() ? GradientCompression.NONE : TrainingConfig.DEFAULT_COMPRESSION;
+        return new GradientCompression(gradientDensity != null ? gradientDensity : base.density(),
+                bfloat16 != null ? bfloat16 : base.bfloat16());
     }
 
     /** The sparse part given by --schema and the row options; null for a dense model. */

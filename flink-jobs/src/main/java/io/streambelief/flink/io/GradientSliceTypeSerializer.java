@@ -8,7 +8,9 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
 import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.GradientSliceCodec;
 
+/** A gradient slice in {@link GradientSliceCodec}'s form, which sends compressed gradients' few entries only. */
 public final class GradientSliceTypeSerializer extends BlockSerializer<GradientSlice> {
     private static final long serialVersionUID = 1L;
     public static final GradientSliceTypeSerializer INSTANCE = new GradientSliceTypeSerializer();
@@ -26,17 +28,16 @@ public final class GradientSliceTypeSerializer extends BlockSerializer<GradientS
 
     @Override
     public void serialize(GradientSlice slice, DataOutputView out) throws IOException {
-        out.writeInt(slice.shardId());
-        out.writeInt(slice.worker());
-        out.writeLong(slice.push());
-        out.writeLong(slice.baseVersion());
-        out.writeInt(slice.examples());
-        writeFloats(out, slice.values());
+        byte[] bytes = GradientSliceCodec.encode(slice);
+        out.writeInt(bytes.length);
+        out.write(bytes);
     }
 
     @Override
     public GradientSlice deserialize(DataInputView in) throws IOException {
-        return new GradientSlice(in.readInt(), in.readInt(), in.readLong(), in.readLong(), in.readInt(), readFloats(in));
+        byte[] bytes = new byte[in.readInt()];
+        in.readFully(bytes);
+        return GradientSliceCodec.decode(bytes);
     }
 
     @Override

@@ -22,6 +22,7 @@ import io.streambelief.flink.FailureInjection;
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.flink.worker.BaseWorker;
+import io.streambelief.model.trainer.Trainer;
 import io.streambelief.flink.worker.ProgressiveValidation;
 import io.streambelief.model.ModelReplica;
 import io.streambelief.model.ParameterLayout;
@@ -201,7 +202,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         examplesCounter.inc(size);
         List<RowReply[]> trained = batch;
         batch = new ArrayList<>(config.batchSize());
-        if (!BaseWorker.isFinite(step.denseGradient()) || !BaseWorker.isFinite(step.rowGradients())) {
+        if (!Trainer.isFinite(step.denseGradient()) || !Trainer.isFinite(step.rowGradients())) {
             droppedCounter.inc(size);
             return;
         }

@@ -1,10 +1,10 @@
 package io.streambelief.flink.worker;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.stream.IntStream;
 
-import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
@@ -23,7 +23,6 @@ import org.slf4j.LoggerFactory;
 
 import io.streambelief.flink.FailureInjection;
 import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingMode;
 import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.Example;
 import io.streambelief.model.ModelReplica;
@@ -31,29 +30,31 @@ import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.engine.EngineChoice;
 import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.engine.GradientStep;
-import io.streambelief.model.engine.MiniBatch;
 import io.streambelief.model.engine.cuda.CudaRuntime;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ExampleCodec;
 import io.streambelief.model.record.ReplicaState;
 import io.streambelief.model.record.ReplicaStateCodec;
+import io.streambelief.model.record.ResidualCodec;
+import io.streambelief.model.trainer.Trainer;
 
 /**
- * What every worker does, whichever way parameter updates reach it. For each mini-batch the
- * worker first evaluates its current parameters (progressive validation), then computes their
- * gradient; it sums gradients over {@code nPush} mini-batches and pushes them, cut into one
- * {@link GradientSlice} per shard, to the parameter servers. Its parameters are a
- * {@link ModelReplica}: the latest state received from the parameter servers (taken in at most
- * every {@code nFetch} mini-batches) plus its own pushes they have not applied yet, so it never
- * computes on parameters that lack its own gradients. In SSP and BSP modes a full mini-batch
- * waits ({@link #awaitBound}) until the parameters are recent enough.
+ * What every worker does, whichever way parameter updates reach it: the Flink side of a
+ * {@link Trainer}, which holds the worker's loop (mini-batches, n_fetch, n_push, clipping,
+ * compression with error feedback, the SSP/BSP bound). For each mini-batch the worker first
+ * evaluates its current parameters (progressive validation), then computes their gradient and
+ * pushes, one {@link GradientSlice} per shard, to the parameter servers. Its parameters are a
+ * {@link ModelReplica}: the latest state received from the parameter servers plus its own
+ * pushes they have not applied yet. In SSP and BSP modes a full mini-batch waits
+ * ({@link #awaitBound}) until the parameters are recent enough.
  *
- * <p>Exactly-once: every example before a checkpoint barrier is either in the parameter servers'
+ * <p>Exactly-once: every example before a checkpoint barrier is in the parameter servers'
  * checkpoint (its gradient was pushed ahead of the barrier: what the worker has accumulated for
- * its next push is pushed before the barrier passes) or in the worker's own checkpoint (the
- * partial mini-batch it holds). Keeping the partial batch instead of training it keeps every
- * step a full mini-batch, whatever the checkpoint interval.
+ * its next push is pushed before the barrier passes), or in the error-feedback residual the
+ * worker checkpoints (what compression held back), or in the partial mini-batch the worker
+ * checkpoints. Keeping the partial batch instead of training it keeps every step a full
+ * mini-batch, whatever the checkpoint interval.
  *
  * <p>A custom operator rather than a function because it needs processing-time callbacks outside
  * a keyed context (to train a partial batch when the stream goes quiet) and the pre-barrier hook.
@@ -70,25 +71,16 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
 
     protected final TrainingConfig config;
 
-    private transient ParameterLayout layout;
     private transient int index;
     private transient ListState<byte[]> replicaState;
     private transient ListState<byte[]> partialBatchState;
+    private transient ListState<byte[]> residualState;
     private transient List<Example> restoredPartialBatch;
+    private transient List<float[]> restoredResiduals;
     private transient ModelReplica replica;
+    private transient Trainer trainer;
     private transient GradientEngine engine;
-    /** Where the engine writes each mini-batch's gradient; read at once, so one array serves all. */
-    private transient float[] gradientBuffer;
     private transient EngineChoice.Decision engineDecision;
-    /** Whether the engine's parameters lag behind the replica's. */
-    private transient boolean engineStale;
-    private transient MiniBatch.Builder batch;
-    /** Mini-batches trained since the replica last took in received parameters. */
-    private transient int batchesSinceFetch;
-    private transient float[] pushSum;
-    private transient long[] pushBaseVersions;
-    private transient int batchesInPush;
-    private transient int examplesInPush;
     private transient long lastExampleMillis;
     private transient long lastReportMillis;
     private transient ProgressiveValidation validation;
@@ -107,14 +99,18 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        layout = config.layout();
         index = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         replicaState = replicaState(context);
         // Bytes for the same reason as the replica's (ReplicaStateCodec).
         partialBatchState = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("partial-batch", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-        restoredPartialBatch = new java.util.ArrayList<>();
+        restoredPartialBatch = new ArrayList<>();
         partialBatchState.get().forEach(bytes -> restoredPartialBatch.add(ExampleCodec.decode(bytes)));
+        // Split state: after a rescale a worker takes over some of the residuals, and adds them.
+        residualState = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("residual", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        restoredResiduals = new ArrayList<>();
+        residualState.get().forEach(bytes -> restoredResiduals.add(ResidualCodec.decode(bytes)));
         replica = restoreReplica(replicaState.get(), config, index);
     }
 
@@ -168,13 +164,13 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
             engineDecision = engineDecision.fallBack(e);
             engine = engineDecision.newEngine(config.spec());
         }
-        LOG.info("Worker {} computes gradients with {}", index, engineDecision.description());
-        engine.setParameters(replica.values());
-        batchesSinceFetch = config.nFetch();
-        batch = MiniBatch.builder(config.batchSize(), config.spec().numInputs());
-        pushSum = new float[layout.numParams()];
-        gradientBuffer = new float[layout.numParams()];
-        pushBaseVersions = new long[layout.shardCount()];
+        LOG.info("Worker {} computes gradients with {}; gradient compression: {}", index,
+                engineDecision.description(), config.compression());
+        // A residual of another model's shape (a restore after the model changed) cannot be sent.
+        restoredResiduals.removeIf(residual -> residual.length != config.layout().numParams());
+        trainer = new Trainer(config.trainerSettings(), config.layout(), index, config.spec().numInputs(), replica,
+                engine, restoredResiduals, slice -> output.collect(new StreamRecord<>(slice)));
+        restoredResiduals = null;
         long now = getProcessingTimeService().getCurrentProcessingTime();
         lastExampleMillis = now;
         lastReportMillis = now;
@@ -189,6 +185,9 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         metrics.gauge("progressiveLoss", validation::lastLoss);
         metrics.gauge("progressiveAccuracy", validation::lastAccuracy);
         metrics.gauge("gpu", () -> engineDecision.device().orElse(-1));
+        metrics.gauge("bytesPushed", trainer::bytesPushed);
+        metrics.gauge("bytesReceived", trainer::bytesReceived);
+        metrics.gauge("residualNorm", () -> trainer.errorFeedback().residualNorm());
 
         batchesBeforeFailure = config.failureInjection().eventsBeforeFailure(
                 getRuntimeContext().getTaskInfo().getAttemptNumber(), FailureInjection.Operator.WORKER, index);
@@ -228,12 +227,11 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     }
 
     private void add(Example example) throws Exception {
-        batch.add(example);
-        if (batch.isFull()) {
+        if (trainer.add(example)) {
             awaitBound();
-            if (batch.isFull()) {
+            if (trainer.batchFull()) {
                 // (While waiting, a tick may have trained it.)
-                trainBatch();
+                train();
             }
         }
     }
@@ -244,97 +242,39 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     /** Takes in one shard of parameters as the parameter servers published it. */
     protected final void onParameters(ParamUpdate update) {
         // Another model's, or an earlier model's of this name but another shape: not ours to apply.
-        if (update.modelId().equals(config.modelId()) && replica.receive(update)) {
+        if (update.modelId().equals(config.modelId()) && trainer.receive(update)) {
             updatesCounter.inc();
             parameterLag.update(Math.max(0, System.currentTimeMillis() - update.timestampMillis()));
         }
     }
 
-    /**
-     * Whether the next mini-batch may be computed now. Async: always. SSP: when the parameters
-     * hold every other worker's pushes up to {@code s} before the one this batch goes into. BSP:
-     * when they hold the servers' result of this worker's previous step (which they apply only
-     * once every worker's gradient for it arrived). Takes in received parameters if that is what
-     * it takes, whatever nFetch says.
-     */
+    /** Whether the next mini-batch may be computed now ({@link Trainer#mayTrain}). */
     protected final boolean mayTrain() {
-        if (config.mode() == TrainingMode.ASYNC || withinBound()) {
-            return true;
-        }
-        if (replica.hasUnmerged()) {
-            replica.merge();
-            engineStale = true;
-            batchesSinceFetch = 0;
-        }
-        return withinBound();
+        return trainer.mayTrain();
     }
 
-    private boolean withinBound() {
-        long next = replica.lastPush() + 1;
-        return config.mode() == TrainingMode.BSP
-                ? replica.acknowledgedPush() >= next - 1
-                : next - replica.slowestPeerPush(config.workers()) <= config.stalenessBound() + 1;
-    }
-
-    private void trainBatch() {
-        if (replica.hasUnmerged() && batchesSinceFetch >= config.nFetch()) {
-            replica.merge();
-            engineStale = true;
-            batchesSinceFetch = 0;
-        }
-        if (engineStale) {
-            engine.setParameters(replica.values());
-            engineStale = false;
-        }
+    private void train() {
         if (--batchesBeforeFailure < 0) {
             throw FailureInjection.failure("worker " + index, getRuntimeContext().getTaskInfo().getAttemptNumber(),
                     examplesCounter.getCount() + " examples");
         }
-        MiniBatch examples = batch.build();
-        GradientStep step = engine.step(examples, gradientBuffer);
-        batchesSinceFetch++;
-        validation.add(step);
-        examplesCounter.inc(examples.size());
-        if (!isFinite(step.gradient())) {
-            droppedCounter.inc(examples.size());
-            return;
-        }
-        if (batchesInPush == 0) {
-            System.arraycopy(replica.versions(), 0, pushBaseVersions, 0, pushBaseVersions.length);
-        }
-        float[] gradient = step.gradient();
-        float scale = clippingScale(gradient, config.clipNorm());
-        for (int i = 0; i < gradient.length; i++) {
-            pushSum[i] += scale * gradient[i];
-        }
-        batchesInPush++;
-        examplesInPush += examples.size();
-        if (batchesInPush >= config.nPush()) {
-            push();
-        }
+        validation.add(trainer.trainBatch());
+        countProgress();
     }
 
-    private void push() {
-        float[] gradient = pushSum;
-        pushSum = new float[layout.numParams()];
-        long sequence = replica.push(gradient);
-        engineStale = true;
-        for (int shard = 0; shard < layout.shardCount(); shard++) {
-            output.collect(new StreamRecord<>(new GradientSlice(shard, index, sequence, pushBaseVersions[shard],
-                    examplesInPush, layout.slice(gradient, shard))));
-        }
-        batchesInPush = 0;
-        examplesInPush = 0;
-        pushesCounter.inc();
-    }
-    /** Trains the partial batch (when the bound allows) and pushes what is accumulated, so nothing seen stays behind. */
+    /** Trains the partial batch (when the bound allows) and pushes everything held, so nothing seen stays behind. */
     protected final void flush() {
-        if (!batch.isEmpty() && mayTrain()) {
-            trainBatch();
+        GradientStep step = trainer.flush();
+        if (step != null) {
+            validation.add(step);
         }
-        if (batchesInPush > 0) {
-            push();
-        }
+        countProgress();
+    }
+
+    private void countProgress() {
+        examplesCounter.inc(trainer.examplesTrained() - examplesCounter.getCount());
+        droppedCounter.inc(trainer.examplesDropped() - droppedCounter.getCount());
+        pushesCounter.inc(trainer.pushes() - pushesCounter.getCount());
     }
 
     private void onTick(long now) {
@@ -343,10 +283,12 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         }
         if (now - lastReportMillis >= config.metricsInterval().toMillis()) {
             if (validation.hasWindow()) {
-                output.collect(METRICS, new StreamRecord<>(validation.report(config.modelId(),
-                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), System.currentTimeMillis())
+                output.collect(METRICS, new StreamRecord<>(validation.report(config.modelId(), index,
+                        System.currentTimeMillis())
                         .withEngine(engineDecision.engineName(), engineDecision.device().isPresent()
-                                ? engineDecision.device().getAsInt() : null)));
+                                ? engineDecision.device().getAsInt() : null)
+                        .withTraffic(trainer.bytesPushed(), trainer.bytesReceived(),
+                                config.compression().isLossy() ? trainer.errorFeedback().residualNorm() : null)));
             }
             lastReportMillis = now;
         }
@@ -355,16 +297,18 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
-        if (batchesInPush > 0) {
-            push();
-        }
+        trainer.pushAccumulated();
+        countProgress();
     }
 
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         replicaState.update(checkpointed(replica));
-        partialBatchState.update(batch.examples().stream().map(ExampleCodec::encode).toList());
+        partialBatchState.update(trainer.partialBatch().stream().map(ExampleCodec::encode).toList());
+        residualState.update(config.compression().isLossy()
+                ? List.of(ResidualCodec.encode(trainer.errorFeedback().residual()))
+                : List.of());
     }
 
     @Override
@@ -372,9 +316,9 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         if (parameterLag != null && parameterLag.getCount() > 0) {
             var lag = parameterLag.getStatistics();
             LOG.info("Worker {}: {} examples trained, {} parameter updates received, {} ms after publication "
-                    + "(mean; p50 {}, p99 {})", getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                    + "(mean; p50 {}, p99 {}); {} bytes pushed, {} received", index,
                     examplesCounter.getCount(), updatesCounter.getCount(), String.format("%.1f", lag.getMean()),
-                    lag.getQuantile(0.5), lag.getQuantile(0.99));
+                    lag.getQuantile(0.5), lag.getQuantile(0.99), trainer.bytesPushed(), trainer.bytesReceived());
         }
         if (engineDecision != null) {
             GpuAssignment.release(engineDecision.device());
@@ -383,29 +327,5 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
             engine.close();
         }
         super.close();
-    }
-
-    /** The factor that brings {@code gradient} down to L2 norm {@code clipNorm} (1 if it is shorter, or for 0: off). */
-    @VisibleForTesting
-    static float clippingScale(float[] gradient, double clipNorm) {
-        if (clipNorm <= 0) {
-            return 1f;
-        }
-        double squares = 0;
-        for (float g : gradient) {
-            squares += (double) g * g;
-        }
-        double norm = Math.sqrt(squares);
-        return norm > clipNorm ? (float) (clipNorm / norm) : 1f;
-    }
-
-    /** Whether every value is a finite number: what may reach the parameter state. */
-    public static boolean isFinite(float[] values) {
-        for (float v : values) {
-            if (!Float.isFinite(v)) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -16,17 +16,23 @@ import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.Example;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.compression.ErrorFeedback;
+import io.streambelief.model.compression.GradientCompression;
 import io.streambelief.model.engine.Dl4jGradientEngine;
 import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.trainer.Trainer;
 
 class WorkerTest {
     private static final ModelSpec SPEC = ModelSpec.parse("mlp:6-4-3", 1);
-    /** 43 parameters in shards of 20, 20 and 3; mini-batches of 4. */
+    /** 43 parameters in shards of 20, 20 and 3; mini-batches of 4; gradients pushed whole, the exact reference. */
     private static final TrainingConfig CONFIG = TrainingConfig.builder("unused:9092")
-            .modelId("tiny").spec(SPEC).shardSize(20).batchSize(4).build();
+            .modelId("tiny").spec(SPEC).shardSize(20).batchSize(4).compression(GradientCompression.NONE).build();
+    /** Two of each shard's entries per push (one of the last shard's), rounded to bfloat16. */
+    private static final TrainingConfig COMPRESSED = CONFIG.toBuilder()
+            .compression(new GradientCompression(0.1, true)).build();
     private static final ParameterLayout LAYOUT = CONFIG.layout();
 
     private final Random random = new Random(3);
@@ -239,8 +245,8 @@ class WorkerTest {
                 assertThat(pushed[i]).isCloseTo(unclipped[i] / 4, org.assertj.core.data.Offset.offset(1e-6f));
             }
         }
-        assertThat(Worker.clippingScale(unclipped, 2 * norm)).as("shorter gradients are left alone").isEqualTo(1f);
-        assertThat(Worker.clippingScale(unclipped, 0)).as("0: off").isEqualTo(1f);
+        assertThat(Trainer.clippingScale(unclipped, 2 * norm)).as("shorter gradients are left alone").isEqualTo(1f);
+        assertThat(Trainer.clippingScale(unclipped, 0)).as("0: off").isEqualTo(1f);
     }
 
     /** Parameters can diverge; a gradient with NaN or infinity in it must never reach a shard. */
@@ -258,6 +264,77 @@ class WorkerTest {
             feed(harness, examples(4));
             assertThat(harness.extractOutputValues()).as("training goes on").hasSize(3);
         }
+    }
+
+    @Test
+    void aCompressedPushSendsTheLargestEntriesOfEachShardAndKeepsTheRest() throws Exception {
+        List<Example> batch = examples(4);
+        float[] gradient = gradient(SPEC.initialParameters(), batch);
+        try (var harness = harness(COMPRESSED)) {
+            harness.open();
+            feed(harness, batch);
+
+            List<GradientSlice> slices = harness.extractOutputValues();
+            assertThat(slices).extracting(s -> nonZeros(s.values())).containsExactly(2, 2, 1);
+            float[] pushed = concat(slices);
+            for (int i = 0; i < pushed.length; i++) {
+                if (pushed[i] != 0f) {
+                    assertThat(pushed[i]).isEqualTo(ErrorFeedback.toBfloat16(gradient[i]));
+                }
+            }
+        }
+    }
+
+    /**
+     * What compression held back is checkpointed with the worker: a restored worker pushes exactly
+     * what it would have pushed without the failure (the servers' answer, the same in both runs,
+     * acknowledges the push before the checkpoint, so both compute on the same parameters).
+     */
+    @Test
+    void theCompressionResidualSurvivesARestore() throws Exception {
+        List<Example> before = examples(4);
+        List<Example> after = examples(8);
+        float[] shard = new float[LAYOUT.length(0)];
+        java.util.Arrays.fill(shard, 0.125f);
+        OperatorSubtaskState checkpoint;
+        List<GradientSlice> uninterrupted;
+        try (var harness = harness(COMPRESSED)) {
+            harness.open();
+            feed(harness, before);
+            harness.prepareSnapshotPreBarrier(1);
+            checkpoint = harness.snapshot(1, 1);
+            harness.getOutput().clear();
+            acknowledgeFirstPush(harness, shard);
+            feed(harness, after);
+            uninterrupted = List.copyOf(harness.extractOutputValues());
+        }
+
+        try (var restored = harness(COMPRESSED)) {
+            restored.initializeState(checkpoint);
+            restored.open();
+            acknowledgeFirstPush(restored, shard);
+            feed(restored, after);
+
+            assertThat(uninterrupted).hasSize(6);
+            assertThat(restored.extractOutputValues()).containsExactlyElementsOf(uninterrupted);
+        }
+    }
+
+    /** The servers' state after worker 0's first push, in every shard. */
+    private static void acknowledgeFirstPush(TwoInputStreamOperatorTestHarness<Example, ParamUpdate, GradientSlice> harness,
+            float[] values) throws Exception {
+        for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
+            harness.processElement2(new ParamUpdate("tiny", shard, 1, 4, 0, java.util.Arrays.copyOf(values,
+                    LAYOUT.length(shard)), new float[0][], new long[] {1}, new float[0]), 0);
+        }
+    }
+
+    private static int nonZeros(float[] values) {
+        int n = 0;
+        for (float v : values) {
+            n += v != 0f ? 1 : 0;
+        }
+        return n;
     }
 
     private static double norm(float[] values) {

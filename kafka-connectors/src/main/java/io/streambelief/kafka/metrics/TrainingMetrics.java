@@ -27,6 +27,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param engine the worker's gradient engine, {@code cpu} or {@code cuda}; absent from older writers
  * @param gpu the GPU the worker is bound to (Flink's external-resource index, or the CUDA device
  *     it picked), also when it fell back to the CPU engine; absent when it has none
+ * @param bytesPushed bytes of gradients this worker sent to the parameter servers since it
+ *     started; absent from older writers
+ * @param bytesReceived bytes of parameter records this worker took in since it started
+ * @param residualNorm L2 norm of the gradient that compression holds back; absent when the
+ *     worker does not compress
  */
 public record TrainingMetrics(
         @JsonProperty("v") int version,
@@ -40,7 +45,10 @@ public record TrainingMetrics(
         @JsonProperty("accuracy") double accuracy,
         @JsonProperty("auc") @JsonInclude(JsonInclude.Include.NON_NULL) Double auc,
         @JsonProperty("engine") @JsonInclude(JsonInclude.Include.NON_NULL) String engine,
-        @JsonProperty("gpu") @JsonInclude(JsonInclude.Include.NON_NULL) Integer gpu) {
+        @JsonProperty("gpu") @JsonInclude(JsonInclude.Include.NON_NULL) Integer gpu,
+        @JsonProperty("bytes_pushed") @JsonInclude(JsonInclude.Include.NON_NULL) Long bytesPushed,
+        @JsonProperty("bytes_received") @JsonInclude(JsonInclude.Include.NON_NULL) Long bytesReceived,
+        @JsonProperty("residual_norm") @JsonInclude(JsonInclude.Include.NON_NULL) Double residualNorm) {
 
     public static final int CURRENT_VERSION = 1;
 
@@ -50,18 +58,24 @@ public record TrainingMetrics(
     public static TrainingMetrics of(String model, int worker, long timeMillis, long examples, long windowExamples,
             double windowSeconds, double loss, double accuracy) {
         return new TrainingMetrics(CURRENT_VERSION, model, worker, timeMillis, examples, windowExamples, windowSeconds,
-                loss, accuracy, null, null, null);
+                loss, accuracy, null, null, null, null, null, null);
     }
 
     public TrainingMetrics withAuc(double auc) {
         return new TrainingMetrics(version, model, worker, timeMillis, examples, windowExamples, windowSeconds, loss,
-                accuracy, Double.isFinite(auc) ? auc : null, engine, gpu);
+                accuracy, Double.isFinite(auc) ? auc : null, engine, gpu, bytesPushed, bytesReceived, residualNorm);
     }
 
     /** This report with the engine that computed it and the GPU it is bound to (null: none). */
     public TrainingMetrics withEngine(String engine, Integer gpu) {
         return new TrainingMetrics(version, model, worker, timeMillis, examples, windowExamples, windowSeconds, loss,
-                accuracy, auc, engine, gpu);
+                accuracy, auc, engine, gpu, bytesPushed, bytesReceived, residualNorm);
+    }
+
+    /** This report with the worker's traffic since it started and its compression residual (null: none). */
+    public TrainingMetrics withTraffic(long bytesPushed, long bytesReceived, Double residualNorm) {
+        return new TrainingMetrics(version, model, worker, timeMillis, examples, windowExamples, windowSeconds, loss,
+                accuracy, auc, engine, gpu, bytesPushed, bytesReceived, residualNorm);
     }
 
     public double examplesPerSecond() {

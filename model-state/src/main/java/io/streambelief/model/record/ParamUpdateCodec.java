@@ -14,12 +14,7 @@ public final class ParamUpdateCodec {
     private ParamUpdateCodec() {}
 
     public static byte[] encode(ParamUpdate update) {
-        int size = Frame.stringSize(update.modelId()) + 4 + 8 + 8 + 8 + 4 + 4 * update.values().length
-                + 4 + 8 * update.pushesApplied().length + 4 + 4 + 4 * update.average().length;
-        for (float[] slot : update.slots()) {
-            size += 4 + 4 * slot.length;
-        }
-        ByteBuffer buffer = FRAME.begin(size);
+        ByteBuffer buffer = FRAME.begin(bodySize(update));
         Frame.putString(buffer, update.modelId());
         buffer.putInt(update.shardId()).putLong(update.version()).putLong(update.examplesApplied())
                 .putLong(update.timestampMillis());
@@ -34,6 +29,20 @@ public final class ParamUpdateCodec {
         }
         Frame.putFloats(buffer, update.average());
         return FRAME.seal(buffer);
+    }
+
+    /** The size {@link #encode} gives, without encoding. */
+    public static int encodedSize(ParamUpdate update) {
+        return Frame.HEADER + bodySize(update) + Frame.TRAILER;
+    }
+
+    private static int bodySize(ParamUpdate update) {
+        int size = Frame.stringSize(update.modelId()) + 4 + 8 + 8 + 8 + 4 + 4 * update.values().length
+                + 4 + 8 * update.pushesApplied().length + 4 + 4 + 4 * update.average().length;
+        for (float[] slot : update.slots()) {
+            size += 4 + 4 * slot.length;
+        }
+        return size;
     }
 
     public static ParamUpdate decode(byte[] bytes) {

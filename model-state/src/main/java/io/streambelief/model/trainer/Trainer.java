@@ -1,0 +1,292 @@
+package io.streambelief.model.trainer;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.function.Consumer;
+
+import io.streambelief.model.Example;
+import io.streambelief.model.ModelReplica;
+import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.compression.ErrorFeedback;
+import io.streambelief.model.compression.GradientCompression;
+import io.streambelief.model.engine.GradientEngine;
+import io.streambelief.model.engine.GradientStep;
+import io.streambelief.model.engine.MiniBatch;
+import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.GradientSliceCodec;
+import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.ParamUpdateCodec;
+
+/**
+ * One Downpour worker's loop, without the stream processor around it: mini-batches of examples,
+ * a gradient per batch from the engine, gradients summed over {@code nPush} batches, clipped,
+ * compressed with error feedback and pushed as one {@link GradientSlice} per shard; received
+ * shard records merged into the {@link ModelReplica} at most every {@code nFetch} batches, or
+ * whenever the step bound needs them. The Flink operators around it add what only they can:
+ * input, timers, checkpoints, metrics.
+ *
+ * <p>Not thread-safe: one per worker.
+ */
+public final class Trainer {
+
+    /**
+     * @param batchSize examples per mini-batch
+     * @param nFetch mini-batches between taking in received parameters (DistBelief's n_fetch)
+     * @param nPush mini-batches whose gradients are summed into one push (n_push)
+     * @param clipNorm L2 norm each mini-batch's gradient is clipped to (0: off)
+     * @param compression what a push sends of the accumulated gradient
+     * @param bound when a mini-batch must wait for more recent parameters
+     * @param stalenessBound for {@link StepBound#STALENESS}: pushes a peer may be behind
+     * @param workers how many workers push to the same servers
+     */
+    public record Settings(int batchSize, int nFetch, int nPush, double clipNorm, GradientCompression compression,
+            StepBound bound, int stalenessBound, int workers) implements Serializable {}
+
+    private final Settings settings;
+    private final ParameterLayout layout;
+    private final int worker;
+    private final ModelReplica replica;
+    private final GradientEngine engine;
+    private final ErrorFeedback feedback;
+    private final Consumer<GradientSlice> out;
+    private final MiniBatch.Builder batch;
+    /** Where the engine writes each mini-batch's gradient; read at once, so one array serves all. */
+    private final float[] gradientBuffer;
+    private final long[] pushBaseVersions;
+    private float[] pushSum;
+    /** Whether the engine's parameters lag behind the replica's. */
+    private boolean engineStale = true;
+    /** Mini-batches trained since the replica last took in received parameters. */
+    private int batchesSinceFetch;
+    private int batchesInPush;
+    private int examplesInPush;
+
+    private long examplesTrained;
+    private long examplesDropped;
+    private long pushes;
+    private long bytesPushed;
+    private long bytesReceived;
+    private long updatesReceived;
+
+    /**
+     * @param residuals checkpointed error-feedback residuals this worker takes over (their sum)
+     * @param out receives every pushed slice
+     */
+    public Trainer(Settings settings, ParameterLayout layout, int worker, int numInputs, ModelReplica replica,
+            GradientEngine engine, Iterable<float[]> residuals, Consumer<GradientSlice> out) {
+        this.settings = settings;
+        this.layout = layout;
+        this.worker = worker;
+        this.replica = replica;
+        this.engine = engine;
+        this.out = out;
+        this.feedback = new ErrorFeedback(settings.compression(), layout);
+        feedback.restore(residuals);
+        this.batch = MiniBatch.builder(settings.batchSize(), numInputs);
+        this.gradientBuffer = new float[layout.numParams()];
+        this.pushSum = new float[layout.numParams()];
+        this.pushBaseVersions = new long[layout.shardCount()];
+        this.batchesSinceFetch = settings.nFetch();
+    }
+
+    /** Adds one example to the mini-batch; returns whether the batch is full and should be trained. */
+    public boolean add(Example example) {
+        batch.add(example);
+        return batch.isFull();
+    }
+
+    public boolean batchFull() {
+        return batch.isFull();
+    }
+
+    public boolean hasPartialBatch() {
+        return !batch.isEmpty();
+    }
+
+    /** The examples of the mini-batch being filled, which a checkpoint keeps. */
+    public List<Example> partialBatch() {
+        return batch.examples();
+    }
+
+    /** Takes in one shard of parameters as the servers published it; another model's is ignored by the caller. */
+    public boolean receive(ParamUpdate update) {
+        if (!replica.receive(update)) {
+            return false;
+        }
+        updatesReceived++;
+        bytesReceived += ParamUpdateCodec.encodedSize(update);
+        return true;
+    }
+
+    /**
+     * Whether the next mini-batch may be computed now. NONE: always. STALENESS: when the
+     * parameters hold every other worker's pushes up to {@code s} before the one this batch goes
+     * into. SYNCHRONOUS: when they hold the servers' result of this worker's previous step (which
+     * they apply only once every worker's gradient for it arrived). Takes in received parameters
+     * if that is what it takes, whatever nFetch says.
+     */
+    public boolean mayTrain() {
+        if (settings.bound() == StepBound.NONE || withinBound()) {
+            return true;
+        }
+        if (replica.hasUnmerged()) {
+            merge();
+        }
+        return withinBound();
+    }
+
+    private boolean withinBound() {
+        long next = replica.lastPush() + 1;
+        return settings.bound() == StepBound.SYNCHRONOUS
+                ? replica.acknowledgedPush() >= next - 1
+                : next - replica.slowestPeerPush(settings.workers()) <= settings.stalenessBound() + 1;
+    }
+
+    private void merge() {
+        replica.merge();
+        engineStale = true;
+        batchesSinceFetch = 0;
+    }
+
+    /**
+     * Computes the mini-batch's gradient (evaluating the parameters on it first) and adds it to
+     * the next push, which leaves once it holds {@code nPush} mini-batches. A batch whose
+     * gradient is not finite is counted and dropped: nothing of it reaches the servers.
+     *
+     * @return the step, for progressive validation
+     */
+    public GradientStep trainBatch() {
+        if (replica.hasUnmerged() && batchesSinceFetch >= settings.nFetch()) {
+            merge();
+        }
+        if (engineStale) {
+            engine.setParameters(replica.values());
+            engineStale = false;
+        }
+        MiniBatch examples = batch.build();
+        GradientStep step = engine.step(examples, gradientBuffer);
+        batchesSinceFetch++;
+        examplesTrained += examples.size();
+        float[] gradient = step.gradient();
+        if (!isFinite(gradient)) {
+            examplesDropped += examples.size();
+            return step;
+        }
+        if (batchesInPush == 0) {
+            System.arraycopy(replica.versions(), 0, pushBaseVersions, 0, pushBaseVersions.length);
+        }
+        float scale = clippingScale(gradient, settings.clipNorm());
+        for (int i = 0; i < gradient.length; i++) {
+            pushSum[i] += scale * gradient[i];
+        }
+        batchesInPush++;
+        examplesInPush += examples.size();
+        if (batchesInPush >= settings.nPush()) {
+            push(false);
+        }
+        return step;
+    }
+
+    /**
+     * Pushes what is accumulated, compressed as any push: before a checkpoint barrier, so that
+     * every example before it is in the servers' state or in the residual checkpointed with the
+     * worker.
+     */
+    public void pushAccumulated() {
+        if (batchesInPush > 0) {
+            push(false);
+        }
+    }
+
+    /**
+     * Trains the partial batch (when the bound allows) and pushes everything held, the whole
+     * residual included: for when the stream goes quiet or ends, so that the model then holds
+     * every gradient seen.
+     *
+     * @return the step of the partial batch, or null if none was trained
+     */
+    public GradientStep flush() {
+        GradientStep step = hasPartialBatch() && mayTrain() ? trainBatch() : null;
+        if (batchesInPush > 0 || feedback.hasResidual()) {
+            if (batchesInPush == 0) {
+                System.arraycopy(replica.versions(), 0, pushBaseVersions, 0, pushBaseVersions.length);
+            }
+            push(true);
+        }
+        return step;
+    }
+
+    private void push(boolean drain) {
+        float[] sent = drain ? feedback.drain(pushSum) : feedback.compress(pushSum);
+        // The sum is handed on (the replica keeps it as a pending push); the next one starts afresh.
+        pushSum = new float[layout.numParams()];
+        long sequence = replica.push(sent);
+        engineStale = true;
+        for (int shard = 0; shard < layout.shardCount(); shard++) {
+            GradientSlice slice = new GradientSlice(shard, worker, sequence, pushBaseVersions[shard], examplesInPush,
+                    layout.slice(sent, shard));
+            bytesPushed += GradientSliceCodec.encodedSize(slice);
+            out.accept(slice);
+        }
+        batchesInPush = 0;
+        examplesInPush = 0;
+        pushes++;
+    }
+
+    public ModelReplica replica() {
+        return replica;
+    }
+
+    public ErrorFeedback errorFeedback() {
+        return feedback;
+    }
+
+    public long examplesTrained() {
+        return examplesTrained;
+    }
+
+    public long examplesDropped() {
+        return examplesDropped;
+    }
+
+    public long pushes() {
+        return pushes;
+    }
+
+    /** Bytes of the slices pushed, as {@link GradientSliceCodec} sends them. */
+    public long bytesPushed() {
+        return bytesPushed;
+    }
+
+    /** Bytes of the parameter records taken in, as {@link ParamUpdateCodec} carries them. */
+    public long bytesReceived() {
+        return bytesReceived;
+    }
+
+    public long updatesReceived() {
+        return updatesReceived;
+    }
+
+    /** The factor that brings {@code gradient} down to L2 norm {@code clipNorm} (1 if it is shorter, or for 0: off). */
+    public static float clippingScale(float[] gradient, double clipNorm) {
+        if (clipNorm <= 0) {
+            return 1f;
+        }
+        double squares = 0;
+        for (float g : gradient) {
+            squares += (double) g * g;
+        }
+        double norm = Math.sqrt(squares);
+        return norm > clipNorm ? (float) (clipNorm / norm) : 1f;
+    }
+
+    /** Whether every value is a finite number: what may reach the parameter state. */
+    public static boolean isFinite(float[] values) {
+        for (float v : values) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,250 @@
+package io.streambelief.model.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.Test;
+
+import io.streambelief.model.Example;
+import io.streambelief.model.ModelReplica;
+import io.streambelief.model.ModelSpec;
+import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.ParameterShard;
+import io.streambelief.model.compression.GradientCompression;
+import io.streambelief.model.engine.Dl4jBaseline;
+import io.streambelief.model.engine.Dl4jGradientEngine;
+import io.streambelief.model.engine.GradientEngine;
+import io.streambelief.model.engine.GradientStep;
+import io.streambelief.model.engine.MiniBatch;
+import io.streambelief.model.optimizer.Optimizer;
+import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamUpdate;
+
+/** The worker loop without Flink: a trainer, its engine, and parameter shards answering in-process. */
+class TrainerTest {
+    private static final ModelSpec SPEC = ModelSpec.parse("mlp:6-4-3", 1);
+    /** 43 parameters in shards of 20, 20 and 3. */
+    private static final ParameterLayout LAYOUT = new ParameterLayout(43, 20);
+    private static final Optimizer ADAGRAD = Optimizer.parse(Optimizer.DEFAULT);
+    private static final int BATCH = 4;
+
+    private final Random random = new Random(7);
+    private final List<GradientSlice> pushed = new ArrayList<>();
+
+    @Test
+    void aLoneUncompressedWorkerWithItsServersIsPlainDl4j() {
+        List<Example> examples = examples(40 * BATCH);
+        ParameterShard[] servers = servers();
+        try (GradientEngine engine = new Dl4jGradientEngine(SPEC)) {
+            Trainer trainer = trainer(settings(GradientCompression.NONE, StepBound.NONE, 0, 1), engine, 0);
+            for (Example example : examples) {
+                if (trainer.add(example)) {
+                    trainer.trainBatch();
+                    answer(servers, trainer);
+                }
+            }
+        }
+
+        float[] expected = Dl4jBaseline.train(SPEC, ADAGRAD, examples, BATCH).params().toFloatVector();
+        assertThat(values(servers)).usingComparatorWithPrecision(1e-5f).containsExactly(expected);
+    }
+
+    @Test
+    void everyClippedGradientReachesTheServersOrWaitsInTheResidual() {
+        RecordingEngine engine = new RecordingEngine(new Dl4jGradientEngine(SPEC));
+        double clipNorm = 0.5;
+        Trainer trainer = trainer(new Trainer.Settings(BATCH, 1, 2, clipNorm, new GradientCompression(0.1, true),
+                StepBound.NONE, 0, 1), engine, 0);
+        for (Example example : examples(30 * BATCH + 2)) {
+            if (trainer.add(example)) {
+                trainer.trainBatch();
+            }
+        }
+        trainer.pushAccumulated();
+
+        double[] given = new double[LAYOUT.numParams()];
+        for (float[] gradient : engine.gradients) {
+            float scale = Trainer.clippingScale(gradient, clipNorm);
+            for (int i = 0; i < given.length; i++) {
+                given[i] += scale * gradient[i];
+            }
+        }
+        float[] residual = trainer.errorFeedback().residual();
+        double[] sent = sumOfPushes();
+        for (int i = 0; i < given.length; i++) {
+            assertThat(sent[i] + residual[i]).as("entry %d", i).isCloseTo(given[i], Offset.offset(1e-4));
+        }
+        assertThat(trainer.errorFeedback().residualNorm()).as("compression holds something back").isPositive();
+
+        trainer.flush();
+
+        assertThat(trainer.errorFeedback().hasResidual()).as("a quiet stream drains the residual").isFalse();
+        assertThat(engine.gradients).as("the partial batch was trained").hasSize(31);
+        float[] last = engine.gradients.get(30);
+        float scale = Trainer.clippingScale(last, clipNorm);
+        double[] all = sumOfPushes();
+        for (int i = 0; i < given.length; i++) {
+            assertThat(all[i]).isCloseTo(given[i] + scale * last[i], Offset.offset(1e-4));
+        }
+    }
+
+    @Test
+    void underStalenessAWorkerWaitsWhileAPeerIsMoreThanTheBoundBehind() {
+        try (GradientEngine engine = new Dl4jGradientEngine(SPEC)) {
+            Trainer trainer = trainer(settings(GradientCompression.NONE, StepBound.STALENESS, 1, 2), engine, 0);
+            trainBatches(trainer, 1);
+            assertThat(trainer.mayTrain()).as("push 2 may be one ahead of the peer's nothing").isTrue();
+            trainBatches(trainer, 1);
+            assertThat(trainer.mayTrain()).as("push 3 would be two ahead").isFalse();
+
+            receiveEveryShard(trainer, 2, 1);
+
+            assertThat(trainer.mayTrain()).as("the peer's first push is in").isTrue();
+        }
+    }
+
+    @Test
+    void underSynchronousStepsAWorkerWaitsForTheServersResultOfItsLastPush() {
+        try (GradientEngine engine = new Dl4jGradientEngine(SPEC)) {
+            Trainer trainer = trainer(settings(GradientCompression.NONE, StepBound.SYNCHRONOUS, 0, 2), engine, 0);
+            assertThat(trainer.mayTrain()).isTrue();
+            trainBatches(trainer, 1);
+            assertThat(trainer.mayTrain()).isFalse();
+
+            receiveEveryShard(trainer, 1, 1);
+
+            assertThat(trainer.mayTrain()).isTrue();
+        }
+    }
+
+    @Test
+    void pushesCountTheirBytesAndCompressionSendsFewer() {
+        ModelSpec spec = ModelSpec.parse("mlp:6-400-3", 1);
+        ParameterLayout layout = new ParameterLayout(Math.toIntExact(spec.numParams()), 1000);
+        try (GradientEngine engine = new Dl4jGradientEngine(spec)) {
+            Trainer whole = new Trainer(settings(GradientCompression.NONE, StepBound.NONE, 0, 1), layout, 0,
+                    spec.numInputs(), ModelReplica.initial(spec.initialParameters(), layout, ADAGRAD, 0), engine,
+                    List.of(), pushed::add);
+            Trainer compressed = new Trainer(settings(new GradientCompression(0.05, true), StepBound.NONE, 0, 1),
+                    layout, 0, spec.numInputs(), ModelReplica.initial(spec.initialParameters(), layout, ADAGRAD, 0),
+                    engine, List.of(), pushed::add);
+            trainBatches(whole, 3);
+            trainBatches(compressed, 3);
+
+            assertThat(whole.bytesPushed()).as("32-bit floats, but for ReLUs' zeros").isGreaterThan(3 * 2L * spec.numParams());
+            // A twentieth of the entries, each a 2-byte value and a 1- or 2-byte index gap.
+            assertThat(compressed.bytesPushed()).isLessThan(whole.bytesPushed() / 10);
+            assertThat(compressed.pushes()).isEqualTo(3);
+        }
+    }
+
+    private Trainer trainer(Trainer.Settings settings, GradientEngine engine, int worker) {
+        return new Trainer(settings, LAYOUT, worker, SPEC.numInputs(),
+                ModelReplica.initial(SPEC.initialParameters(), LAYOUT, ADAGRAD, worker), engine, List.of(),
+                pushed::add);
+    }
+
+    private static Trainer.Settings settings(GradientCompression compression, StepBound bound, int staleness,
+            int workers) {
+        return new Trainer.Settings(BATCH, 1, 1, 0, compression, bound, staleness, workers);
+    }
+
+    private void trainBatches(Trainer trainer, int batches) {
+        for (Example example : examples(batches * BATCH)) {
+            if (trainer.add(example)) {
+                trainer.trainBatch();
+            }
+        }
+    }
+
+    /** The servers' state with worker 0's pushes up to {@code own} and worker 1's up to {@code peer}. */
+    private static void receiveEveryShard(Trainer trainer, long own, long peer) {
+        for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
+            trainer.receive(new ParamUpdate("m", shard, 1, 1, 0, new float[LAYOUT.length(shard)], new float[0][],
+                    new long[] {own, peer}, new float[0]));
+        }
+    }
+
+    private static ParameterShard[] servers() {
+        float[] initial = SPEC.initialParameters();
+        ParameterShard[] servers = new ParameterShard[LAYOUT.shardCount()];
+        for (int shard = 0; shard < servers.length; shard++) {
+            servers[shard] = ParameterShard.initial(shard, LAYOUT.slice(initial, shard), ADAGRAD);
+        }
+        return servers;
+    }
+
+    /** The servers apply what was pushed and publish every shard back to the worker. */
+    private void answer(ParameterShard[] servers, Trainer trainer) {
+        for (GradientSlice slice : pushed) {
+            servers[slice.shardId()].apply(slice);
+        }
+        pushed.clear();
+        for (ParameterShard server : servers) {
+            trainer.receive(server.toUpdate("m", 0));
+        }
+    }
+
+    private static float[] values(ParameterShard[] servers) {
+        float[] values = new float[LAYOUT.numParams()];
+        for (ParameterShard server : servers) {
+            LAYOUT.place(values, server.shardId(), server.toState().values());
+        }
+        return values;
+    }
+
+    private double[] sumOfPushes() {
+        double[] sum = new double[LAYOUT.numParams()];
+        for (GradientSlice slice : pushed) {
+            float[] values = slice.values();
+            int from = LAYOUT.offset(slice.shardId());
+            for (int i = 0; i < values.length; i++) {
+                sum[from + i] += values[i];
+            }
+        }
+        return sum;
+    }
+
+    private List<Example> examples(int n) {
+        List<Example> examples = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            float[] features = new float[SPEC.numInputs()];
+            for (int j = 0; j < features.length; j++) {
+                features[j] = random.nextFloat();
+            }
+            examples.add(new Example(features, random.nextInt(SPEC.numLabels())));
+        }
+        return examples;
+    }
+
+    /** The real engine, keeping a copy of every gradient it computes. */
+    private static final class RecordingEngine implements GradientEngine {
+        private final GradientEngine engine;
+        final List<float[]> gradients = new ArrayList<>();
+
+        RecordingEngine(GradientEngine engine) {
+            this.engine = engine;
+        }
+
+        @Override
+        public void setParameters(float[] parameters) {
+            engine.setParameters(parameters);
+        }
+
+        @Override
+        public GradientStep step(MiniBatch batch, float[] gradient) {
+            GradientStep step = engine.step(batch, gradient);
+            gradients.add(step.gradient().clone());
+            return step;
+        }
+
+        @Override
+        public void close() {
+            engine.close();
+        }
+    }
+}
