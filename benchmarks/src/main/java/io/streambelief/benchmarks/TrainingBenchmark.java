@@ -1,58 +1,50 @@
 package io.streambelief.benchmarks;
 
+import java.io.File;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
-
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import java.util.function.ToDoubleFunction;
 
 import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingMode;
-import io.streambelief.flink.TrainingOptions;
-import io.streambelief.flink.local.LocalDeployment;
-import io.streambelief.kafka.data.ExampleSet;
-import io.streambelief.kafka.data.FashionMnist;
-import io.streambelief.kafka.example.ExampleFormat;
-import io.streambelief.kafka.feed.ExampleFeeder;
-import io.streambelief.model.ModelSpec;
-import io.streambelief.model.engine.Dl4jBaseline;
-import io.streambelief.model.optimizer.Optimizer;
-import io.streambelief.serving.ModelClient;
+import io.streambelief.kafka.process.ChildJvm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Streams Fashion-MNIST's training split once through the whole system — broker, training job
- * on a MiniCluster with RocksDB and checkpoints, model server — and measures how fast it trains
- * and how accurate the served model is, next to plain DL4J {@code fit} on the same model, data,
- * order, batch size and updater, measured in the same run on the same machine.
+ * Streams Fashion-MNIST's training split once through the whole system — broker, training job on
+ * a MiniCluster with RocksDB and checkpoints, model server — and compares how fast it trains and
+ * how accurate it gets with plain DL4J {@code fit} on the same model, data, order, batch size and
+ * updater. Every run is a fresh JVM ({@link TrainingRun}); every side is repeated and its median
+ * reported. Plain DL4J runs at one and at two BLAS threads and the faster is the baseline; the
+ * last line compares the {@code default} configuration, the one a user gets, with it.
  */
 @Command(name = "training", mixinStandardHelpOptions = true,
-        description = "Training throughput and served accuracy of the pipeline against plain single-process DL4J.")
+        description = "Training throughput, time to accuracy and traffic of the pipeline against plain DL4J.")
 public final class TrainingBenchmark implements Callable<Integer> {
-    private static final long SEED = 42;
 
-    @Option(names = "--workers", split = ",", paramLabel = "W[,W...]", defaultValue = "1,2",
-            description = "Worker counts to run each mode with. Default: ${DEFAULT-VALUE}.")
-    List<Integer> workerCounts;
+    @Option(names = "--configurations", split = ",", paramLabel = "NAME[,NAME...]",
+            defaultValue = "default,uncompressed",
+            description = "Pipeline configurations to run: default, uncompressed, w1, ssp, bsp; the first line's "
+                    + "ratios always come from default. Default: ${DEFAULT-VALUE}.")
+    List<String> configurations;
 
-    @Option(names = "--modes", split = ",", paramLabel = "MODE[,MODE...]", defaultValue = "async,ssp,bsp",
-            converter = TrainingOptions.ModeConverter.class,
-            description = "Training modes to run the pipeline in. Default: ${DEFAULT-VALUE}.")
-    List<TrainingMode> modes;
-
-    @Option(names = "--staleness", paramLabel = "S", defaultValue = "4", description = "SSP's bound. Default: 4.")
-    int staleness;
+    @Option(names = "--repeats", paramLabel = "N", defaultValue = "3",
+            description = "Runs of every side; medians are reported. Default: ${DEFAULT-VALUE}.")
+    int repeats;
 
     @Option(names = "--examples", paramLabel = "N", defaultValue = "0",
             description = "Train on the first N examples of the shuffled training split (0: all). Default: all.")
     int examples;
 
     @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = "benchmarks/target/work",
-            description = "Scratch directory for brokers and checkpoints; emptied first. Default: ${DEFAULT-VALUE}.")
+            description = "Scratch directory for brokers, checkpoints and the runs' logs. Default: ${DEFAULT-VALUE}.")
     Path workDir;
 
     @Option(names = "--target", paramLabel = "ACCURACY", defaultValue = "0.85",
@@ -61,142 +53,118 @@ public final class TrainingBenchmark implements Callable<Integer> {
 
     @Option(names = "--eval-every", paramLabel = "EXAMPLES", defaultValue = "5000",
             description = "Plain DL4J is evaluated on the test split after every this many examples (the pipeline's "
-                    + "served model every 3 s). Default: ${DEFAULT-VALUE}.")
+                    + "model every 3 s). Default: ${DEFAULT-VALUE}.")
     int evalEvery;
 
     @Override
     public Integer call() throws Exception {
-        FashionMnist.Splits splits = FashionMnist.read();
-        ExampleSet train = splits.train().shuffled(SEED);
-        if (examples > 0) {
-            train = train.take(examples);
+        List<TrainingRun.Configuration> pipelines = new ArrayList<>(List.of(TrainingRun.Configuration.DEFAULT));
+        for (String name : configurations) {
+            TrainingRun.Configuration c = TrainingRun.Configuration.valueOf(name.trim().toUpperCase(Locale.ROOT));
+            if (!pipelines.contains(c)) {
+                pipelines.add(c);
+            }
         }
-        ExampleSet test = splits.test();
-        TrainingConfig defaults = TrainingConfig.builder("unused").seed(SEED).build();
-        ModelSpec spec = defaults.spec();
-        Optimizer optimizer = defaults.optimizer();
-        int batch = defaults.batchSize();
-        System.out.printf(Locale.ROOT, "Training benchmark: %s, %s, batch %d, %,d training images once, %,d test "
-                + "images, target accuracy %.0f%%; %d cores, OMP_NUM_THREADS=%s%n", spec.source(), optimizer, batch,
-                train.size(), test.size(), 100 * target, Runtime.getRuntime().availableProcessors(),
-                System.getenv("OMP_NUM_THREADS"));
+        TrainingConfig defaults = TrainingConfig.builder("unused").build();
+        System.out.printf(Locale.ROOT, "Training benchmark: %s, %s, batch %d, gradient compression %s, Fashion-MNIST "
+                + "training split once, target accuracy %.0f%%; %d repeats per side, each in a fresh JVM; %d cores%n",
+                defaults.spec().source(), defaults.optimizer(), defaults.batchSize(), defaults.compression(),
+                100 * target, repeats, Runtime.getRuntime().availableProcessors());
+        Files.createDirectories(workDir);
 
-        Run plain = runPlain(spec, optimizer, batch, train, test);
-        System.out.println(plain.line("plain DL4J fit, 1 process", plain));
-        List<Run> runs = new ArrayList<>();
-        List<String> names = new ArrayList<>();
-        for (TrainingMode mode : modes) {
-            for (int workers : workerCounts) {
-                String name = "pipeline " + (mode == TrainingMode.SSP ? "ssp(s=" + staleness + ")" : mode) + ", W="
-                        + workers;
-                Run run = runPipeline(mode, workers, train, test);
-                System.out.println(run.line(name, plain));
-                runs.add(run);
-                names.add(name);
+        Map<String, List<TrainingRun.Result>> sides = new LinkedHashMap<>();
+        for (int threads : new int[] {1, 2}) {
+            String name = "plain DL4J, " + threads + " BLAS thread" + (threads > 1 ? "s" : "");
+            for (int run = 1; run <= repeats; run++) {
+                TrainingRun.Result result = child(name + " #" + run, Map.of("OMP_NUM_THREADS", Integer.toString(threads)),
+                        "plain", Integer.toString(examples), Double.toString(target), Integer.toString(evalEvery));
+                sides.computeIfAbsent(name, n -> new ArrayList<>()).add(result);
+            }
+        }
+        for (TrainingRun.Configuration configuration : pipelines) {
+            String name = "pipeline " + configuration.label();
+            for (int run = 1; run <= repeats; run++) {
+                TrainingRun.Result result = child(name + " #" + run, Map.of("OMP_NUM_THREADS", "1"), "pipeline",
+                        configuration.label(), Integer.toString(examples), Double.toString(target),
+                        workDir.resolve(configuration.label()).toString());
+                sides.computeIfAbsent(name, n -> new ArrayList<>()).add(result);
             }
         }
 
+        String one = "plain DL4J, 1 BLAS thread";
+        String two = "plain DL4J, 2 BLAS threads";
+        String baseline = median(sides.get(two), TrainingRun.Result::rate) > median(sides.get(one),
+                TrainingRun.Result::rate) ? two : one;
         System.out.println();
-        System.out.println("Summary (examples/s: examples / seconds until the model includes them all; time to "
-                + String.format(Locale.ROOT, "%.0f%%", 100 * target) + ": until its test accuracy first reached it)");
-        System.out.println(plain.line("plain DL4J fit, 1 process", plain));
-        for (int i = 0; i < runs.size(); i++) {
-            System.out.println(runs.get(i).line(names.get(i), plain));
+        System.out.printf(Locale.ROOT, "Summary: medians of %d runs (min-max); baseline: %s, the faster plain side.%n"
+                + "Accuracy: final test accuracy, the pipeline's latest parameters as plain DL4J's (served averaged "
+                + "ones in brackets). Time to %.0f%%: until an evaluation reached it, taken when it ended.%n",
+                repeats, baseline, 100 * target);
+        List<TrainingRun.Result> base = sides.get(baseline);
+        sides.forEach((name, results) -> System.out.println(row(name, results, base)));
+        for (TrainingRun.Configuration configuration : pipelines) {
+            System.out.println("  pipeline " + configuration.label() + ": " + configuration.description);
         }
-        double bestRate = runs.stream().mapToDouble(Run::rate).max().orElse(Double.NaN);
-        double bestTime = runs.stream().mapToDouble(Run::secondsToTarget).filter(Double::isFinite).min()
-                .orElse(Double.NaN);
-        System.out.printf(Locale.ROOT, "throughput_ratio=%.3f time_to_accuracy_ratio=%.3f%n", bestRate / plain.rate(),
-                bestTime / plain.secondsToTarget());
+        List<TrainingRun.Result> chosen = sides.get("pipeline default");
+        System.out.printf(Locale.ROOT, "throughput_ratio=%.3f time_to_accuracy_ratio=%.3f bytes_per_example=%.0f "
+                + "accuracy_delta_pp=%.2f%n",
+                median(chosen, TrainingRun.Result::rate) / median(base, TrainingRun.Result::rate),
+                median(chosen, TrainingRun.Result::secondsToTarget) / median(base, TrainingRun.Result::secondsToTarget),
+                median(chosen, TrainingRun.Result::bytesPerExample),
+                100 * (median(chosen, TrainingRun.Result::accuracy) - median(base, TrainingRun.Result::accuracy)));
         return 0;
     }
 
-    /**
-     * @param seconds until the model includes every example (for the pipeline: from the first
-     *     example fed; the job's start-up runs before and is excluded, its ramp-up is not)
-     * @param secondsToTarget until its test accuracy was first seen at or above the target
-     *     (infinite if never)
-     * @param accuracy final test accuracy (the pipeline: served, averaged parameters)
-     * @param latestAccuracy the pipeline's latest parameters (NaN for plain DL4J)
-     */
-    record Run(int examples, double seconds, double secondsToTarget, double accuracy, double latestAccuracy) {
-        double rate() {
-            return examples / seconds;
-        }
-
-        String line(String name, Run plain) {
-            String latest = Double.isNaN(latestAccuracy) ? ""
-                    : String.format(Locale.ROOT, " (latest parameters %.2f%%)", 100 * latestAccuracy);
-            return String.format(Locale.ROOT, "%-26s %,7.0f ex/s (%5.1f s, %.2fx) | to target %s | accuracy %.2f%%%s",
-                    name, rate(), seconds, rate() / plain.rate(), Double.isFinite(secondsToTarget)
-                            ? String.format(Locale.ROOT, "%5.1f s (%.2fx)", secondsToTarget,
-                                    secondsToTarget / plain.secondsToTarget())
-                            : "never", 100 * accuracy, latest);
+    private TrainingRun.Result child(String name, Map<String, String> environment, String... arguments)
+            throws Exception {
+        Path log = workDir.resolve(name.replaceAll("[^A-Za-z0-9#]+", "-").replace("#", "") + ".log");
+        Files.deleteIfExists(log);
+        long start = System.nanoTime();
+        try (ChildJvm child = ChildJvm.start(name, List.of(System.getProperty("java.class.path").split(File.pathSeparator)),
+                List.of("-Xmx6g", "-XX:+UseParallelGC", "-Dstreambelief.home=" + System.getProperty("streambelief.home", "."),
+                        "-Dlog4j2.configurationFile=" + System.getProperty("log4j2.configurationFile", ""),
+                        "-Dstreambelief.log.file=" + workDir.resolve("flink.log")),
+                TrainingRun.class.getName(), Arrays.asList(arguments), environment, log)) {
+            int exit = child.waitFor(java.time.Duration.ofMinutes(25));
+            String resultLine = Files.readAllLines(log).stream().filter(l -> l.startsWith("RESULT ")).reduce((a, b) -> b)
+                    .orElseThrow(() -> new IllegalStateException(name + " gave no result (exit " + exit + "); see " + log
+                            + ":\n" + child.logTail(20)));
+            TrainingRun.Result result = TrainingRun.Result.parse(resultLine);
+            System.out.printf(Locale.ROOT, "%-32s %,7.0f ex/s (%5.1f s) | to target %s | accuracy %.2f%%%s%s [%.0f s]%n",
+                    name, result.rate(), result.seconds(), Double.isFinite(result.secondsToTarget())
+                            ? String.format(Locale.ROOT, "%5.1f s", result.secondsToTarget()) : "never",
+                    100 * result.accuracy(), Double.isNaN(result.averagedAccuracy()) ? ""
+                            : String.format(Locale.ROOT, " (averaged %.2f%%)", 100 * result.averagedAccuracy()),
+                    result.bytesPerExample() > 0 ? String.format(Locale.ROOT, " | %,.0f B/example", result.bytesPerExample())
+                            : "", (System.nanoTime() - start) / 1e9);
+            return result;
         }
     }
 
-    /**
-     * Plain DL4J, timed while it trains only: it is evaluated every {@code evalEvery} examples
-     * with the clock stopped. The JIT and ND4J's native code warm up first, outside the timing.
-     */
-    private Run runPlain(ModelSpec spec, Optimizer optimizer, int batch, ExampleSet train, ExampleSet test) {
-        Dl4jBaseline.train(spec, optimizer, train.take(10_000).examples(), batch);
-        MultiLayerNetwork network = new MultiLayerNetwork(spec.configuration(optimizer.toDl4jUpdater()));
-        network.init();
-        long trainingNanos = 0;
-        double secondsToTarget = Double.POSITIVE_INFINITY;
-        double accuracy = 0;
-        int chunk = Math.max(batch, evalEvery / batch * batch);
-        for (int from = 0; from < train.size(); from += chunk) {
-            long start = System.nanoTime();
-            Dl4jBaseline.fit(network, spec, train.examples().subList(from, Math.min(from + chunk, train.size())), batch);
-            trainingNanos += System.nanoTime() - start;
-            accuracy = Dl4jBaseline.accuracy(network, spec, test.examples());
-            if (accuracy >= target && secondsToTarget == Double.POSITIVE_INFINITY) {
-                secondsToTarget = trainingNanos / 1e9;
-            }
-        }
-        return new Run(train.size(), trainingNanos / 1e9, secondsToTarget, accuracy, Double.NaN);
+    private static String row(String name, List<TrainingRun.Result> results, List<TrainingRun.Result> base) {
+        double rate = median(results, TrainingRun.Result::rate);
+        double toTarget = median(results, TrainingRun.Result::secondsToTarget);
+        double averaged = median(results, TrainingRun.Result::averagedAccuracy);
+        double bytes = median(results, TrainingRun.Result::bytesPerExample);
+        return String.format(Locale.ROOT, "%-28s %,7.0f ex/s (%s, %.2fx) | to target %s | accuracy %.2f%%%s%s", name,
+                rate, range(results, TrainingRun.Result::rate, "%,.0f"), rate / median(base, TrainingRun.Result::rate),
+                Double.isFinite(toTarget) ? String.format(Locale.ROOT, "%.1f s (%s, %.2fx)", toTarget,
+                        range(results, TrainingRun.Result::secondsToTarget, "%.1f"),
+                        toTarget / median(base, TrainingRun.Result::secondsToTarget)) : "never",
+                100 * median(results, TrainingRun.Result::accuracy),
+                Double.isNaN(averaged) ? "" : String.format(Locale.ROOT, " [%.2f%%]", 100 * averaged),
+                bytes > 0 ? String.format(Locale.ROOT, " | %,.0f B/example", bytes) : "");
     }
 
-    private Run runPipeline(TrainingMode mode, int workers, ExampleSet train, ExampleSet test) throws Exception {
-        Path work = Bench.emptied(workDir.resolve(mode + "-w" + workers));
-        try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
-                bootstrap -> TrainingConfig.builder(bootstrap).workers(workers).seed(SEED).mode(mode)
-                        .stalenessBound(staleness).build())) {
-            TrainingConfig config = deployment.config();
-            ModelClient client = new ModelClient(deployment.servingUri(), config.modelId());
-            long start = System.nanoTime();
-            Thread feeding = new Thread(() -> {
-                try (ExampleFeeder feeder = new ExampleFeeder(deployment.bootstrapServers(),
-                        config.topics().examples(), ExampleFormat.BINARY)) {
-                    feeder.feed(train.examples(), 1, n -> {});
-                } catch (Exception e) {
-                    throw new IllegalStateException("Feeding failed", e);
-                }
-            }, "feeder");
-            feeding.start();
-            double secondsToTarget = Double.POSITIVE_INFINITY;
-            double seconds = Double.NaN;
-            long deadline = start + Duration.ofMinutes(20).toNanos();
-            while (Double.isNaN(seconds)) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("The pipeline did not train all examples within 20 minutes");
-                }
-                Thread.sleep(3_000);
-                long trained = client.status().map(ModelClient.Status::examplesTrained).orElse(0L);
-                double elapsed = (System.nanoTime() - start) / 1e9;
-                if (trained == train.size()) {
-                    seconds = elapsed;
-                }
-                if (trained > 0 && secondsToTarget == Double.POSITIVE_INFINITY
-                        && client.accuracy(test.examples(), null) >= target) {
-                    secondsToTarget = elapsed;
-                }
-            }
-            feeding.join();
-            return new Run(train.size(), seconds, secondsToTarget, client.accuracy(test.examples(), null),
-                    client.accuracy(test.examples(), "latest"));
-        }
+    static double median(List<TrainingRun.Result> results, ToDoubleFunction<TrainingRun.Result> value) {
+        double[] values = results.stream().mapToDouble(value).sorted().toArray();
+        int n = values.length;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+
+    private static String range(List<TrainingRun.Result> results, ToDoubleFunction<TrainingRun.Result> value,
+            String format) {
+        double[] values = results.stream().mapToDouble(value).sorted().toArray();
+        return String.format(Locale.ROOT, format + "-" + format, values[0], values[values.length - 1]);
     }
 }

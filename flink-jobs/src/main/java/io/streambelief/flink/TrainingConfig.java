@@ -99,6 +99,11 @@ public record TrainingConfig(
                     + ((KafkaBroker.MAX_MESSAGE_BYTES - 1024) / 4));
         }
         ParameterLayout.of(spec, shardSize);
+        if (mode == TrainingMode.BSP && compression.isLossy()) {
+            throw new IllegalArgumentException("BSP is one process with batch W x B; compressed pushes would break "
+                    + "that and every worker's step must carry all of its gradient: leave --gradient-density and "
+                    + "--bfloat16 out (BSP sends whole gradients)");
+        }
         if (sparse != null && mode != TrainingMode.ASYNC) {
             throw new IllegalArgumentException("Sparse models train in async mode only (rows are updated by their "
                     + "shards as gradients arrive); leave --mode out");
@@ -131,6 +136,16 @@ public record TrainingConfig(
     /** The Flink keys of the parameter shards, spread evenly over the parameter servers whatever their number. */
     public ShardKeys shardKeys() {
         return ShardKeys.spread(layout().shardCount());
+    }
+
+    /**
+     * Whether the parameter servers send the workers deltas ({@code model-param-deltas}) rather
+     * than whole shards: for dense async workers, which take parameters through the job's input.
+     * SSP and BSP workers follow {@code model-params} with consumers of their own, and sparse
+     * workers read it too.
+     */
+    public boolean sendsDeltas() {
+        return mode == TrainingMode.ASYNC && sparse == null;
     }
 
     /** The worker loop's part of this configuration. */
@@ -300,7 +315,8 @@ public record TrainingConfig(
 
         /**
          * What a worker sends of each push (default: top 1% of each shard's entries, bfloat16,
-         * with error feedback; {@link GradientCompression#NONE} sends every gradient whole).
+         * with error feedback; whole gradients for sparse models and in BSP mode, which refuse
+         * compression; {@link GradientCompression#NONE} sends every gradient whole).
          */
         public Builder compression(GradientCompression compression) {
             this.compression = compression;
@@ -374,7 +390,8 @@ public record TrainingConfig(
             return new TrainingConfig(bootstrapServers, topics, modelId, model, shardSize, optimizer, engine, workers,
                     servers,
                     batchSize, nPush, nFetch, mode, stalenessBound, clipNorm, compression != null ? compression
-                            : sparse != null ? GradientCompression.NONE : DEFAULT_COMPRESSION,
+                            : sparse != null || mode == TrainingMode.BSP ? GradientCompression.NONE
+                            : DEFAULT_COMPRESSION,
                     warmstartExamples != null ? warmstartExamples : mode == TrainingMode.ASYNC && sparse == null ? 10_000 : 0,
                     averageDecay, publishInterval,
                     checkpointInterval, metricsInterval, idleFlush, maxExampleBytes, failureInjection, sparse);

@@ -21,6 +21,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 
 import io.streambelief.flink.io.DeadLetterSink;
+import io.streambelief.flink.io.ParamDeltaDeserializer;
+import io.streambelief.flink.io.ParamDeltaSerializer;
 import io.streambelief.flink.io.ParamUpdateDeserializer;
 import io.streambelief.flink.io.ParamUpdateSerializer;
 import io.streambelief.flink.io.RawRecord;
@@ -49,6 +51,7 @@ import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.Example;
 import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.RowGradient;
 
@@ -56,9 +59,9 @@ import io.streambelief.model.record.RowGradient;
  * The online training job: Downpour SGD on Flink.
  *
  * <pre>
- *  examples ──► parse ──► Worker ×W ──keyBy(shard)──► ParameterServer (RocksDB) ──► model-params
- *                 │          ▲                                      │                 │
- *                 ▼          └──────────── model-params (broadcast) ◄─────────────────┘
+ *  examples ──► parse ──► Worker ×W ──keyBy(shard)──► ParameterServer (RocksDB) ──► model-params (serving)
+ *                 │          ▲   (compressed gradients)             │ ──► model-param-deltas ──┐
+ *                 ▼          └──────────── model-param-deltas (broadcast) ◄────────────────────┘
  *            dead-letter     └──► training-metrics                  └─ at each checkpoint ──► SnapshotWriter
  *                                                                                    ──► model-snapshots (transactional)
  * </pre>
@@ -116,6 +119,12 @@ public final class TrainingJob {
                 .name("model-params-sink").uid("model-params-sink")
                 .setParallelism(config.parameterServers());
 
+        // What changed in each shard, for the async workers (whole shards stay on model-params).
+        updates.getSideOutput(ParameterServer.DELTAS)
+                .sinkTo(atLeastOnceSink(config, new ParamDeltaSerializer(config.topics().modelParamDeltas()), 0))
+                .name("model-param-deltas-sink").uid("model-param-deltas-sink")
+                .setParallelism(config.parameterServers());
+
         // Model snapshots: the shards taken at each checkpoint barrier, gathered and written with a
         // manifest in the checkpoint's Kafka transaction; read_committed readers see whole ones only.
         updates.getSideOutput(ParameterServerOperator.SNAPSHOT_CHUNKS)
@@ -146,14 +155,14 @@ public final class TrainingJob {
                 : examples.rebalance();
 
         // Workers: evaluate, then compute and push gradients. Async workers get the parameters fed
-        // back as a second input: model-params from its beginning, broadcast. Buffer timeout 0 on
-        // the feedback loop: a shard record is 256 KiB, so flushing after each costs nothing, while
-        // the default 100 ms would leave each record's tail waiting and every worker that much
-        // staler. SSP and BSP workers, which must wait for parameters, follow model-params themselves.
+        // back as a second input: the parameter servers' deltas, broadcast. Buffer timeout 0 on the
+        // feedback loop: the default 100 ms would leave each record's tail waiting and every
+        // worker that much staler. SSP and BSP workers, which must wait for parameters, follow
+        // model-params themselves.
         SingleOutputStreamOperator<GradientSlice> gradients;
         if (config.mode() == TrainingMode.ASYNC) {
             gradients = dealt
-                    .connect(parameters(env, config).broadcast())
+                    .connect(parameterDeltas(env, config).broadcast())
                     .transform("worker", RecordTypes.GRADIENT_SLICE, new Worker(config))
                     .uid("worker");
         } else {
@@ -215,7 +224,29 @@ public final class TrainingJob {
         return gradients;
     }
 
-    /** The model's parameters fed back to the workers: model-params from its beginning. */
+    /**
+     * What changed in the model's shards, fed back to the async workers: model-param-deltas from
+     * the time the job was built (a restored job resumes from its checkpointed offsets). Every
+     * shard's first delta is full, so nothing earlier is needed.
+     */
+    private static DataStream<ParamDelta> parameterDeltas(StreamExecutionEnvironment env, TrainingConfig config) {
+        KafkaSource<ParamDelta> source = KafkaSource.<ParamDelta>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setTopics(config.topics().modelParamDeltas())
+                .setGroupId("streambelief-" + config.modelId() + "-deltas")
+                .setStartingOffsets(OffsetsInitializer.timestamp(System.currentTimeMillis()))
+                .setProperty("commit.offsets.on.checkpoint", "false")
+                .setProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES))
+                .setDeserializer(new ParamDeltaDeserializer(config.modelId()))
+                .build();
+        return env
+                .fromSource(source, WatermarkStrategy.noWatermarks(), "model-param-deltas")
+                .uid("model-param-deltas-source")
+                .setParallelism(1)
+                .setBufferTimeout(0);
+    }
+
+    /** The model's parameters fed back to the sparse workers: model-params from its beginning. */
     private static DataStream<ParamUpdate> parameters(StreamExecutionEnvironment env, TrainingConfig config) {
         return env
                 .fromSource(parametersSource(config), WatermarkStrategy.noWatermarks(), "model-params")

@@ -106,12 +106,12 @@ public final class TrainingOptions {
     @Option(names = "--gradient-density", paramLabel = "FRACTION",
             description = "Fraction of each shard's gradient entries a push sends: the largest by magnitude; the rest "
                     + "waits in the worker's checkpointed residual and joins later pushes (error feedback). "
-                    + "1: send everything. Default: 0.01 for dense models, 1 for sparse ones.")
+                    + "1: send everything. Default: 0.01 for dense models, 1 for sparse ones and in bsp mode.")
     Double gradientDensity;
 
     @Option(names = "--bfloat16", negatable = true,
             description = "Round pushed gradient entries to bfloat16 (their rounding error joins the residual). "
-                    + "Default: on for dense models (--no-bfloat16: 32-bit floats).")
+                    + "Default: on for dense models but in bsp mode (--no-bfloat16: 32-bit floats).")
     Boolean bfloat16;
 
     @Option(names = "--warmstart", paramLabel = "EXAMPLES",
@@ -162,8 +162,14 @@ public final class TrainingOptions {
     @Option(names = "--metrics-topic", paramLabel = "TOPIC", defaultValue = "training-metrics", description = "Default: ${DEFAULT-VALUE}.")
     String metricsTopic;
 
+    @Option(names = "--param-deltas-topic", paramLabel = "TOPIC", defaultValue = "model-param-deltas",
+            description = "Where the parameter servers send async workers what changed. Default: ${DEFAULT-VALUE}.")
+    String paramDeltasTopic;
+
     public TopicNames topics() {
-        return new TopicNames(examplesTopic, paramsTopic, snapshotsTopic, deadLetterTopic, metricsTopic);
+        TopicNames sparseDefaults = TopicNames.DEFAULTS;
+        return new TopicNames(examplesTopic, paramsTopic, snapshotsTopic, deadLetterTopic, metricsTopic,
+                sparseDefaults.embeddingGradients(), sparseDefaults.embeddingRows(), paramDeltasTopic);
     }
 
     /**
@@ -201,7 +207,8 @@ public final class TrainingOptions {
         if (gradientDensity == null && bfloat16 == null) {
             return null;
         }
-        GradientCompression base = isSparse() ? GradientCompression.NONE : TrainingConfig.DEFAULT_COMPRESSION;
+        GradientCompression base = isSparse() || mode == TrainingMode.BSP ? GradientCompression.NONE
+                : TrainingConfig.DEFAULT_COMPRESSION;
         return new GradientCompression(gradientDensity != null ? gradientDensity : base.density(),
                 bfloat16 != null ? bfloat16 : base.bfloat16());
     }

@@ -6,6 +6,7 @@ import java.util.BitSet;
 import java.util.Objects;
 
 import io.streambelief.model.optimizer.Optimizer;
+import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ReplicaState;
 
@@ -142,6 +143,44 @@ public final class ModelReplica {
         receivedVersions[shard] = update.version();
         receivedPushes[shard] = update.pushesApplied(worker);
         receivedAcks[shard] = update.pushesApplied().clone();
+        unmerged.set(shard);
+        return true;
+    }
+
+    /**
+     * Takes in one shard's delta as the parameter servers sent it; it becomes visible at the next
+     * {@link #merge()}. A delta applies on top of the version it was computed from, so one that
+     * does not follow the version received last (a delta was missed, or this replica was
+     * restored from an older checkpoint) is ignored until the shard's next full delta.
+     *
+     * @return whether the delta was taken
+     */
+    public boolean receive(ParamDelta delta) {
+        int shard = delta.shardId();
+        if (shard < 0 || shard >= layout.shardCount() || delta.length() != layout.length(shard)
+                || (!delta.isFull() && delta.baseVersion() != receivedVersions[shard])) {
+            return false;
+        }
+        // (Slots of another optimizer, or none, leave the received slots as they were, as for whole records.)
+        boolean withSlots = delta.slots().length == slots.length;
+        if (delta.isFull()) {
+            layout.place(receivedValues, shard, delta.values());
+            for (int i = 0; withSlots && i < slots.length; i++) {
+                layout.place(receivedSlots[i], shard, delta.slots()[i]);
+            }
+        } else {
+            int from = layout.offset(shard);
+            int[] indices = delta.indices();
+            for (int n = 0; n < indices.length; n++) {
+                receivedValues[from + indices[n]] = delta.values()[n];
+                for (int i = 0; withSlots && i < slots.length; i++) {
+                    receivedSlots[i][from + indices[n]] = delta.slots()[i][n];
+                }
+            }
+        }
+        receivedVersions[shard] = delta.version();
+        receivedPushes[shard] = delta.pushesApplied(worker);
+        receivedAcks[shard] = delta.pushesApplied().clone();
         unmerged.set(shard);
         return true;
     }

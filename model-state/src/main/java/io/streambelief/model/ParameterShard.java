@@ -6,6 +6,7 @@ import java.util.Objects;
 
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ShardState;
 
@@ -29,6 +30,11 @@ public final class ParameterShard {
     private final double averageDecay;
     /** Timestamp of the last record published, so the next one's is later (see {@link #toUpdate}). */
     private long publishedAtMillis;
+    /** The values and slots as the last delta left them at the workers; null until the first (full) delta. */
+    private float[] deltaValues;
+    private float[][] deltaSlots;
+    private long deltaVersion;
+    private int deltasSinceFull;
 
     private ParameterShard(int shardId, Optimizer optimizer, float[] values, float[][] slots, long version,
             long examplesApplied, long[] pushesApplied, float[] average, double averageDecay) {
@@ -185,6 +191,57 @@ public final class ParameterShard {
         publishedAtMillis = Math.max(publishedAtMillis + 1, nowMillis);
         return new ParamUpdate(modelId, shardId, version, examplesApplied, publishedAtMillis, values.clone(),
                 copy(slots), pushesApplied.clone(), average.clone());
+    }
+
+    /**
+     * What changed since the previous delta, for the workers: the entries whose value or slots
+     * differ from what the previous delta left (an optimizer that leaves entries with a zero
+     * gradient alone, as SGD and Adagrad do, changes only what compressed pushes touched). The
+     * first delta of a shard — also the first after a restore, since this is not state — and
+     * every {@code fullEvery}-th one is full, so a worker that missed one catches up.
+     */
+    public ParamDelta toDelta(String modelId, long nowMillis, int fullEvery) {
+        long base = deltaVersion;
+        deltaVersion = version;
+        if (deltaValues == null || ++deltasSinceFull >= fullEvery) {
+            deltaValues = values.clone();
+            deltaSlots = copy(slots);
+            deltasSinceFull = 0;
+            return new ParamDelta(modelId, shardId, version, -1, examplesApplied, nowMillis, values.length, null,
+                    values.clone(), copy(slots), pushesApplied.clone());
+        }
+        int changed = 0;
+        int[] indices = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            if (differs(values, deltaValues, i) || slotsDiffer(i)) {
+                indices[changed++] = i;
+            }
+        }
+        indices = Arrays.copyOf(indices, changed);
+        float[] changedValues = new float[changed];
+        float[][] changedSlots = new float[slots.length][changed];
+        for (int n = 0; n < changed; n++) {
+            int i = indices[n];
+            changedValues[n] = deltaValues[i] = values[i];
+            for (int s = 0; s < slots.length; s++) {
+                changedSlots[s][n] = deltaSlots[s][i] = slots[s][i];
+            }
+        }
+        return new ParamDelta(modelId, shardId, version, base, examplesApplied, nowMillis, values.length, indices,
+                changedValues, changedSlots, pushesApplied.clone());
+    }
+
+    private boolean slotsDiffer(int i) {
+        for (int s = 0; s < slots.length; s++) {
+            if (differs(slots[s], deltaSlots[s], i)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean differs(float[] a, float[] b, int i) {
+        return Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i]);
     }
 
     /**

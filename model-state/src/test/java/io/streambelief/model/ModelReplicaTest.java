@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamDelta;
 
 class ModelReplicaTest {
     /** 25 parameters in shards of 10, 10 and 5. */
@@ -93,6 +94,60 @@ class ModelReplicaTest {
         assertThat(restored.values()).containsExactly(replica.values());
         assertThat(restored.slowestPeerPush(2)).isEqualTo(2);
         assertThat(restored.lastPush()).isEqualTo(4);
+    }
+
+    @Test
+    void aLoneWorkersReplicaFollowingSparseDeltasIsExactlyTheServersState() {
+        ModelReplica replica = ModelReplica.initial(initial, LAYOUT, ADAGRAD, 0);
+        for (int step = 0; step < 20; step++) {
+            float[] gradient = sparse(25, 3);
+            serversApply(0, replica.push(gradient), gradient);
+            for (ParameterShard server : servers) {
+                ParamDelta delta = server.toDelta("m", 0, 8);
+                assertThat(delta.isFull()).as("step %d", step).isEqualTo(step % 8 == 0);
+                assertThat(replica.receive(delta)).isTrue();
+            }
+            replica.merge();
+
+            assertThat(replica.values()).as("step %d", step).containsExactly(servers());
+            assertThat(replica.toState().slots()[0]).containsExactly(serverSlots());
+        }
+    }
+
+    @Test
+    void aDeltaThatDoesNotFollowTheLastOneReceivedWaitsForTheNextFullOne() {
+        ModelReplica replica = ModelReplica.initial(initial, LAYOUT, ADAGRAD, 0);
+        float[] gradient = sparse(25, 3);
+        serversApply(0, replica.push(gradient), gradient);
+        assertThat(replica.receive(servers[0].toDelta("m", 0, 3))).as("the first is full").isTrue();
+
+        serversApply(0, replica.push(gradient), gradient);
+        servers[0].toDelta("m", 0, 3);
+        serversApply(0, replica.push(gradient), gradient);
+        ParamDelta afterAMissedOne = servers[0].toDelta("m", 0, 3);
+        assertThat(afterAMissedOne.isFull()).isFalse();
+        assertThat(replica.receive(afterAMissedOne)).isFalse();
+
+        serversApply(0, replica.push(gradient), gradient);
+        assertThat(replica.receive(servers[0].toDelta("m", 0, 3))).as("full again").isTrue();
+        replica.merge();
+        assertThat(LAYOUT.slice(replica.values(), 0)).containsExactly(LAYOUT.slice(servers(), 0));
+    }
+
+    private float[] sparse(int n, int entries) {
+        float[] values = new float[n];
+        for (int i = 0; i < entries; i++) {
+            values[random.nextInt(n)] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+
+    private float[] serverSlots() {
+        float[] all = new float[25];
+        for (ParameterShard server : servers) {
+            LAYOUT.place(all, server.shardId(), server.toState().slots()[0]);
+        }
+        return all;
     }
 
     private void serversApply(int worker, long push, float[] gradient) {

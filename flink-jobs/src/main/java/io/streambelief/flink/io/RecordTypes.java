@@ -7,6 +7,7 @@ import org.apache.flink.api.common.typeutils.TypeSerializer;
 import io.streambelief.flink.sparse.RowReply;
 import io.streambelief.flink.sparse.RowRequest;
 import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.RowGradient;
 
@@ -16,6 +17,8 @@ public final class RecordTypes {
             new SingletonTypeInfo<>(GradientSlice.class, GradientSliceTypeSerializer.INSTANCE);
     public static final TypeInformation<ParamUpdate> PARAM_UPDATE =
             new SingletonTypeInfo<>(ParamUpdate.class, ParamUpdateTypeSerializer.INSTANCE);
+    public static final TypeInformation<ParamDelta> PARAM_DELTA =
+            new SingletonTypeInfo<>(ParamDelta.class, ParamDeltaTypeSerializer.INSTANCE);
 
     public static final TypeInformation<RowRequest> ROW_REQUEST =
             new SingletonTypeInfo<>(RowRequest.class, SparseRecordSerializers.RowRequestSerializer.INSTANCE);

@@ -76,6 +76,10 @@ final class ProgressReporter implements AutoCloseable {
 
     /** Each worker's progressive AUC since it started (sparse models). */
     private final Map<Integer, Double> aucPerWorker = new HashMap<>();
+    /** Each worker's bytes pushed and received since it started. */
+    private final Map<Integer, long[]> trafficPerWorker = new HashMap<>();
+    /** Each worker's compression residual norm, as last reported. */
+    private final Map<Integer, Double> residualPerWorker = new HashMap<>();
 
     void report() {
         double windowLoss = 0;
@@ -93,6 +97,12 @@ final class ProgressReporter implements AutoCloseable {
                 windowCorrect += m.accuracy() * m.windowExamples();
                 if (m.auc() != null) {
                     aucPerWorker.put(m.worker(), m.auc());
+                }
+                if (m.bytesPushed() != null) {
+                    trafficPerWorker.put(m.worker(), new long[] {m.bytesPushed(), m.bytesReceived()});
+                }
+                if (m.residualNorm() != null) {
+                    residualPerWorker.put(m.worker(), m.residualNorm());
                 }
             } catch (IllegalArgumentException foreign) {
                 // not a metrics line of ours
@@ -115,6 +125,16 @@ final class ProgressReporter implements AutoCloseable {
         if (!aucPerWorker.isEmpty()) {
             line.append(String.format(Locale.ROOT, " auc %.3f", aucPerWorker.values().stream()
                     .mapToDouble(Double::doubleValue).average().orElse(Double.NaN)));
+        }
+        if (total > 0 && !trafficPerWorker.isEmpty()) {
+            long pushed = trafficPerWorker.values().stream().mapToLong(t -> t[0]).sum();
+            long received = trafficPerWorker.values().stream().mapToLong(t -> t[1]).sum();
+            line.append(String.format(Locale.ROOT, " | %,.0f B/ex up, %,.0f down", (double) pushed / total,
+                    (double) received / total));
+            if (!residualPerWorker.isEmpty()) {
+                line.append(String.format(Locale.ROOT, ", residual %.2f", residualPerWorker.values().stream()
+                        .mapToDouble(Double::doubleValue).max().orElse(0)));
+            }
         }
         line.append(" | ").append(served());
         line.append(" | staleness ").append(staleness());

@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -19,6 +20,7 @@ import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +31,7 @@ import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.ParameterShard;
 import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ShardState;
 import io.streambelief.model.record.SnapshotChunk;
@@ -48,6 +51,15 @@ import io.streambelief.model.record.SnapshotChunkCodec;
 public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice, ParamUpdate> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ParameterServer.class);
+
+    /** What changed in each shard, for the async workers; see {@link ParameterShard#toDelta}. */
+    public static final OutputTag<ParamDelta> DELTAS = new OutputTag<>("param-deltas", RecordTypes.PARAM_DELTA);
+
+    /**
+     * Every this many deltas of a shard, one is full: a worker that missed a delta (after a
+     * failure, or a record it could not decode) catches up within this many publish intervals.
+     */
+    static final int FULL_DELTA_EVERY = 50;
 
     private final TrainingConfig config;
 
@@ -145,8 +157,17 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     public void onTimer(long timestamp, OnTimerContext context, Collector<ParamUpdate> out) throws Exception {
         int key = context.getCurrentKey();
         publishScheduled.remove(key);
+        publish(shard(key), out, delta -> context.output(DELTAS, delta));
+    }
+
+    /** The shard's whole record for model-params and, for async workers, its delta. */
+    private void publish(ParameterShard shard, Collector<ParamUpdate> out, Consumer<ParamDelta> deltas) {
         published.inc();
-        out.collect(shard(key).toUpdate(config.modelId(), System.currentTimeMillis()));
+        long now = System.currentTimeMillis();
+        out.collect(shard.toUpdate(config.modelId(), now));
+        if (config.sendsDeltas()) {
+            deltas.accept(shard.toDelta(config.modelId(), now, FULL_DELTA_EVERY));
+        }
     }
 
     /** The live shard of the current key: cached, else restored from state, else the initial values. */
@@ -216,9 +237,9 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     }
 
     /** Publishes every shard whose publication is pending, for the end of a bounded input. */
-    void publishPending(Collector<ParamUpdate> out) {
+    void publishPending(Collector<ParamUpdate> out, Consumer<ParamDelta> deltas) {
         for (int key : publishScheduled) {
-            out.collect(shards.get(key).toUpdate(config.modelId(), System.currentTimeMillis()));
+            publish(shards.get(key), out, deltas);
         }
         publishScheduled.clear();
     }

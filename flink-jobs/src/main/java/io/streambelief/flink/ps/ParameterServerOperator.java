@@ -50,7 +50,8 @@ public final class ParameterServerOperator extends KeyedProcessOperator<Integer,
 
     @Override
     public void finish() throws Exception {
-        ((ParameterServer) userFunction).publishPending(new TimestampedCollector<>(output));
+        ((ParameterServer) userFunction).publishPending(new TimestampedCollector<>(output),
+                delta -> output.collect(ParameterServer.DELTAS, new StreamRecord<>(delta)));
         super.finish();
     }
 }

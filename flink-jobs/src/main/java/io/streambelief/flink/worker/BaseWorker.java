@@ -3,6 +3,7 @@ package io.streambelief.flink.worker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 
 import org.apache.flink.api.common.state.ListState;
@@ -32,6 +33,7 @@ import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.cuda.CudaRuntime;
 import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ExampleCodec;
 import io.streambelief.model.record.ReplicaState;
@@ -241,11 +243,20 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
 
     /** Takes in one shard of parameters as the parameter servers published it. */
     protected final void onParameters(ParamUpdate update) {
+        receive(update.modelId(), update.timestampMillis(), () -> trainer.receive(update));
+    }
+
+    private void receive(String modelId, long timestampMillis, BooleanSupplier receive) {
         // Another model's, or an earlier model's of this name but another shape: not ours to apply.
-        if (update.modelId().equals(config.modelId()) && trainer.receive(update)) {
+        if (modelId.equals(config.modelId()) && receive.getAsBoolean()) {
             updatesCounter.inc();
-            parameterLag.update(Math.max(0, System.currentTimeMillis() - update.timestampMillis()));
+            parameterLag.update(Math.max(0, System.currentTimeMillis() - timestampMillis));
         }
+    }
+
+    /** Takes in one shard's delta as the parameter servers sent it. */
+    protected final void onParameters(ParamDelta delta) {
+        receive(delta.modelId(), delta.timestampMillis(), () -> trainer.receive(delta));
     }
 
     /** Whether the next mini-batch may be computed now ({@link Trainer#mayTrain}). */

@@ -7,16 +7,16 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.model.Example;
 import io.streambelief.model.record.GradientSlice;
-import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.ParamDelta;
 
 /**
- * A Downpour SGD worker (async mode). Input 1 carries examples, input 2 every parameter update of
- * the model (model-params, broadcast to all workers). It never waits, so both arrive through
- * Flink's inputs; the received parameter state is checkpointed with the parameter source's
+ * A Downpour SGD worker (async mode). Input 1 carries examples, input 2 every parameter delta of
+ * the model (model-param-deltas, broadcast to all workers). It never waits, so both arrive
+ * through Flink's inputs; the received parameter state is checkpointed with the delta source's
  * offsets, a consistent pair.
  */
 public final class Worker extends BaseWorker
-        implements TwoInputStreamOperator<Example, ParamUpdate, GradientSlice>, BoundedMultiInput {
+        implements TwoInputStreamOperator<Example, ParamDelta, GradientSlice>, BoundedMultiInput {
     private static final long serialVersionUID = 1L;
 
     public Worker(TrainingConfig config) {
@@ -29,7 +29,7 @@ public final class Worker extends BaseWorker
     }
 
     @Override
-    public void processElement2(StreamRecord<ParamUpdate> element) {
+    public void processElement2(StreamRecord<ParamDelta> element) {
         onParameters(element.getValue());
     }
 

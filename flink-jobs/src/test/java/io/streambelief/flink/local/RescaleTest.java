@@ -18,6 +18,7 @@ import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.model.Example;
 import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.compression.GradientCompression;
 import io.streambelief.model.ParameterShard;
 import io.streambelief.model.engine.Dl4jGradientEngine;
 import io.streambelief.model.engine.MiniBatch;
@@ -44,9 +45,11 @@ class RescaleTest {
     void aJobRestoredAtAnotherParallelismContinuesTheSameModelAndAppliesEveryExampleOnce() throws Exception {
         List<Example> examples = FashionMnist.read().train().shuffled(11).take(EXAMPLES).examples();
         try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
-                // A short warmstart, so that both workers have pushed before the stop.
+                // A short warmstart, so that both workers have pushed before the stop; whole gradients,
+                // so that the test can compute the restored job's first step exactly.
                 bootstrap -> TrainingConfig.builder(bootstrap).workers(2).parameterServers(2).seed(11)
-                        .warmstartExamples(1_000L).checkpointInterval(Duration.ofSeconds(1)).build())) {
+                        .warmstartExamples(1_000L).compression(GradientCompression.NONE)
+                        .checkpointInterval(Duration.ofSeconds(1)).build())) {
             ModelClient client = new ModelClient(deployment.servingUri(), deployment.config().modelId());
             feed(deployment, examples.subList(0, BEFORE_STOP));
             client.awaitExamplesTrained(BEFORE_STOP, Duration.ofMinutes(2));

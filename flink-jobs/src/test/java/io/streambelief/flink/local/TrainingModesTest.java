@@ -26,6 +26,7 @@ import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.model.Example;
+import io.streambelief.model.compression.GradientCompression;
 import io.streambelief.model.engine.Dl4jBaseline;
 import io.streambelief.model.engine.NativeArrays;
 import io.streambelief.model.record.ParamUpdate;
@@ -79,7 +80,7 @@ class TrainingModesTest {
     @EnumSource(value = TrainingMode.class, names = {"ASYNC", "BSP"})
     void oneWorkerTrainsExactlyLikePlainDl4j(TrainingMode mode) throws Exception {
         List<Example> examples = train.examples().subList(0, 3_000);
-        List<ParamUpdate> published = train(mode, 0, 1, examples);
+        List<ParamUpdate> published = train(mode, 0, 1, examples, GradientCompression.NONE);
 
         TrainingConfig config = TrainingConfig.builder("unused").seed(7).build();
         float[] expected = NativeArrays.copyOut(Dl4jBaseline.train(config.spec(), config.optimizer(), examples,
@@ -92,15 +93,20 @@ class TrainingModesTest {
     }
 
     private List<ParamUpdate> train(TrainingMode mode, int bound) throws Exception {
-        return train(mode, bound, 2, train.examples());
+        return train(mode, bound, 2, train.examples(), null);
     }
 
-    /** Streams the examples through the system in {@code mode}; returns every shard record published, in order. */
-    private List<ParamUpdate> train(TrainingMode mode, int bound, int workers, List<Example> examples)
-            throws Exception {
+    /**
+     * Streams the examples through the system in {@code mode}; returns every shard record published, in order.
+     *
+     * @param compression what workers push (null: the default)
+     */
+    private List<ParamUpdate> train(TrainingMode mode, int bound, int workers, List<Example> examples,
+            GradientCompression compression) throws Exception {
         try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
                 bootstrap -> TrainingConfig.builder(bootstrap).workers(workers).seed(7).mode(mode)
-                        .stalenessBound(bound).checkpointInterval(Duration.ofSeconds(1)).build())) {
+                        .stalenessBound(bound).compression(compression).checkpointInterval(Duration.ofSeconds(1))
+                        .build())) {
             TrainingConfig config = deployment.config();
             try (ExampleFeeder feeder = new ExampleFeeder(deployment.bootstrapServers(), config.topics().examples(),
                     ExampleFormat.BINARY)) {

@@ -22,7 +22,7 @@ import io.streambelief.model.engine.Dl4jGradientEngine;
 import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;
 import io.streambelief.model.record.GradientSlice;
-import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.trainer.Trainer;
 
 class WorkerTest {
@@ -63,7 +63,7 @@ class WorkerTest {
         List<Example> batch = examples(4);
         try (var harness = harness(CONFIG)) {
             harness.open();
-            harness.processElement2(new ParamUpdate("tiny", 0, 5, 80, 0, shard0), 0);
+            harness.processElement2(full("tiny", 0, 5, 80, shard0), 0);
             feed(harness, batch);
 
             List<GradientSlice> slices = harness.extractOutputValues();
@@ -77,9 +77,9 @@ class WorkerTest {
         List<Example> batch = examples(4);
         try (var harness = harness(CONFIG)) {
             harness.open();
-            harness.processElement2(new ParamUpdate("other", 0, 5, 80, 0, new float[20]), 0);
-            harness.processElement2(new ParamUpdate("tiny", 2, 5, 80, 0, new float[7]), 0);
-            harness.processElement2(new ParamUpdate("tiny", 9, 5, 80, 0, new float[20]), 0);
+            harness.processElement2(full("other", 0, 5, 80, new float[20]), 0);
+            harness.processElement2(full("tiny", 2, 5, 80, new float[7]), 0);
+            harness.processElement2(full("tiny", 9, 5, 80, new float[20]), 0);
             feed(harness, batch);
 
             assertThat(concat(harness.extractOutputValues())).containsExactly(gradient(SPEC.initialParameters(), batch));
@@ -113,9 +113,9 @@ class WorkerTest {
         float[] shard0 = new float[LAYOUT.length(0)];
         try (var harness = harness(CONFIG.toBuilder().nFetch(2).build())) {
             harness.open();
-            harness.processElement2(new ParamUpdate("tiny", 0, 1, 4, 0, shard0), 0);
+            harness.processElement2(full("tiny", 0, 1, 4, shard0), 0);
             feed(harness, examples(4));
-            harness.processElement2(new ParamUpdate("tiny", 0, 2, 8, 0, shard0), 0);
+            harness.processElement2(full("tiny", 0, 2, 8, shard0), 0);
             feed(harness, examples(4));
             feed(harness, examples(4));
 
@@ -211,7 +211,7 @@ class WorkerTest {
         OperatorSubtaskState checkpoint;
         try (var harness = harness(CONFIG)) {
             harness.open();
-            harness.processElement2(new ParamUpdate("tiny", 1, 9, 36, 0, shard1), 0);
+            harness.processElement2(full("tiny", 1, 9, 36, shard1), 0);
             harness.prepareSnapshotPreBarrier(1);
             checkpoint = harness.snapshot(1, 1);
         }
@@ -321,12 +321,18 @@ class WorkerTest {
     }
 
     /** The servers' state after worker 0's first push, in every shard. */
-    private static void acknowledgeFirstPush(TwoInputStreamOperatorTestHarness<Example, ParamUpdate, GradientSlice> harness,
+    private static void acknowledgeFirstPush(TwoInputStreamOperatorTestHarness<Example, ParamDelta, GradientSlice> harness,
             float[] values) throws Exception {
         for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
-            harness.processElement2(new ParamUpdate("tiny", shard, 1, 4, 0, java.util.Arrays.copyOf(values,
-                    LAYOUT.length(shard)), new float[0][], new long[] {1}, new float[0]), 0);
+            harness.processElement2(new ParamDelta("tiny", shard, 1, -1, 4, 0, LAYOUT.length(shard), null,
+                    java.util.Arrays.copyOf(values, LAYOUT.length(shard)), new float[0][], new long[] {1}), 0);
         }
+    }
+
+    /** A shard's full delta, as the servers send it first. */
+    private static ParamDelta full(String model, int shard, long version, long examples, float[] values) {
+        return new ParamDelta(model, shard, version, -1, examples, 0, values.length, null, values, new float[0][],
+                new long[0]);
     }
 
     private static int nonZeros(float[] values) {
@@ -345,12 +351,12 @@ class WorkerTest {
         return Math.sqrt(squares);
     }
 
-    private static TwoInputStreamOperatorTestHarness<Example, ParamUpdate, GradientSlice> harness(TrainingConfig config)
+    private static TwoInputStreamOperatorTestHarness<Example, ParamDelta, GradientSlice> harness(TrainingConfig config)
             throws Exception {
         return new TwoInputStreamOperatorTestHarness<>(new Worker(config));
     }
 
-    private static void feed(TwoInputStreamOperatorTestHarness<Example, ParamUpdate, GradientSlice> harness,
+    private static void feed(TwoInputStreamOperatorTestHarness<Example, ParamDelta, GradientSlice> harness,
             List<Example> examples) throws Exception {
         for (Example example : examples) {
             harness.processElement1(example, 0);

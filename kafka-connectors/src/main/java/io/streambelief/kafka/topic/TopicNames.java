@@ -5,11 +5,12 @@ import java.util.List;
 
 /**
  * The topics one Streambelief deployment uses; every name is configurable, these are the defaults.
- * Sparse models add two: {@code embedding-gradients} (row gradients on their way back to the rows'
- * shards) and {@code embedding-rows} (the rows as published, compacted).
+ * {@code model-param-deltas} carries what changed in each shard to the async workers. Sparse models
+ * add two: {@code embedding-gradients} (row gradients on their way back to the rows' shards) and
+ * {@code embedding-rows} (the rows as published, compacted).
  */
 public record TopicNames(String examples, String modelParams, String modelSnapshots, String deadLetter,
-        String trainingMetrics, String embeddingGradients, String embeddingRows)
+        String trainingMetrics, String embeddingGradients, String embeddingRows, String modelParamDeltas)
         implements Serializable {
 
     public static final TopicNames DEFAULTS =
@@ -21,9 +22,16 @@ public record TopicNames(String examples, String modelParams, String modelSnapsh
         this(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics, "embedding-gradients", "embedding-rows");
     }
 
+    /** The dense and sparse topics named, the deltas' at its default. */
+    public TopicNames(String examples, String modelParams, String modelSnapshots, String deadLetter,
+            String trainingMetrics, String embeddingGradients, String embeddingRows) {
+        this(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics, embeddingGradients, embeddingRows,
+                "model-param-deltas");
+    }
+
     public TopicNames {
         for (String name : List.of(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics,
-                embeddingGradients, embeddingRows)) {
+                embeddingGradients, embeddingRows, modelParamDeltas)) {
             if (name == null || !name.matches("[A-Za-z0-9._-]{1,249}")) {
                 throw new IllegalArgumentException("'" + name + "' is not a valid Kafka topic name");
             }
@@ -32,6 +40,6 @@ public record TopicNames(String examples, String modelParams, String modelSnapsh
 
     public List<String> all() {
         return List.of(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics, embeddingGradients,
-                embeddingRows);
+                embeddingRows, modelParamDeltas);
     }
 }

@@ -69,6 +69,21 @@ public final class Topics {
     }
 
     /**
+     * The {@code model-param-deltas} topic is read as it is written: by the workers of running
+     * jobs, and after a restore from the checkpointed offsets onward, so it keeps deltas for
+     * an hour and at most 1 GiB; a worker restored from an older checkpoint waits for each
+     * shard's next full delta.
+     */
+    public static Map<String, String> modelParamDeltasConfig() {
+        return Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+                TopicConfig.RETENTION_MS_CONFIG, Long.toString(TimeUnit.HOURS.toMillis(1)),
+                TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(1L << 30),
+                TopicConfig.SEGMENT_BYTES_CONFIG, Long.toString(1L << 27),
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+    }
+
+    /**
      * The {@code dead-letter} topic states its record limit rather than inheriting the broker's:
      * dead letters are cut to fit it, so the job's dead-letter sink reads the limit from here.
      */
@@ -92,7 +107,8 @@ public final class Topics {
                 new NewTopic(names.deadLetter(), 1, (short) 1).configs(deadLetterConfig()),
                 new NewTopic(names.trainingMetrics(), 1, (short) 1),
                 new NewTopic(names.embeddingGradients(), examplePartitions, (short) 1),
-                new NewTopic(names.embeddingRows(), 1, (short) 1).configs(embeddingRowsConfig()));
+                new NewTopic(names.embeddingRows(), 1, (short) 1).configs(embeddingRowsConfig()),
+                new NewTopic(names.modelParamDeltas(), 1, (short) 1).configs(modelParamDeltasConfig()));
         Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
         List<NewTopic> missing = new ArrayList<>();
         for (NewTopic topic : wanted) {

@@ -35,7 +35,7 @@ public final class GradientSliceCodec {
             int previous = -1;
             for (int i = 0; i < values.length; i++) {
                 if (values[i] != 0f) {
-                    putVarint(buffer, i - previous);
+                    Varints.put(buffer, i - previous);
                     previous = i;
                 }
             }
@@ -88,7 +88,7 @@ public final class GradientSliceCodec {
                 int[] indices = new int[count];
                 int index = -1;
                 for (int n = 0; n < count; n++) {
-                    index += getVarint(in);
+                    index += Varints.get(in, "GradientSlice");
                     if (index >= length) {
                         throw new RecordFormatException("GradientSlice entry " + index + " beyond length " + length);
                     }
@@ -123,7 +123,7 @@ public final class GradientSliceCodec {
                 if (v != 0f) {
                     bfloat16 &= (Float.floatToRawIntBits(v) & 0xFFFF) == 0;
                     nonZeros++;
-                    gapBytes += varintSize(i - previous);
+                    gapBytes += Varints.size(i - previous);
                     previous = i;
                 }
             }
@@ -149,29 +149,5 @@ public final class GradientSliceCodec {
 
     private static float getValue(ByteBuffer in, boolean bfloat16) {
         return bfloat16 ? Float.intBitsToFloat((in.getShort() & 0xFFFF) << 16) : in.getFloat();
-    }
-
-    private static int varintSize(int value) {
-        return value < 1 << 7 ? 1 : value < 1 << 14 ? 2 : value < 1 << 21 ? 3 : value < 1 << 28 ? 4 : 5;
-    }
-
-    private static void putVarint(ByteBuffer buffer, int value) {
-        while ((value & ~0x7F) != 0) {
-            buffer.put((byte) ((value & 0x7F) | 0x80));
-            value >>>= 7;
-        }
-        buffer.put((byte) value);
-    }
-
-    private static int getVarint(ByteBuffer in) {
-        int value = 0;
-        for (int shift = 0; shift < 35; shift += 7) {
-            byte b = in.get();
-            value |= (b & 0x7F) << shift;
-            if (b >= 0) {
-                return value;
-            }
-        }
-        throw new RecordFormatException("GradientSlice record has a malformed index gap");
     }
 }

@@ -14,6 +14,8 @@ import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.GradientSliceCodec;
+import io.streambelief.model.record.ParamDelta;
+import io.streambelief.model.record.ParamDeltaCodec;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ParamUpdateCodec;
 
@@ -118,6 +120,16 @@ public final class Trainer {
         return true;
     }
 
+    /** Takes in one shard's delta as the servers sent it ({@link ModelReplica#receive(ParamDelta)}). */
+    public boolean receive(ParamDelta delta) {
+        if (!replica.receive(delta)) {
+            return false;
+        }
+        updatesReceived++;
+        bytesReceived += ParamDeltaCodec.encodedSize(delta);
+        return true;
+    }
+
     /**
      * Whether the next mini-batch may be computed now. NONE: always. STALENESS: when the
      * parameters hold every other worker's pushes up to {@code s} before the one this batch goes
@@ -207,10 +219,11 @@ public final class Trainer {
      */
     public GradientStep flush() {
         GradientStep step = hasPartialBatch() && mayTrain() ? trainBatch() : null;
-        if (batchesInPush > 0 || feedback.hasResidual()) {
-            if (batchesInPush == 0) {
-                System.arraycopy(replica.versions(), 0, pushBaseVersions, 0, pushBaseVersions.length);
-            }
+        if (batchesInPush > 0) {
+            push(true);
+        } else if (feedback.hasResidual() && mayTrain()) {
+            // A push of the residual alone is a step of its own, so it waits for the bound like one.
+            System.arraycopy(replica.versions(), 0, pushBaseVersions, 0, pushBaseVersions.length);
             push(true);
         }
         return step;
@@ -258,7 +271,7 @@ public final class Trainer {
         return bytesPushed;
     }
 
-    /** Bytes of the parameter records taken in, as {@link ParamUpdateCodec} carries them. */
+    /** Bytes of the parameter records taken in, as their codecs carry them. */
     public long bytesReceived() {
         return bytesReceived;
     }

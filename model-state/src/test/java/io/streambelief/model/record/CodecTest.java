@@ -37,6 +37,23 @@ class CodecTest {
     }
 
     @Test
+    void parameterDeltasRoundTripFullAndSparse() {
+        ParamDelta full = new ParamDelta("fashion", 2, 9, -1, 288, 5L, 3, null, new float[] {1f, 2f, 3f},
+                new float[][] {{0.5f, 0.25f, 0f}}, new long[] {3, 7});
+        ParamDelta sparse = new ParamDelta("fashion", 2, 11, 9, 352, 6L, 70_000, new int[] {0, 200, 69_999},
+                new float[] {-1f, 2.5f, Float.MIN_VALUE}, new float[][] {{0.5f, 0.25f, 1f}}, new long[] {4, 7});
+
+        for (ParamDelta delta : new ParamDelta[] {full, sparse}) {
+            byte[] bytes = ParamDeltaCodec.encode(delta);
+            assertThat(bytes).hasSize(ParamDeltaCodec.encodedSize(delta));
+            assertThat(ParamDeltaCodec.decode(bytes)).isEqualTo(delta);
+            assertThatThrownBy(() -> ParamDeltaCodec.decode(Arrays.copyOf(bytes, bytes.length - 5)))
+                    .isInstanceOf(RecordFormatException.class);
+        }
+        assertThat(ParamDeltaCodec.encodedSize(sparse)).as("three entries of 70,000").isLessThan(150);
+    }
+
+    @Test
     void aLargeShardRoundTrips() {
         float[] values = new float[65_536];
         for (int i = 0; i < values.length; i++) {

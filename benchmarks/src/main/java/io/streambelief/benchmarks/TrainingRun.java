@@ -1,0 +1,242 @@
+package io.streambelief.benchmarks;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.TrainingMode;
+import io.streambelief.flink.local.LocalDeployment;
+import io.streambelief.kafka.data.ExampleSet;
+import io.streambelief.kafka.data.FashionMnist;
+import io.streambelief.kafka.example.ExampleFormat;
+import io.streambelief.kafka.feed.ExampleFeeder;
+import io.streambelief.kafka.metrics.TrainingMetrics;
+import io.streambelief.model.ModelSpec;
+import io.streambelief.model.compression.GradientCompression;
+import io.streambelief.model.engine.Dl4jBaseline;
+import io.streambelief.serving.ModelClient;
+
+/**
+ * One measured run of the training benchmark, in a JVM of its own so that no run inherits
+ * another's JIT, heap or native threads: either plain DL4J {@code fit} (its BLAS threads set by
+ * the parent through {@code OMP_NUM_THREADS}) or the whole pipeline in one named configuration.
+ * Prints one {@code RESULT} line for the parent.
+ *
+ * <p>Arguments: {@code plain <examples> <target> <eval-every>} or
+ * {@code pipeline <configuration> <examples> <target> <work-dir>}.
+ */
+public final class TrainingRun {
+    static final long SEED = 42;
+
+    /** The pipeline configurations the benchmark knows; {@code default} is what a user gets. */
+    enum Configuration {
+        DEFAULT("async, W=2, the defaults") {
+            @Override
+            TrainingConfig.Builder apply(TrainingConfig.Builder builder) {
+                return builder;
+            }
+        },
+        UNCOMPRESSED("async, W=2, whole gradients") {
+            @Override
+            TrainingConfig.Builder apply(TrainingConfig.Builder builder) {
+                return builder.compression(GradientCompression.NONE);
+            }
+        },
+        W1("async, W=1, the defaults") {
+            @Override
+            TrainingConfig.Builder apply(TrainingConfig.Builder builder) {
+                return builder.workers(1);
+            }
+        },
+        SSP("ssp(s=4), W=2, the defaults") {
+            @Override
+            TrainingConfig.Builder apply(TrainingConfig.Builder builder) {
+                return builder.mode(TrainingMode.SSP).stalenessBound(4);
+            }
+        },
+        BSP("bsp, W=2, the defaults") {
+            @Override
+            TrainingConfig.Builder apply(TrainingConfig.Builder builder) {
+                return builder.mode(TrainingMode.BSP);
+            }
+        };
+
+        final String description;
+
+        Configuration(String description) {
+            this.description = description;
+        }
+
+        abstract TrainingConfig.Builder apply(TrainingConfig.Builder builder);
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * @param seconds until the model includes every example
+     * @param secondsToTarget until an evaluation of it reached the target accuracy, taken when
+     *     that evaluation finished (infinite if never)
+     * @param accuracy final test accuracy: plain DL4J's parameters, the pipeline's latest ones
+     * @param averagedAccuracy the pipeline's served (averaged) parameters; NaN for plain DL4J
+     * @param bytesPerExample bytes workers pushed and took in, per example; 0 for plain DL4J
+     */
+    record Result(int examples, double seconds, double secondsToTarget, double accuracy, double averagedAccuracy,
+            double bytesPerExample) {
+        double rate() {
+            return examples / seconds;
+        }
+
+        String line() {
+            return String.format(Locale.ROOT, "RESULT examples=%d seconds=%.3f to_target=%s accuracy=%.5f averaged=%s "
+                    + "bytes_per_example=%.1f", examples, seconds, secondsToTarget, accuracy, averagedAccuracy,
+                    bytesPerExample);
+        }
+
+        static Result parse(String line) {
+            Map<String, String> fields = new HashMap<>();
+            for (String field : line.substring("RESULT ".length()).split(" ")) {
+                String[] kv = field.split("=", 2);
+                fields.put(kv[0], kv[1]);
+            }
+            return new Result(Integer.parseInt(fields.get("examples")), Double.parseDouble(fields.get("seconds")),
+                    Double.parseDouble(fields.get("to_target")), Double.parseDouble(fields.get("accuracy")),
+                    Double.parseDouble(fields.get("averaged")), Double.parseDouble(fields.get("bytes_per_example")));
+        }
+    }
+
+    private TrainingRun() {}
+
+    public static void main(String[] args) throws Exception {
+        Result result = switch (args[0]) {
+            case "plain" -> plain(Integer.parseInt(args[1]), Double.parseDouble(args[2]), Integer.parseInt(args[3]));
+            case "pipeline" -> pipeline(Configuration.valueOf(args[1].toUpperCase(Locale.ROOT)),
+                    Integer.parseInt(args[2]), Double.parseDouble(args[3]), Path.of(args[4]));
+            default -> throw new IllegalArgumentException("plain or pipeline, not " + args[0]);
+        };
+        System.out.println(result.line());
+        System.exit(0);
+    }
+
+    private static ExampleSet train(int examples) throws Exception {
+        ExampleSet train = FashionMnist.read().train().shuffled(SEED);
+        return examples > 0 ? train.take(examples) : train;
+    }
+
+    /**
+     * Plain DL4J, timed while it trains only: it is evaluated every {@code evalEvery} examples
+     * with the clock stopped. The JIT and ND4J's native code warm up first, outside the timing.
+     */
+    static Result plain(int examples, double target, int evalEvery) throws Exception {
+        ExampleSet train = train(examples);
+        ExampleSet test = FashionMnist.read().test();
+        TrainingConfig defaults = TrainingConfig.builder("unused").seed(SEED).build();
+        ModelSpec spec = defaults.spec();
+        int batch = defaults.batchSize();
+        Dl4jBaseline.train(spec, defaults.optimizer(), train.take(10_000).examples(), batch);
+        MultiLayerNetwork network = new MultiLayerNetwork(spec.configuration(defaults.optimizer().toDl4jUpdater()));
+        network.init();
+        long trainingNanos = 0;
+        double secondsToTarget = Double.POSITIVE_INFINITY;
+        double accuracy = 0;
+        int chunk = Math.max(batch, evalEvery / batch * batch);
+        for (int from = 0; from < train.size(); from += chunk) {
+            long start = System.nanoTime();
+            Dl4jBaseline.fit(network, spec, train.examples().subList(from, Math.min(from + chunk, train.size())), batch);
+            trainingNanos += System.nanoTime() - start;
+            accuracy = Dl4jBaseline.accuracy(network, spec, test.examples());
+            if (accuracy >= target && secondsToTarget == Double.POSITIVE_INFINITY) {
+                secondsToTarget = trainingNanos / 1e9;
+            }
+        }
+        return new Result(train.size(), trainingNanos / 1e9, secondsToTarget, accuracy, Double.NaN, 0);
+    }
+
+    /**
+     * The whole system as {@code ./run-local} starts it, timed from the first example fed until
+     * the served model includes them all. Every 3 s the model server is asked for its status and,
+     * until the target is reached, for its accuracy on the test split with the latest parameters
+     * (what plain DL4J is scored on too); an accuracy is credited at the time its evaluation ends.
+     */
+    static Result pipeline(Configuration configuration, int examples, double target, Path workDir) throws Exception {
+        ExampleSet train = train(examples);
+        ExampleSet test = FashionMnist.read().test();
+        Path work = Bench.emptied(workDir);
+        try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
+                bootstrap -> configuration.apply(TrainingConfig.builder(bootstrap).seed(SEED)).build())) {
+            TrainingConfig config = deployment.config();
+            System.out.println("Pipeline " + configuration.label() + ": " + configuration.description
+                    + "; gradient compression " + config.compression());
+            ModelClient client = new ModelClient(deployment.servingUri(), config.modelId());
+            long start = System.nanoTime();
+            Thread feeding = new Thread(() -> {
+                try (ExampleFeeder feeder = new ExampleFeeder(deployment.bootstrapServers(),
+                        config.topics().examples(), ExampleFormat.BINARY)) {
+                    feeder.feed(train.examples(), 1, n -> {});
+                } catch (Exception e) {
+                    throw new IllegalStateException("Feeding failed", e);
+                }
+            }, "feeder");
+            feeding.start();
+            double secondsToTarget = Double.POSITIVE_INFINITY;
+            double seconds = Double.NaN;
+            long deadline = start + Duration.ofMinutes(20).toNanos();
+            while (Double.isNaN(seconds)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("The pipeline did not train all examples within 20 minutes");
+                }
+                Thread.sleep(3_000);
+                long trained = client.status().map(ModelClient.Status::examplesTrained).orElse(0L);
+                if (trained == train.size()) {
+                    seconds = (System.nanoTime() - start) / 1e9;
+                }
+                if (trained > 0 && secondsToTarget == Double.POSITIVE_INFINITY
+                        && client.accuracy(test.examples(), "latest") >= target) {
+                    secondsToTarget = (System.nanoTime() - start) / 1e9;
+                }
+            }
+            feeding.join();
+            // Each worker reports its traffic with its metrics; give the last report time to arrive.
+            Thread.sleep(2 * config.metricsInterval().toMillis() + 500);
+            double bytes = workerBytes(deployment.bootstrapServers(), config.topics().trainingMetrics());
+            return new Result(train.size(), seconds, secondsToTarget, client.accuracy(test.examples(), "latest"),
+                    client.accuracy(test.examples(), null), bytes / train.size());
+        }
+    }
+
+    /** Bytes every worker pushed and took in, summed, as of each one's last report. */
+    private static double workerBytes(String bootstrapServers, String topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Map<Integer, Long> perWorker = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            TopicPartition partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long end = consumer.endOffsets(List.of(partition)).get(partition);
+            while (consumer.position(partition) < end) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofSeconds(1))) {
+                    TrainingMetrics metrics = TrainingMetrics.fromJson(record.value());
+                    if (metrics.bytesPushed() != null) {
+                        perWorker.merge(metrics.worker(), metrics.bytesPushed() + metrics.bytesReceived(), Math::max);
+                    }
+                }
+            }
+        }
+        return perWorker.values().stream().mapToLong(Long::longValue).sum();
+    }
+}

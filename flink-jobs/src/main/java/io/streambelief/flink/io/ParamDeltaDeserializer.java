@@ -1,0 +1,54 @@
+package io.streambelief.flink.io;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.streambelief.model.record.ParamDelta;
+import io.streambelief.model.record.ParamDeltaCodec;
+import io.streambelief.model.record.RecordFormatException;
+
+/**
+ * Reads one model's deltas from {@code model-param-deltas} for the workers: other models' are
+ * skipped by key; one that does not decode is logged and skipped (the shard's next full delta
+ * repairs what it would have carried), so a bad record can never stop training.
+ */
+public final class ParamDeltaDeserializer implements KafkaRecordDeserializationSchema<ParamDelta> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ParamDeltaDeserializer.class);
+
+    private final String modelId;
+    private final byte[] key;
+
+    public ParamDeltaDeserializer(String modelId) {
+        this.modelId = modelId;
+        this.key = modelId.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ParamDelta> out) {
+        if (record.value() == null || !Arrays.equals(record.key(), key)) {
+            return;
+        }
+        try {
+            ParamDelta delta = ParamDeltaCodec.decode(record.value());
+            if (delta.modelId().equals(modelId)) {
+                out.collect(delta);
+            }
+        } catch (RecordFormatException e) {
+            LOG.warn("Skipping record at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
+                    e.getMessage());
+        }
+    }
+
+    @Override
+    public TypeInformation<ParamDelta> getProducedType() {
+        return RecordTypes.PARAM_DELTA;
+    }
+}
