@@ -97,8 +97,9 @@ public final class TrainingBenchmark implements Callable<Integer> {
                 TrainingRun.Result::rate) ? two : one;
         System.out.println();
         System.out.printf(Locale.ROOT, "Summary: medians of %d runs (min-max); baseline: %s, the faster plain side.%n"
-                + "Accuracy: final test accuracy, the pipeline's latest parameters as plain DL4J's (served averaged "
-                + "ones in brackets). Time to %.0f%%: until an evaluation reached it, taken when it ended.%n",
+                + "Accuracy: final test accuracy of the parameters' moving average, as served (and as plain DL4J keeps "
+                + "it); the latest parameters' in brackets. Time to %.0f%%: until an evaluation of the averaged "
+                + "parameters reached it, taken when it ended.%n",
                 repeats, baseline, 100 * target);
         List<TrainingRun.Result> base = sides.get(baseline);
         sides.forEach((name, results) -> System.out.println(row(name, results, base)));
@@ -133,8 +134,7 @@ public final class TrainingBenchmark implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "%-32s %,7.0f ex/s (%5.1f s) | to target %s | accuracy %.2f%%%s%s [%.0f s]%n",
                     name, result.rate(), result.seconds(), Double.isFinite(result.secondsToTarget())
                             ? String.format(Locale.ROOT, "%5.1f s", result.secondsToTarget()) : "never",
-                    100 * result.accuracy(), Double.isNaN(result.averagedAccuracy()) ? ""
-                            : String.format(Locale.ROOT, " (averaged %.2f%%)", 100 * result.averagedAccuracy()),
+                    100 * result.accuracy(), String.format(Locale.ROOT, " (latest %.2f%%)", 100 * result.latestAccuracy()),
                     result.bytesPerExample() > 0 ? String.format(Locale.ROOT, " | %,.0f B/example", result.bytesPerExample())
                             : "", (System.nanoTime() - start) / 1e9);
             return result;
@@ -144,7 +144,7 @@ public final class TrainingBenchmark implements Callable<Integer> {
     private static String row(String name, List<TrainingRun.Result> results, List<TrainingRun.Result> base) {
         double rate = median(results, TrainingRun.Result::rate);
         double toTarget = median(results, TrainingRun.Result::secondsToTarget);
-        double averaged = median(results, TrainingRun.Result::averagedAccuracy);
+        double latest = median(results, TrainingRun.Result::latestAccuracy);
         double bytes = median(results, TrainingRun.Result::bytesPerExample);
         return String.format(Locale.ROOT, "%-28s %,7.0f ex/s (%s, %.2fx) | to target %s | accuracy %.2f%%%s%s", name,
                 rate, range(results, TrainingRun.Result::rate, "%,.0f"), rate / median(base, TrainingRun.Result::rate),
@@ -152,7 +152,7 @@ public final class TrainingBenchmark implements Callable<Integer> {
                         range(results, TrainingRun.Result::secondsToTarget, "%.1f"),
                         toTarget / median(base, TrainingRun.Result::secondsToTarget)) : "never",
                 100 * median(results, TrainingRun.Result::accuracy),
-                Double.isNaN(averaged) ? "" : String.format(Locale.ROOT, " [%.2f%%]", 100 * averaged),
+                String.format(Locale.ROOT, " [%.2f%%]", 100 * latest),
                 bytes > 0 ? String.format(Locale.ROOT, " | %,.0f B/example", bytes) : "");
     }
 

@@ -10,14 +10,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
@@ -44,8 +48,9 @@ import io.streambelief.model.engine.dense.DenseNetwork;
  *
  * <p>A spec is written either as a preset, {@code mlp:784-256-128-10} (input size, hidden sizes,
  * output size; ReLU hidden layers; softmax with cross-entropy, or a sigmoid with log loss when the
- * output size is 1), or as the path of a DL4J configuration JSON file. Only feed-forward networks
- * whose first layer is a feed-forward layer and whose last is an output layer are supported.
+ * output size is 1), or as the path of a DL4J configuration JSON file: feed-forward or
+ * convolutional networks (with an input type, so that DL4J reshapes the flat features) whose last
+ * layer is an output layer.
  */
 public final class ModelSpec implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -68,17 +73,12 @@ public final class ModelSpec implements Serializable {
         if (layers.isEmpty()) {
             throw new IllegalArgumentException("Model '" + source + "' has no layers");
         }
-        Layer first = layers.get(0).getLayer();
         Layer last = layers.get(layers.size() - 1).getLayer();
-        if (!(first instanceof FeedForwardLayer ff)) {
-            throw new IllegalArgumentException("Model '" + source + "' must start with a feed-forward layer, not "
-                    + first.getClass().getSimpleName());
-        }
         if (!(last instanceof BaseOutputLayer out)) {
             throw new IllegalArgumentException("Model '" + source + "' must end with an output layer, not "
                     + last.getClass().getSimpleName());
         }
-        this.numInputs = Math.toIntExact(ff.getNIn());
+        this.numInputs = numInputs(conf, source);
         this.numOutputs = Math.toIntExact(out.getNOut());
         long params = 0;
         for (NeuralNetConfiguration layer : layers) {
@@ -86,6 +86,29 @@ public final class ModelSpec implements Serializable {
         }
         this.numParams = params;
         this.seed = layers.get(0).getSeed();
+    }
+
+    /**
+     * How many features an example of this model has: what the configuration's input type
+     * flattens to — a convolutional network built with {@code InputType.convolutionalFlat(h, w, c)}
+     * takes h·w·c features, which DL4J's preprocessor reshapes — else the first layer's input size.
+     */
+    private static int numInputs(MultiLayerConfiguration conf, String source) {
+        Layer first = conf.getConf(0).getLayer();
+        InputPreProcessor preprocessor = conf.getInputPreProcess(0);
+        if (preprocessor instanceof FeedForwardToCnnPreProcessor image) {
+            return Math.toIntExact(image.getInputHeight() * image.getInputWidth() * image.getNumChannels());
+        }
+        if (first instanceof ConvolutionLayer || first instanceof SubsamplingLayer) {
+            throw new IllegalArgumentException("Model '" + source + "' starts with " + first.getClass().getSimpleName()
+                    + " but says nothing of its input's shape: build the configuration with an input type, e.g. "
+                    + "setInputType(InputType.convolutionalFlat(28, 28, 1)) for Fashion-MNIST's images");
+        }
+        if (!(first instanceof FeedForwardLayer ff)) {
+            throw new IllegalArgumentException("Model '" + source + "' must start with a feed-forward or convolution "
+                    + "layer, not " + first.getClass().getSimpleName());
+        }
+        return Math.toIntExact(ff.getNIn());
     }
 
     /**

@@ -94,4 +94,50 @@ class ModelSpecTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("not a DL4J MultiLayerConfiguration JSON");
     }
+
+    /** A small LeNet for Fashion-MNIST, as a user would write it: the input type says the 784 features are an image. */
+    static String lenetJson(boolean withInputType) {
+        var builder = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(1).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(5, 5).nIn(1).nOut(8)
+                        .activation(org.nd4j.linalg.activations.Activation.RELU).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.SubsamplingLayer.Builder(
+                        org.deeplearning4j.nn.conf.layers.SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2)
+                        .stride(2, 2).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nOut(64)
+                        .activation(org.nd4j.linalg.activations.Activation.RELU).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                        org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nOut(10)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build());
+        if (withInputType) {
+            builder.setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutionalFlat(28, 28, 1));
+        } else {
+            builder.layer(2, new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(1152).nOut(64)
+                    .activation(org.nd4j.linalg.activations.Activation.RELU).build());
+            builder.layer(3, new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                    org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nIn(64).nOut(10)
+                    .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build());
+        }
+        return builder.build().toJson();
+    }
+
+    @Test
+    void aConvolutionalModelTakesTheFeaturesItsInputTypeFlattensTo(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("lenet.json"), lenetJson(true));
+
+        ModelSpec spec = ModelSpec.parse(file.toString(), 3);
+
+        assertThat(spec.numInputs()).isEqualTo(784);
+        assertThat(spec.numOutputs()).isEqualTo(10);
+        assertThat(spec.initialParameters()).hasSize(8 * 25 + 8 + 1152 * 64 + 64 + 64 * 10 + 10);
+        assertThatThrownBy(spec::denseNetwork).as("what our own engines cannot run is named")
+                .hasMessageContaining("layer 0 (ConvolutionLayer)");
+    }
+
+    @Test
+    void aConvolutionalModelWithoutAnInputTypeIsRefusedWithTheFix(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("lenet.json"), lenetJson(false));
+
+        assertThatThrownBy(() -> ModelSpec.parse(file.toString(), 3))
+                .hasMessageContaining("ConvolutionLayer").hasMessageContaining("InputType.convolutionalFlat");
+    }
 }

@@ -60,7 +60,8 @@ final class DashboardHandler extends JsonExchange {
 
     /**
      * Every model's current figures and series, as arrays of arrays to keep an hour of history
-     * small: {@code training} rows are {@code [time, worker, loss, accuracy, examples]},
+     * small: {@code training} rows are {@code [time, worker, loss, accuracy, examples,
+     * bytes_per_example]} (the last -1 when unknown),
      * {@code served} rows {@code [time, version, examples_trained, age_ms]}.
      */
     private void data(HttpExchange exchange) throws IOException {
@@ -91,6 +92,7 @@ final class DashboardHandler extends JsonExchange {
                     json.writeNumber(finite(p.loss()));
                     json.writeNumber(finite(p.accuracy()));
                     json.writeNumber(p.examples());
+                    json.writeNumber(finite(p.bytesPerExample()));
                     json.writeEndArray();
                 }
                 json.writeEndArray();

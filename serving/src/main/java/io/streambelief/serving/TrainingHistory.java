@@ -24,8 +24,11 @@ final class TrainingHistory {
      *
      * @param examples examples all workers had evaluated by then, from each one's latest report:
      *     its growth over time is the training rate, however often and out of step they report
+     * @param bytesPerExample this worker's traffic with the parameter servers, both ways, per example
+     *     it trained since it started; NaN from writers that do not report it
      */
-    record TrainingPoint(long timeMillis, int worker, double loss, double accuracy, long examples) {}
+    record TrainingPoint(long timeMillis, int worker, double loss, double accuracy, long examples,
+            double bytesPerExample) {}
 
     /** The served model at one moment. */
     record ServedPoint(long timeMillis, long modelVersion, long examplesTrained, long ageMillis) {}
@@ -48,8 +51,10 @@ final class TrainingHistory {
         Model model = model(report.model());
         model.examplesByWorker.put(report.worker(), report.examples());
         long examples = model.examplesByWorker.values().stream().mapToLong(Long::longValue).sum();
+        double bytesPerExample = report.bytesPushed() != null && report.examples() > 0
+                ? (double) (report.bytesPushed() + report.bytesReceived()) / report.examples() : Double.NaN;
         append(model.training, new TrainingPoint(report.timeMillis(), report.worker(), report.loss(),
-                report.accuracy(), examples));
+                report.accuracy(), examples, bytesPerExample));
     }
 
     /** Samples every served model. */

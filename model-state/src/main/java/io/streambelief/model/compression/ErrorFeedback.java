@@ -18,8 +18,12 @@ public final class ErrorFeedback {
     private final GradientCompression compression;
     private final ParameterLayout layout;
     private final float[] residual;
-    /** Magnitudes of one shard's entries, reordered by the selection. */
+    /** One shard's candidate entries (indexes into the residual) and their magnitudes, reordered by the selection. */
+    private final int[] candidates;
     private final float[] magnitudes;
+    /** Magnitudes sampled to estimate a threshold; which ones is random, what is sent is not. */
+    private final float[] sample = new float[2048];
+    private long seed = 42;
 
     public ErrorFeedback(GradientCompression compression, ParameterLayout layout) {
         this.compression = compression;
@@ -30,6 +34,7 @@ public final class ErrorFeedback {
             longest = Math.max(longest, layout.length(shard));
         }
         this.magnitudes = new float[compression.isLossy() ? longest : 0];
+        this.candidates = new int[magnitudes.length];
     }
 
     public GradientCompression compression() {
@@ -111,29 +116,72 @@ public final class ErrorFeedback {
         }
     }
 
-    /** Moves the {@code k} largest-magnitude entries of {@code residual[from, from + length)} to {@code sent}. */
+    /**
+     * Moves the {@code k} largest-magnitude entries of {@code residual[from, from + length)} to
+     * {@code sent}: those above the k-th largest magnitude, then ties with it in index order.
+     * Selecting among all entries took more of the worker's time than anything but the gradient,
+     * so a sample of magnitudes first gives a threshold that about 2k entries pass, and the exact
+     * selection runs on those candidates only (on all entries in the rare case fewer than k pass).
+     */
     private void select(int from, int length, int k, float[] sent) {
-        float threshold = 0f;
-        if (k < length) {
-            for (int i = 0; i < length; i++) {
-                magnitudes[i] = Math.abs(residual[from + i]);
+        if (k >= length) {
+            for (int i = from; i < from + length; i++) {
+                if (residual[i] != 0f) {
+                    send(i, sent);
+                }
             }
-            threshold = kthLargest(magnitudes, length, k);
+            return;
         }
+        float floor = sampledMagnitude(from, length, 2L * k);
+        int count = 0;
+        for (int i = from; i < from + length; i++) {
+            float magnitude = Math.abs(residual[i]);
+            if (magnitude > 0f && magnitude >= floor) {
+                candidates[count] = i;
+                magnitudes[count++] = magnitude;
+            }
+        }
+        if (count < k && floor > 0f) {
+            count = 0;
+            for (int i = from; i < from + length; i++) {
+                if (residual[i] != 0f) {
+                    candidates[count] = i;
+                    magnitudes[count++] = Math.abs(residual[i]);
+                }
+            }
+        }
+        if (count <= k) {
+            for (int n = 0; n < count; n++) {
+                send(candidates[n], sent);
+            }
+            return;
+        }
+        float threshold = kthLargest(magnitudes, count, k);
         int taken = 0;
-        // Strictly above the threshold first, then ties with it, so that exactly k are sent.
-        for (int i = from; i < from + length && taken < k; i++) {
-            if (Math.abs(residual[i]) > threshold) {
-                send(i, sent);
+        for (int n = 0; n < count && taken < k; n++) {
+            if (Math.abs(residual[candidates[n]]) > threshold) {
+                send(candidates[n], sent);
                 taken++;
             }
         }
-        for (int i = from; i < from + length && taken < k && threshold > 0f; i++) {
-            if (Math.abs(residual[i]) == threshold) {
-                send(i, sent);
+        for (int n = 0; n < count && taken < k; n++) {
+            if (Math.abs(residual[candidates[n]]) == threshold) {
+                send(candidates[n], sent);
                 taken++;
             }
         }
+    }
+
+    /** A magnitude that about {@code wanted} of the range's entries reach, from a random sample of them. */
+    private float sampledMagnitude(int from, int length, long wanted) {
+        int size = sample.length;
+        for (int n = 0; n < size; n++) {
+            seed = seed * 6364136223846793005L + 1442695040888963407L;
+            sample[n] = Math.abs(residual[from + (int) ((seed >>> 33) % length)]);
+        }
+        Arrays.sort(sample);
+        long above = Math.max(1, wanted * size / length);
+        return above >= size ? 0f : sample[(int) (size - above)];
     }
 
     private void send(int i, float[] sent) {

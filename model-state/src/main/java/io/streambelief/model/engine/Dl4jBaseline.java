@@ -33,6 +33,47 @@ public final class Dl4jBaseline {
         }
     }
 
+    /**
+     * As {@link #fit}, keeping {@code average} after every step: plain DL4J with the moving
+     * average the parameter servers keep and serving answers with, to compare like with like.
+     */
+    public static void fit(MultiLayerNetwork network, ModelSpec spec, List<Example> examples, int batchSize,
+            ParameterAverage average) {
+        for (int from = 0; from < examples.size(); from += batchSize) {
+            network.fit(dataSet(spec, examples.subList(from, Math.min(from + batchSize, examples.size()))));
+            average.update(network.params());
+        }
+    }
+
+    /**
+     * The parameters' moving average as a parameter shard keeps it ({@code ParameterShard}):
+     * after step t, {@code average = d·average + (1−d)·params} with {@code d = min(decay, (1+t)/(10+t))},
+     * starting from the initial parameters.
+     */
+    public static final class ParameterAverage {
+        private final double decay;
+        private final INDArray average;
+        private long steps;
+
+        public ParameterAverage(MultiLayerNetwork network, double decay) {
+            this.decay = decay;
+            this.average = network.params().dup();
+        }
+
+        void update(INDArray params) {
+            steps++;
+            double d = Math.min(decay, (1.0 + steps) / (10.0 + steps));
+            average.muli(d).addi(params.mul(1 - d));
+        }
+
+        /** A copy of {@code network} with the averaged parameters, to evaluate. */
+        public MultiLayerNetwork applyTo(MultiLayerNetwork network) {
+            MultiLayerNetwork copy = network.clone();
+            copy.setParams(average.dup());
+            return copy;
+        }
+    }
+
     /** Fraction of {@code examples} whose most probable class (or p > 0.5 for one output) is the label. */
     public static double accuracy(MultiLayerNetwork network, ModelSpec spec, List<Example> examples) {
         int correct = 0;

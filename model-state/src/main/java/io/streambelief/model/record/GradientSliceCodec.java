@@ -44,9 +44,11 @@ public final class GradientSliceCodec {
                     putValue(buffer, v, plan.bfloat16());
                 }
             }
+        } else if (!plan.bfloat16()) {
+            buffer.asFloatBuffer().put(values);
         } else {
             for (float v : values) {
-                putValue(buffer, v, plan.bfloat16());
+                putValue(buffer, v, true);
             }
         }
         return buffer.array();
@@ -97,9 +99,15 @@ public final class GradientSliceCodec {
                 for (int n = 0; n < count; n++) {
                     values[indices[n]] = getValue(in, bfloat16);
                 }
+            } else if (!bfloat16) {
+                if (4L * length > in.remaining()) {
+                    throw new BufferUnderflowException();
+                }
+                in.asFloatBuffer().get(values);
+                in.position(in.position() + 4 * length);
             } else {
                 for (int i = 0; i < length; i++) {
-                    values[i] = getValue(in, bfloat16);
+                    values[i] = getValue(in, true);
                 }
             }
             if (in.hasRemaining()) {

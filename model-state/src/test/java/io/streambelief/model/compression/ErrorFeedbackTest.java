@@ -70,6 +70,37 @@ class ErrorFeedbackTest {
         }
     }
 
+    /** Large shards, mostly zeros (dead ReLUs) and many ties: the sampled threshold must not change what is sent. */
+    @Test
+    void largeShardsWithZerosAndTiesStillSendExactlyTheLargest() {
+        ParameterLayout layout = new ParameterLayout(3 * 65_536, 65_536);
+        for (int trial = 0; trial < 20; trial++) {
+            ErrorFeedback feedback = new ErrorFeedback(new GradientCompression(0.01, false), layout);
+            float[] gradient = new float[layout.numParams()];
+            for (int i = 0; i < gradient.length; i++) {
+                int kind = random.nextInt(10);
+                gradient[i] = kind < 6 ? 0f : kind < 8 ? 0.25f * (random.nextBoolean() ? 1 : -1)
+                        : (float) random.nextGaussian() * (trial % 3 == 0 ? 1e-3f : 1f);
+            }
+            float[] sent = feedback.compress(gradient);
+            for (int shard = 0; shard < 3; shard++) {
+                float[] kept = layout.slice(sent, shard);
+                float[] all = layout.slice(gradient, shard);
+                float smallestSent = Float.MAX_VALUE;
+                float largestKept = 0;
+                for (int i = 0; i < kept.length; i++) {
+                    if (kept[i] != 0f) {
+                        smallestSent = Math.min(smallestSent, Math.abs(kept[i]));
+                    } else {
+                        largestKept = Math.max(largestKept, Math.abs(all[i]));
+                    }
+                }
+                assertThat(nonZeros(kept)).as("trial %d shard %d", trial, shard).isEqualTo(656);
+                assertThat(largestKept).isLessThanOrEqualTo(smallestSent);
+            }
+        }
+    }
+
     @Test
     void tiesAtTheThresholdStillSendExactlyK() {
         ErrorFeedback feedback = new ErrorFeedback(new GradientCompression(0.05, false), LAYOUT);
