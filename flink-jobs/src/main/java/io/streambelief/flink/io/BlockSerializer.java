@@ -41,6 +41,18 @@ abstract class BlockSerializer<T> extends TypeSerializerSingleton<T> {
         serialize(deserialize(source), target);
     }
 
+    /** A record in its codec's bytes, length first: for records whose codec already chooses a compact form. */
+    static void writeEncoded(DataOutputView out, byte[] encoded) throws IOException {
+        out.writeInt(encoded.length);
+        out.write(encoded);
+    }
+
+    static byte[] readEncoded(DataInputView in) throws IOException {
+        byte[] bytes = new byte[in.readInt()];
+        in.readFully(bytes);
+        return bytes;
+    }
+
     static void writeFloats(DataOutputView out, float[] values) throws IOException {
         out.writeInt(values.length);
         ByteBuffer bytes = ByteBuffer.allocate(4 * values.length);

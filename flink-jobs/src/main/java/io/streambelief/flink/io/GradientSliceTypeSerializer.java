@@ -28,16 +28,12 @@ public final class GradientSliceTypeSerializer extends BlockSerializer<GradientS
 
     @Override
     public void serialize(GradientSlice slice, DataOutputView out) throws IOException {
-        byte[] bytes = GradientSliceCodec.encode(slice);
-        out.writeInt(bytes.length);
-        out.write(bytes);
+        writeEncoded(out, GradientSliceCodec.encode(slice));
     }
 
     @Override
     public GradientSlice deserialize(DataInputView in) throws IOException {
-        byte[] bytes = new byte[in.readInt()];
-        in.readFully(bytes);
-        return GradientSliceCodec.decode(bytes);
+        return GradientSliceCodec.decode(readEncoded(in));
     }
 
     @Override

@@ -27,16 +27,12 @@ public final class ParamDeltaTypeSerializer extends BlockSerializer<ParamDelta> 
 
     @Override
     public void serialize(ParamDelta delta, DataOutputView out) throws IOException {
-        byte[] bytes = ParamDeltaCodec.encode(delta);
-        out.writeInt(bytes.length);
-        out.write(bytes);
+        writeEncoded(out, ParamDeltaCodec.encode(delta));
     }
 
     @Override
     public ParamDelta deserialize(DataInputView in) throws IOException {
-        byte[] bytes = new byte[in.readInt()];
-        in.readFully(bytes);
-        return ParamDeltaCodec.decode(bytes);
+        return ParamDeltaCodec.decode(readEncoded(in));
     }
 
     @Override
