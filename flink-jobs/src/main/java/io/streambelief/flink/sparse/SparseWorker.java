@@ -22,7 +22,6 @@ import io.streambelief.flink.FailureInjection;
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.flink.worker.BaseWorker;
-import io.streambelief.model.trainer.Trainer;
 import io.streambelief.flink.worker.ProgressiveValidation;
 import io.streambelief.model.ModelReplica;
 import io.streambelief.model.ParameterLayout;
@@ -32,6 +31,7 @@ import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.sparse.AucHistogram;
 import io.streambelief.model.sparse.SparseExample;
 import io.streambelief.model.sparse.WideDeepEngine;
+import io.streambelief.model.trainer.Trainer;
 
 /**
  * A worker of the hybrid model. Input 1 are looked-up rows: it assembles each example from the

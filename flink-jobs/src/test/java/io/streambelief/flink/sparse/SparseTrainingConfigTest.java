@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingMode;
 import io.streambelief.kafka.sparse.FeatureSchema;
+import io.streambelief.model.compression.GradientCompression;
 import io.streambelief.model.engine.EngineChoice;
 import io.streambelief.model.sparse.WideDeepSpec;
 
@@ -27,7 +28,12 @@ class SparseTrainingConfigTest {
     @Test
     void optionsASparseModelDoesNotHonourAreRefusedNotIgnored() {
         assertThatThrownBy(() -> TrainingConfig.builder("broker:9092").sparse(FLIGHTS).nPush(2).build())
-                .hasMessageContaining("leave --n-push, --n-fetch, --warmstart and --clip-norm out");
+                .hasMessageContaining("leave --n-push, --n-fetch, --warmstart, --clip-norm");
+        assertThatThrownBy(() -> TrainingConfig.builder("broker:9092").sparse(FLIGHTS)
+                .compression(new GradientCompression(0.01, true)).build())
+                .hasMessageContaining("gradient compression").hasMessageContaining("--gradient-density");
+        assertThat(TrainingConfig.builder("broker:9092").sparse(FLIGHTS).build().compression())
+                .as("whole gradients by default").isEqualTo(GradientCompression.NONE);
         assertThatThrownBy(() -> TrainingConfig.builder("broker:9092").sparse(FLIGHTS).mode(TrainingMode.BSP).build())
                 .hasMessageContaining("async mode only");
         assertThatThrownBy(() -> TrainingConfig.builder("broker:9092").sparse(FLIGHTS).engine(EngineChoice.CUDA).build())
