@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -46,44 +47,23 @@ public final class TrainingRun {
 
     /** The pipeline configurations the benchmark knows; {@code default} is what a user gets. */
     enum Configuration {
-        DEFAULT("async, W=2, the defaults") {
-            @Override
-            TrainingConfig.Builder apply(TrainingConfig.Builder builder) {
-                return builder;
-            }
-        },
-        UNCOMPRESSED("async, W=2, whole gradients") {
-            @Override
-            TrainingConfig.Builder apply(TrainingConfig.Builder builder) {
-                return builder.compression(GradientCompression.NONE);
-            }
-        },
-        W1("async, W=1, the defaults") {
-            @Override
-            TrainingConfig.Builder apply(TrainingConfig.Builder builder) {
-                return builder.workers(1);
-            }
-        },
-        SSP("ssp(s=4), W=2, the defaults") {
-            @Override
-            TrainingConfig.Builder apply(TrainingConfig.Builder builder) {
-                return builder.mode(TrainingMode.SSP).stalenessBound(4);
-            }
-        },
-        BSP("bsp, W=2, the defaults") {
-            @Override
-            TrainingConfig.Builder apply(TrainingConfig.Builder builder) {
-                return builder.mode(TrainingMode.BSP);
-            }
-        };
+        DEFAULT("async, W=2, the defaults", builder -> builder),
+        UNCOMPRESSED("async, W=2, whole gradients", builder -> builder.compression(GradientCompression.NONE)),
+        W1("async, W=1, the defaults", builder -> builder.workers(1)),
+        SSP("ssp(s=4), W=2, the defaults", builder -> builder.mode(TrainingMode.SSP).stalenessBound(4)),
+        BSP("bsp, W=2, the defaults", builder -> builder.mode(TrainingMode.BSP));
 
         final String description;
+        private final UnaryOperator<TrainingConfig.Builder> settings;
 
-        Configuration(String description) {
+        Configuration(String description, UnaryOperator<TrainingConfig.Builder> settings) {
             this.description = description;
+            this.settings = settings;
         }
 
-        abstract TrainingConfig.Builder apply(TrainingConfig.Builder builder);
+        TrainingConfig.Builder apply(TrainingConfig.Builder builder) {
+            return settings.apply(builder);
+        }
 
         String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -159,7 +139,6 @@ public final class TrainingRun {
         long trainingNanos = 0;
         double secondsToTarget = Double.POSITIVE_INFINITY;
         double accuracy = 0;
-        double latest = 0;
         int chunk = Math.max(batch, evalEvery / batch * batch);
         for (int from = 0; from < train.size(); from += chunk) {
             long start = System.nanoTime();
@@ -171,7 +150,7 @@ public final class TrainingRun {
                 secondsToTarget = trainingNanos / 1e9;
             }
         }
-        latest = Dl4jBaseline.accuracy(network, spec, test.examples());
+        double latest = Dl4jBaseline.accuracy(network, spec, test.examples());
         return new Result(train.size(), trainingNanos / 1e9, secondsToTarget, accuracy, latest, 0);
     }
 

@@ -130,21 +130,7 @@ public final class ModelReplica {
      * @return whether the record was taken
      */
     public boolean receive(ParamUpdate update) {
-        int shard = update.shardId();
-        if (shard < 0 || shard >= layout.shardCount() || update.values().length != layout.length(shard)) {
-            return false;
-        }
-        layout.place(receivedValues, shard, update.values());
-        if (update.slots().length == slots.length) {
-            for (int i = 0; i < slots.length; i++) {
-                layout.place(receivedSlots[i], shard, update.slots()[i]);
-            }
-        }
-        receivedVersions[shard] = update.version();
-        receivedPushes[shard] = update.pushesApplied(worker);
-        receivedAcks[shard] = update.pushesApplied().clone();
-        unmerged.set(shard);
-        return true;
+        return receive(ParamDelta.whole(update));
     }
 
     /**

@@ -31,18 +31,17 @@ public final class GradientSliceCodec {
                 .put((byte) plan.encoding());
         float[] values = slice.values();
         if (plan.sparse()) {
-            buffer.putInt(plan.nonZeros());
-            int previous = -1;
+            int[] indices = new int[plan.nonZeros()];
+            int count = 0;
             for (int i = 0; i < values.length; i++) {
                 if (values[i] != 0f) {
-                    Varints.put(buffer, i - previous);
-                    previous = i;
+                    indices[count++] = i;
                 }
             }
-            for (float v : values) {
-                if (v != 0f) {
-                    putValue(buffer, v, plan.bfloat16());
-                }
+            buffer.putInt(count);
+            Varints.putGaps(buffer, indices);
+            for (int index : indices) {
+                putValue(buffer, values[index], plan.bfloat16());
             }
         } else if (!plan.bfloat16()) {
             buffer.asFloatBuffer().put(values);
@@ -87,17 +86,8 @@ public final class GradientSliceCodec {
                 if (count < 0 || count > length) {
                     throw new RecordFormatException("GradientSlice record has " + count + " entries for " + length);
                 }
-                int[] indices = new int[count];
-                int index = -1;
-                for (int n = 0; n < count; n++) {
-                    index += Varints.get(in, "GradientSlice");
-                    if (index >= length) {
-                        throw new RecordFormatException("GradientSlice entry " + index + " beyond length " + length);
-                    }
-                    indices[n] = index;
-                }
-                for (int n = 0; n < count; n++) {
-                    values[indices[n]] = getValue(in, bfloat16);
+                for (int index : Varints.getGaps(in, count, length, "GradientSlice")) {
+                    values[index] = getValue(in, bfloat16);
                 }
             } else if (!bfloat16) {
                 if (4L * length > in.remaining()) {

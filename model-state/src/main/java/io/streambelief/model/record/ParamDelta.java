@@ -44,6 +44,13 @@ public record ParamDelta(String modelId, int shardId, long version, long baseVer
         }
     }
 
+    /** A whole shard record as a full delta (sharing its arrays): what a full delta carries, it carries. */
+    public static ParamDelta whole(ParamUpdate update) {
+        return new ParamDelta(update.modelId(), update.shardId(), update.version(), -1, update.examplesApplied(),
+                update.timestampMillis(), update.values().length, null, update.values(), update.slots(),
+                update.pushesApplied());
+    }
+
     public boolean isFull() {
         return indices == null;
     }

@@ -23,11 +23,7 @@ public final class ParamDeltaCodec {
         int[] indices = delta.indices();
         buffer.putInt(indices == null ? -1 : indices.length);
         if (indices != null) {
-            int previous = -1;
-            for (int index : indices) {
-                Varints.put(buffer, index - previous);
-                previous = index;
-            }
+            Varints.putGaps(buffer, indices);
         }
         buffer.asFloatBuffer().put(delta.values());
         buffer.position(buffer.position() + 4 * delta.values().length);
@@ -51,11 +47,7 @@ public final class ParamDeltaCodec {
     private static int bodySize(ParamDelta delta) {
         int size = Frame.stringSize(delta.modelId()) + 4 + 8 + 8 + 8 + 8 + 4 + 4;
         if (delta.indices() != null) {
-            int previous = -1;
-            for (int index : delta.indices()) {
-                size += Varints.size(index - previous);
-                previous = index;
-            }
+            size += Varints.gapsSize(delta.indices());
         }
         size += 4 * delta.values().length * (1 + delta.slots().length) + 4 + 4 + 8 * delta.pushesApplied().length;
         return size;
@@ -74,18 +66,7 @@ public final class ParamDeltaCodec {
             if (length < 0 || count < -1 || count > length || 4L * (count < 0 ? length : count) > body.remaining()) {
                 throw new RecordFormatException("ParamDelta record has " + count + " entries of a shard of " + length);
             }
-            int[] indices = null;
-            if (count >= 0) {
-                indices = new int[count];
-                int index = -1;
-                for (int n = 0; n < count; n++) {
-                    index += Varints.get(body, "ParamDelta");
-                    if (index >= length) {
-                        throw new RecordFormatException("ParamDelta entry " + index + " beyond shard length " + length);
-                    }
-                    indices[n] = index;
-                }
-            }
+            int[] indices = count < 0 ? null : Varints.getGaps(body, count, length, "ParamDelta");
             int entries = count < 0 ? length : count;
             float[] values = floats(body, entries);
             int slotCount = body.getInt();

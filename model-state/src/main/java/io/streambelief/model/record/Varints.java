@@ -2,7 +2,10 @@ package io.streambelief.model.record;
 
 import java.nio.ByteBuffer;
 
-/** Unsigned LEB128 integers: how our sparse records write the gaps between ascending indices. */
+/**
+ * Unsigned LEB128 integers: how our sparse records write ascending indices, each as its gap from
+ * the one before (the first from -1), so that dense runs take a byte per index.
+ */
 final class Varints {
     private Varints() {}
 
@@ -28,5 +31,39 @@ final class Varints {
             }
         }
         throw new RecordFormatException(typeName + " record has a malformed index gap");
+    }
+
+    /** The bytes {@link #putGaps} writes for {@code indices}. */
+    static int gapsSize(int[] indices) {
+        int size = 0;
+        int previous = -1;
+        for (int index : indices) {
+            size += size(index - previous);
+            previous = index;
+        }
+        return size;
+    }
+
+    /** Writes {@code indices}, ascending, as gaps. */
+    static void putGaps(ByteBuffer buffer, int[] indices) {
+        int previous = -1;
+        for (int index : indices) {
+            put(buffer, index - previous);
+            previous = index;
+        }
+    }
+
+    /** Reads {@code count} indices written by {@link #putGaps}, refusing any at or beyond {@code length}. */
+    static int[] getGaps(ByteBuffer in, int count, int length, String typeName) {
+        int[] indices = new int[count];
+        int index = -1;
+        for (int n = 0; n < count; n++) {
+            index += get(in, typeName);
+            if (index >= length) {
+                throw new RecordFormatException(typeName + " entry " + index + " beyond length " + length);
+            }
+            indices[n] = index;
+        }
+        return indices;
     }
 }
