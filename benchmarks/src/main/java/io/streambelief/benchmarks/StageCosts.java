@@ -59,14 +59,14 @@ public final class StageCosts implements Callable<Integer> {
                 examples.subList(push * batch, (push + 1) * batch).forEach(builder::add);
                 float[] gradient = engine.step(builder.build()).gradient();
                 long t1 = System.nanoTime();
-                float[] sent = feedback.compress(gradient);
+                ErrorFeedback.Sent sent = feedback.compress(gradient);
                 long t2 = System.nanoTime();
-                long sequence = replica.push(sent);
+                long sequence = replica.push(sent.values());
                 long t3 = System.nanoTime();
                 List<byte[]> encoded = new ArrayList<>();
                 for (int s = 0; s < shards.length; s++) {
-                    encoded.add(GradientSliceCodec.encode(new GradientSlice(s, 0, sequence, shards[s].version(), batch,
-                            layout.slice(sent, s))));
+                    encoded.add(GradientSliceCodec.encode(GradientSlice.sparse(s, 0, sequence, shards[s].version(),
+                            batch, layout.length(s), sent.indices()[s], sent.entries(layout, s))));
                 }
                 long t4 = System.nanoTime();
                 List<GradientSlice> decoded = new ArrayList<>();

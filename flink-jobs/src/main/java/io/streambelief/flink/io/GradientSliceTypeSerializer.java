@@ -22,8 +22,7 @@ public final class GradientSliceTypeSerializer extends BlockSerializer<GradientS
 
     @Override
     public GradientSlice copy(GradientSlice from) {
-        return new GradientSlice(from.shardId(), from.worker(), from.push(), from.baseVersion(), from.examples(),
-                from.values().clone());
+        return from.copy();
     }
 
     @Override

@@ -128,9 +128,7 @@ public final class LocalDeployment implements AutoCloseable {
                 flink.close();
             }
             if (serving != null) {
-                if (serving != null) {
-            serving.close();
-        }
+                serving.close();
             }
             broker.close();
             throw e;

@@ -21,6 +21,8 @@ public final class ErrorFeedback {
     /** One shard's candidate entries (indexes into the residual) and their magnitudes, reordered by the selection. */
     private final int[] candidates;
     private final float[] magnitudes;
+    /** One shard's entries sent by a push, by index. */
+    private final int[] picked;
     /** Magnitudes sampled to estimate a threshold; which ones is random, what is sent is not. */
     private final float[] sample = new float[2048];
     private long seed = 42;
@@ -35,6 +37,35 @@ public final class ErrorFeedback {
         }
         this.magnitudes = new float[compression.isLossy() ? longest : 0];
         this.candidates = new int[magnitudes.length];
+        this.picked = new int[magnitudes.length];
+    }
+
+    /**
+     * What a push sends.
+     *
+     * @param values the whole gradient to send, zero where nothing is sent; owned by the caller
+     * @param indices per shard, the shard-relative indices of the entries sent, ascending (the
+     *     rest of the shard is zero); null when whole shards are sent
+     */
+    public record Sent(float[] values, int[][] indices) {
+        static Sent whole(float[] values) {
+            return new Sent(values, null);
+        }
+
+        public boolean isSparse() {
+            return indices != null;
+        }
+
+        /** The values sent to {@code shard}, at {@code indices()[shard]}. */
+        public float[] entries(ParameterLayout layout, int shard) {
+            int from = layout.offset(shard);
+            int[] sent = indices[shard];
+            float[] entries = new float[sent.length];
+            for (int n = 0; n < sent.length; n++) {
+                entries[n] = values[from + sent[n]];
+            }
+            return entries;
+        }
     }
 
     public GradientCompression compression() {
@@ -44,40 +75,38 @@ public final class ErrorFeedback {
     /**
      * Takes in {@code gradient} and returns what to push: per shard, the residual's
      * {@link GradientCompression#kept} largest entries by magnitude, zero elsewhere. Without
-     * compression, the gradient itself.
+     * compression, the gradient itself, whole.
      */
-    public float[] compress(float[] gradient) {
+    public Sent compress(float[] gradient) {
         checkLength(gradient);
         if (!compression.isLossy()) {
-            return gradient;
+            return Sent.whole(gradient);
         }
         float[] sent = new float[residual.length];
-        for (int i = 0; i < residual.length; i++) {
-            residual[i] += gradient[i];
-        }
+        int[][] indices = new int[layout.shardCount()][];
         for (int shard = 0; shard < layout.shardCount(); shard++) {
             int from = layout.offset(shard);
             int length = layout.length(shard);
-            select(from, length, compression.kept(length), sent);
+            indices[shard] = select(gradient, from, length, compression.kept(length), sent);
         }
-        return sent;
+        return new Sent(sent, indices);
     }
 
     /**
      * Takes in {@code gradient} and returns the whole residual, unrounded, to push: for when the
      * stream goes quiet or ends. Without compression, the gradient itself.
      */
-    public float[] drain(float[] gradient) {
+    public Sent drain(float[] gradient) {
         checkLength(gradient);
         if (!compression.isLossy()) {
-            return gradient;
+            return Sent.whole(gradient);
         }
         float[] sent = residual.clone();
         for (int i = 0; i < sent.length; i++) {
             sent[i] += gradient[i];
         }
         Arrays.fill(residual, 0f);
-        return sent;
+        return Sent.whole(sent);
     }
 
     public boolean hasResidual() {
@@ -117,25 +146,24 @@ public final class ErrorFeedback {
     }
 
     /**
-     * Moves the {@code k} largest-magnitude entries of {@code residual[from, from + length)} to
-     * {@code sent}: those above the k-th largest magnitude, then ties with it in index order.
-     * Selecting among all entries took more of the worker's time than anything but the gradient,
-     * so a sample of magnitudes first gives a threshold that about 2k entries pass, and the exact
-     * selection runs on those candidates only (on all entries in the rare case fewer than k pass).
+     * Adds {@code gradient[from, from + length)} to the residual and moves the {@code k}
+     * largest-magnitude entries of the result to {@code sent}: those above the k-th largest
+     * magnitude, then ties with it in index order. Selecting among all entries took more of the
+     * worker's time than anything but the gradient, so a sample of magnitudes first gives a
+     * threshold that about 2k entries pass, the same pass that adds the gradient collects them,
+     * and the exact selection runs on those candidates only (on all entries in the rare case
+     * fewer than k pass).
+     *
+     * @return the indices sent, relative to {@code from}, ascending
      */
-    private void select(int from, int length, int k, float[] sent) {
-        if (k >= length) {
-            for (int i = from; i < from + length; i++) {
-                if (residual[i] != 0f) {
-                    send(i, sent);
-                }
-            }
-            return;
-        }
-        float floor = sampledMagnitude(from, length, 2L * k);
+    private int[] select(float[] gradient, int from, int length, int k, float[] sent) {
+        int to = from + length;
+        float floor = k >= length ? 0f : sampledMagnitude(gradient, from, length, 2L * k);
         int count = 0;
-        for (int i = from; i < from + length; i++) {
-            float magnitude = Math.abs(residual[i]);
+        for (int i = from; i < to; i++) {
+            float r = residual[i] + gradient[i];
+            residual[i] = r;
+            float magnitude = Math.abs(r);
             if (magnitude > 0f && magnitude >= floor) {
                 candidates[count] = i;
                 magnitudes[count++] = magnitude;
@@ -143,51 +171,67 @@ public final class ErrorFeedback {
         }
         if (count < k && floor > 0f) {
             count = 0;
-            for (int i = from; i < from + length; i++) {
+            for (int i = from; i < to; i++) {
                 if (residual[i] != 0f) {
                     candidates[count] = i;
                     magnitudes[count++] = Math.abs(residual[i]);
                 }
             }
         }
+        int taken = 0;
         if (count <= k) {
             for (int n = 0; n < count; n++) {
-                send(candidates[n], sent);
+                picked[taken++] = send(candidates[n], sent);
             }
-            return;
+            return sentIndices(taken, from, false);
         }
         float threshold = kthLargest(magnitudes, count, k);
-        int taken = 0;
         for (int n = 0; n < count && taken < k; n++) {
             if (Math.abs(residual[candidates[n]]) > threshold) {
-                send(candidates[n], sent);
-                taken++;
+                picked[taken++] = send(candidates[n], sent);
             }
         }
+        int above = taken;
         for (int n = 0; n < count && taken < k; n++) {
             if (Math.abs(residual[candidates[n]]) == threshold) {
-                send(candidates[n], sent);
-                taken++;
+                picked[taken++] = send(candidates[n], sent);
             }
         }
+        return sentIndices(taken, from, above > 0 && taken > above);
     }
 
-    /** A magnitude that about {@code wanted} of the range's entries reach, from a random sample of them. */
-    private float sampledMagnitude(int from, int length, long wanted) {
+    /** The first {@code taken} picked indices, relative to {@code from}; two ascending runs are sorted into one. */
+    private int[] sentIndices(int taken, int from, boolean twoRuns) {
+        int[] indices = new int[taken];
+        for (int n = 0; n < taken; n++) {
+            indices[n] = picked[n] - from;
+        }
+        if (twoRuns) {
+            Arrays.sort(indices);
+        }
+        return indices;
+    }
+
+    /**
+     * A magnitude that about {@code wanted} of the range's entries reach once the gradient is
+     * added, from a random sample of them. Which entries are sampled is random; what is sent is not.
+     */
+    private float sampledMagnitude(float[] gradient, int from, int length, long wanted) {
         int size = sample.length;
         for (int n = 0; n < size; n++) {
             seed = seed * 6364136223846793005L + 1442695040888963407L;
-            sample[n] = Math.abs(residual[from + (int) ((seed >>> 33) % length)]);
+            int i = from + (int) ((seed >>> 33) % length);
+            sample[n] = Math.abs(residual[i] + gradient[i]);
         }
-        Arrays.sort(sample);
         long above = Math.max(1, wanted * size / length);
-        return above >= size ? 0f : sample[(int) (size - above)];
+        return above >= size ? 0f : kthLargest(sample, size, (int) above);
     }
 
-    private void send(int i, float[] sent) {
+    private int send(int i, float[] sent) {
         float value = compression.bfloat16() ? toBfloat16(residual[i]) : residual[i];
         sent[i] = value;
         residual[i] -= value;
+        return i;
     }
 
     /**

@@ -24,29 +24,38 @@ public final class GradientSliceCodec {
     private GradientSliceCodec() {}
 
     public static byte[] encode(GradientSlice slice) {
-        Plan plan = Plan.of(slice.values());
+        Plan plan = Plan.of(slice);
         ByteBuffer buffer = ByteBuffer.allocate(HEADER + plan.bodySize());
         buffer.put(TYPE).put(VERSION).putInt(slice.shardId()).putInt(slice.worker()).putLong(slice.push())
-                .putLong(slice.baseVersion()).putInt(slice.examples()).putInt(slice.values().length)
+                .putLong(slice.baseVersion()).putInt(slice.examples()).putInt(slice.length())
                 .put((byte) plan.encoding());
-        float[] values = slice.values();
         if (plan.sparse()) {
-            int[] indices = new int[plan.nonZeros()];
-            int count = 0;
-            for (int i = 0; i < values.length; i++) {
-                if (values[i] != 0f) {
-                    indices[count++] = i;
+            int[] indices;
+            float[] entries;
+            if (slice.isSparse()) {
+                indices = slice.indices();
+                entries = slice.entries();
+            } else {
+                float[] values = slice.values();
+                indices = new int[plan.entries()];
+                entries = new float[plan.entries()];
+                int count = 0;
+                for (int i = 0; i < values.length; i++) {
+                    if (values[i] != 0f) {
+                        indices[count] = i;
+                        entries[count++] = values[i];
+                    }
                 }
             }
-            buffer.putInt(count);
+            buffer.putInt(indices.length);
             Varints.putGaps(buffer, indices);
-            for (int index : indices) {
-                putValue(buffer, values[index], plan.bfloat16());
+            for (float v : entries) {
+                putValue(buffer, v, plan.bfloat16());
             }
         } else if (!plan.bfloat16()) {
-            buffer.asFloatBuffer().put(values);
+            buffer.asFloatBuffer().put(slice.values());
         } else {
-            for (float v : values) {
+            for (float v : slice.values()) {
                 putValue(buffer, v, true);
             }
         }
@@ -55,7 +64,7 @@ public final class GradientSliceCodec {
 
     /** The size {@link #encode} gives, without encoding. */
     public static int encodedSize(GradientSlice slice) {
-        return HEADER + Plan.of(slice.values()).bodySize();
+        return HEADER + Plan.of(slice).bodySize();
     }
 
     public static GradientSlice decode(byte[] bytes) {
@@ -109,27 +118,43 @@ public final class GradientSliceCodec {
         }
     }
 
-    /** The cheapest encoding of some values and its body size. */
-    private record Plan(boolean sparse, boolean bfloat16, int nonZeros, int bodySize) {
-        static Plan of(float[] values) {
+    /**
+     * The cheapest encoding of a slice and its body size. A sparse slice is planned from its
+     * entries alone (one of them may be zero: it is sent as it is).
+     */
+    private record Plan(boolean sparse, boolean bfloat16, int entries, int bodySize) {
+        static Plan of(GradientSlice slice) {
             boolean bfloat16 = true;
-            int nonZeros = 0;
+            int entries = 0;
             long gapBytes = 0;
-            int previous = -1;
-            for (int i = 0; i < values.length; i++) {
-                float v = values[i];
-                if (v != 0f) {
-                    bfloat16 &= (Float.floatToRawIntBits(v) & 0xFFFF) == 0;
-                    nonZeros++;
-                    gapBytes += Varints.size(i - previous);
-                    previous = i;
+            if (slice.isSparse()) {
+                for (float v : slice.entries()) {
+                    bfloat16 &= isBfloat16(v);
+                }
+                entries = slice.indices().length;
+                gapBytes = Varints.gapsSize(slice.indices());
+            } else {
+                float[] values = slice.values();
+                int previous = -1;
+                for (int i = 0; i < values.length; i++) {
+                    float v = values[i];
+                    if (v != 0f) {
+                        bfloat16 &= isBfloat16(v);
+                        entries++;
+                        gapBytes += Varints.size(i - previous);
+                        previous = i;
+                    }
                 }
             }
             int width = bfloat16 ? 2 : 4;
-            long sparseSize = 4 + gapBytes + (long) width * nonZeros;
-            long denseSize = (long) width * values.length;
-            return sparseSize < denseSize ? new Plan(true, bfloat16, nonZeros, (int) sparseSize)
-                    : new Plan(false, bfloat16, nonZeros, (int) denseSize);
+            long sparseSize = 4 + gapBytes + (long) width * entries;
+            long denseSize = (long) width * slice.length();
+            return sparseSize < denseSize ? new Plan(true, bfloat16, entries, (int) sparseSize)
+                    : new Plan(false, bfloat16, entries, (int) denseSize);
+        }
+
+        private static boolean isBfloat16(float v) {
+            return (Float.floatToRawIntBits(v) & 0xFFFF) == 0;
         }
 
         int encoding() {

@@ -230,14 +230,17 @@ public final class Trainer {
     }
 
     private void push(boolean drain) {
-        float[] sent = drain ? feedback.drain(pushSum) : feedback.compress(pushSum);
+        ErrorFeedback.Sent sent = drain ? feedback.drain(pushSum) : feedback.compress(pushSum);
         // The sum is handed on (the replica keeps it as a pending push); the next one starts afresh.
         pushSum = new float[layout.numParams()];
-        long sequence = replica.push(sent);
+        long sequence = replica.push(sent.values());
         engineStale = true;
         for (int shard = 0; shard < layout.shardCount(); shard++) {
-            GradientSlice slice = new GradientSlice(shard, worker, sequence, pushBaseVersions[shard], examplesInPush,
-                    layout.slice(sent, shard));
+            GradientSlice slice = sent.isSparse()
+                    ? GradientSlice.sparse(shard, worker, sequence, pushBaseVersions[shard], examplesInPush,
+                            layout.length(shard), sent.indices()[shard], sent.entries(layout, shard))
+                    : new GradientSlice(shard, worker, sequence, pushBaseVersions[shard], examplesInPush,
+                            layout.slice(sent.values(), shard));
             bytesPushed += GradientSliceCodec.encodedSize(slice);
             out.accept(slice);
         }

@@ -25,7 +25,7 @@ class ErrorFeedbackTest {
         for (int step = 0; step < 500; step++) {
             float[] gradient = gaussian(250, 1 + step % 7);
             add(given, gradient);
-            add(sent, feedback.compress(gradient));
+            add(sent, feedback.compress(gradient).values());
 
             float[] residual = feedback.residual();
             for (int i = 0; i < 250; i++) {
@@ -34,7 +34,7 @@ class ErrorFeedbackTest {
                         .isCloseTo(given[i], org.assertj.core.data.Offset.offset(1e-3 * (1 + Math.abs(given[i]))));
             }
         }
-        add(sent, feedback.drain(new float[250]));
+        add(sent, feedback.drain(new float[250]).values());
         assertThat(feedback.hasResidual()).isFalse();
         for (int i = 0; i < 250; i++) {
             assertThat(sent[i]).isCloseTo(given[i], org.assertj.core.data.Offset.offset(1e-3 * (1 + Math.abs(given[i]))));
@@ -46,7 +46,7 @@ class ErrorFeedbackTest {
         ErrorFeedback feedback = new ErrorFeedback(new GradientCompression(0.05, false), LAYOUT);
         float[] gradient = gaussian(250, 1);
 
-        float[] sent = feedback.compress(gradient);
+        float[] sent = feedback.compress(gradient).values();
 
         for (int shard = 0; shard < 3; shard++) {
             float[] kept = LAYOUT.slice(sent, shard);
@@ -82,9 +82,13 @@ class ErrorFeedbackTest {
                 gradient[i] = kind < 6 ? 0f : kind < 8 ? 0.25f * (random.nextBoolean() ? 1 : -1)
                         : (float) random.nextGaussian() * (trial % 3 == 0 ? 1e-3f : 1f);
             }
-            float[] sent = feedback.compress(gradient);
+            ErrorFeedback.Sent pushed = feedback.compress(gradient);
+            float[] sent = pushed.values();
             for (int shard = 0; shard < 3; shard++) {
                 float[] kept = layout.slice(sent, shard);
+                assertThat(pushed.indices()[shard]).as("the index list of what is sent, ascending")
+                        .containsExactly(nonZeroIndices(kept));
+                assertThat(pushed.entries(layout, shard)).containsExactly(valuesAt(kept, nonZeroIndices(kept)));
                 float[] all = layout.slice(gradient, shard);
                 float smallestSent = Float.MAX_VALUE;
                 float largestKept = 0;
@@ -107,8 +111,10 @@ class ErrorFeedbackTest {
         float[] gradient = new float[250];
         Arrays.fill(gradient, 0.5f);
 
-        float[] sent = feedback.compress(gradient);
+        ErrorFeedback.Sent pushed = feedback.compress(gradient);
+        float[] sent = pushed.values();
 
+        assertThat(pushed.indices()[0]).containsExactly(0, 1, 2, 3, 4);
         assertThat(nonZeros(LAYOUT.slice(sent, 0))).isEqualTo(5);
         assertThat(nonZeros(LAYOUT.slice(sent, 2))).isEqualTo(3);
     }
@@ -131,7 +137,9 @@ class ErrorFeedbackTest {
         ErrorFeedback feedback = new ErrorFeedback(GradientCompression.NONE, LAYOUT);
         float[] gradient = gaussian(250, 1);
 
-        assertThat(feedback.compress(gradient)).isSameAs(gradient);
+        ErrorFeedback.Sent pushed = feedback.compress(gradient);
+        assertThat(pushed.values()).isSameAs(gradient);
+        assertThat(pushed.isSparse()).as("whole shards").isFalse();
         assertThat(feedback.hasResidual()).isFalse();
     }
 
@@ -193,5 +201,17 @@ class ErrorFeedbackTest {
             n += v != 0f ? 1 : 0;
         }
         return n;
+    }
+
+    private static int[] nonZeroIndices(float[] values) {
+        return java.util.stream.IntStream.range(0, values.length).filter(i -> values[i] != 0f).toArray();
+    }
+
+    private static float[] valuesAt(float[] values, int[] indices) {
+        float[] at = new float[indices.length];
+        for (int n = 0; n < indices.length; n++) {
+            at[n] = values[indices[n]];
+        }
+        return at;
     }
 }

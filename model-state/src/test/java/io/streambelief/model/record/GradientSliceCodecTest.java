@@ -52,6 +52,37 @@ class GradientSliceCodecTest {
                 .as("dense, and bfloat16").isLessThan(2 * 1000 + 64);
     }
 
+    /** A compressed push's slices arrive at the codec as index lists: the bytes must be those of the same gradient dense. */
+    @Test
+    void aSliceHeldAsEntriesEncodesToTheSameBytesAsItsDenseForm() {
+        for (boolean bfloat16 : new boolean[] {true, false}) {
+            float[] values = sparse(655, bfloat16);
+            int[] indices = java.util.stream.IntStream.range(0, LENGTH).filter(i -> values[i] != 0f).toArray();
+            float[] entries = new float[indices.length];
+            for (int n = 0; n < indices.length; n++) {
+                entries[n] = values[indices[n]];
+            }
+            GradientSlice held = GradientSlice.sparse(2, 1, 9, 4, 32, LENGTH, indices, entries);
+            GradientSlice dense = new GradientSlice(2, 1, 9, 4, 32, values);
+
+            assertThat(GradientSliceCodec.encode(held)).isEqualTo(GradientSliceCodec.encode(dense));
+            assertThat(roundTrip(held)).isEqualTo(dense);
+        }
+        float[] all = new float[10];
+        Arrays.fill(all, 0.5f);
+        GradientSlice full = GradientSlice.sparse(0, 0, 1, 0, 32, 10, new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, all);
+        assertThat(GradientSliceCodec.encode(full)).as("every entry: cheaper dense")
+                .isEqualTo(GradientSliceCodec.encode(new GradientSlice(0, 0, 1, 0, 32, all)));
+    }
+
+    @Test
+    void aSliceHeldAsEntriesMustListAscendingIndicesWithinTheShard() {
+        assertThatThrownBy(() -> GradientSlice.sparse(0, 0, 1, 0, 32, 10, new int[] {3, 3}, new float[2]))
+                .hasMessageContaining("ascend");
+        assertThatThrownBy(() -> GradientSlice.sparse(0, 0, 1, 0, 32, 10, new int[] {10}, new float[1]))
+                .hasMessageContaining("ascend");
+    }
+
     @Test
     void anEmptyOrAllZeroSliceRoundTrips() {
         roundTrip(new GradientSlice(0, 0, 1, 0, 32, new float[0]));
