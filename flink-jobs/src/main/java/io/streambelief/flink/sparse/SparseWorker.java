@@ -24,7 +24,6 @@ import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.flink.worker.BaseWorker;
 import io.streambelief.flink.worker.ProgressiveValidation;
 import io.streambelief.model.ModelReplica;
-import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.RowGradient;
@@ -36,8 +35,11 @@ import io.streambelief.model.trainer.Trainer;
 /**
  * A worker of the hybrid model. Input 1 are looked-up rows: it assembles each example from the
  * replies of its slots (slot 0's reply carries the example), and trains full mini-batches of them
- * with the {@link WideDeepEngine}. Input 2 are the dense parameters (model-params, broadcast), kept
- * in a {@link ModelReplica} exactly as a dense worker keeps them.
+ * with the {@link WideDeepEngine}. Input 2 are the dense parameters (model-params, broadcast).
+ * The dense part is a dense worker's: a {@link Trainer} keeps the parameters in a
+ * {@link ModelReplica}, takes in received ones before a batch, and pushes, counts and measures the
+ * gradient; this operator runs the engine step between {@link Trainer#beginStep} and
+ * {@link Trainer#completeStep}, as the wide &amp; deep engine takes rows as well as examples.
  *
  * <p>Per mini-batch, after progressive validation (loss, accuracy, AUC): the dense gradient goes
  * to the parameter servers as one {@link GradientSlice} per shard (forward in the graph, as for a
@@ -47,8 +49,8 @@ import io.streambelief.model.trainer.Trainer;
  *
  * <p>Exactly-once: replies not yet trained (examples still being assembled, and the partial
  * batch) are part of the worker's checkpoint; everything trained before a barrier was pushed
- * before it. The replica takes in received parameters before every batch (nFetch 1) and pushes
- * after every batch (nPush 1).
+ * before it. Sparse models fetch before and push after every batch (nFetch and nPush 1), whole
+ * gradients (no compression, so no residual to checkpoint).
  */
 public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         implements TwoInputStreamOperator<RowReply, ParamUpdate, GradientSlice>, BoundedMultiInput {
@@ -62,13 +64,12 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     private final SparseTraining sparse;
 
     private transient int index;
-    private transient ParameterLayout layout;
     private transient ListState<byte[]> replicaState;
     private transient ListState<RowReply> heldState;
     private transient List<RowReply> restoredReplies;
     private transient ModelReplica replica;
+    private transient Trainer trainer;
     private transient WideDeepEngine engine;
-    private transient boolean engineStale;
     /** Examples being assembled, by example id, in arrival order. */
     private transient Map<Long, RowReply[]> assembling;
     private transient List<RowReply[]> batch;
@@ -80,6 +81,8 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     private transient AucHistogram auc;
     private transient Counter examplesCounter;
     private transient Counter droppedCounter;
+    private transient Counter pushesCounter;
+    private transient Counter updatesCounter;
     private transient Counter rowGradientsCounter;
     private transient long batchesBeforeFailure;
 
@@ -92,7 +95,6 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         index = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        layout = config.layout();
         replicaState = BaseWorker.replicaState(context);
         heldState = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("held-replies", RecordTypes.ROW_REPLY));
@@ -107,7 +109,9 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         slots = sparse.schema().slots();
         width = sparse.table().lookupWidth();
         engine = new WideDeepEngine(config.spec(), slots, sparse.table().dim(), sparse.schema().numerics());
-        engine.setParameters(replica.values());
+        // No residuals: a sparse model pushes whole gradients (TrainingConfig refuses compression).
+        trainer = new Trainer(config.trainerSettings(), config.layout(), index, replica, List.of(),
+                slice -> output.collect(new StreamRecord<>(slice)));
         assembling = new LinkedHashMap<>();
         batch = new ArrayList<>(config.batchSize());
         long now = getProcessingTimeService().getCurrentProcessingTime();
@@ -118,9 +122,13 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         var metrics = getRuntimeContext().getMetricGroup();
         examplesCounter = metrics.counter("examplesTrained");
         droppedCounter = metrics.counter("examplesDroppedNonFinite");
+        pushesCounter = metrics.counter("gradientPushes");
+        updatesCounter = metrics.counter("parameterUpdatesReceived");
         rowGradientsCounter = metrics.counter("rowGradientsSent");
         metrics.gauge("progressiveLoss", validation::lastLoss);
         metrics.gauge("progressiveAuc", auc::auc);
+        metrics.gauge("bytesPushed", trainer::bytesPushed);
+        metrics.gauge("bytesReceived", trainer::bytesReceived);
         batchesBeforeFailure = config.failureInjection().eventsBeforeFailure(
                 getRuntimeContext().getTaskInfo().getAttemptNumber(), FailureInjection.Operator.WORKER, index);
         getProcessingTimeService().scheduleWithFixedDelay(this::onTick, TICK_MILLIS, TICK_MILLIS);
@@ -139,8 +147,9 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     @Override
     public void processElement2(StreamRecord<ParamUpdate> element) {
         ParamUpdate update = element.getValue();
-        if (update.modelId().equals(config.modelId()) && replica.receive(update)) {
-            engineStale = true;
+        // Another model's, or an earlier model's of this name but another shape: not ours to apply.
+        if (update.modelId().equals(config.modelId()) && trainer.receive(update)) {
+            updatesCounter.inc();
         }
     }
 
@@ -167,14 +176,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
             throw FailureInjection.failure("sparse worker " + index, getRuntimeContext().getTaskInfo().getAttemptNumber(),
                     examplesCounter.getCount() + " examples");
         }
-        if (replica.hasUnmerged()) {
-            replica.merge();
-            engineStale = true;
-        }
-        if (engineStale) {
-            engine.setParameters(replica.values());
-            engineStale = false;
-        }
+        trainer.beginStep(engine::setParameters);
         int size = batch.size();
         int numerics = sparse.schema().numerics();
         float[] lookups = new float[size * slots * width];
@@ -199,25 +201,22 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
             correct += (step.predictions()[i] >= 0.5f ? 1 : 0) == labels[i] ? 1 : 0;
         }
         validation.add(size, step.loss(), correct);
-        examplesCounter.inc(size);
         List<RowReply[]> trained = batch;
         batch = new ArrayList<>(config.batchSize());
-        if (!Trainer.isFinite(step.denseGradient()) || !Trainer.isFinite(step.rowGradients())) {
-            droppedCounter.inc(size);
-            return;
+        // One step: rows and dense part go out together or not at all, so a row never holds an
+        // example's gradient that the MLP lacks, or the other way round.
+        if (!Trainer.isFinite(step.rowGradients())) {
+            trainer.discardStep(size);
+        } else if (trainer.completeStep(step.denseGradient(), size)) {
+            pushRows(trained, step.rowGradients());
         }
-        pushDense(step.denseGradient(), size);
-        pushRows(trained, step.rowGradients());
+        countProgress();
     }
 
-    private void pushDense(float[] gradient, int examples) {
-        long[] baseVersions = replica.versions().clone();
-        long sequence = replica.push(gradient);
-        engineStale = true;
-        for (int shard = 0; shard < layout.shardCount(); shard++) {
-            output.collect(new StreamRecord<>(new GradientSlice(shard, index, sequence, baseVersions[shard], examples,
-                    layout.slice(gradient, shard))));
-        }
+    private void countProgress() {
+        examplesCounter.inc(trainer.examplesTrained() - examplesCounter.getCount());
+        droppedCounter.inc(trainer.examplesDropped() - droppedCounter.getCount());
+        pushesCounter.inc(trainer.pushes() - pushesCounter.getCount());
     }
 
     /** One gradient per distinct id of the batch, summed over the examples that touched it. */
@@ -249,7 +248,8 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         if (now - lastReportMillis >= config.metricsInterval().toMillis()) {
             if (validation.hasWindow()) {
                 output.collect(BaseWorker.METRICS, new StreamRecord<>(validation.report(config.modelId(), index,
-                        System.currentTimeMillis()).withAuc(auc.auc())));
+                        System.currentTimeMillis()).withAuc(auc.auc())
+                        .withTraffic(trainer.bytesPushed(), trainer.bytesReceived(), null)));
             }
             lastReportMillis = now;
         }
@@ -260,6 +260,17 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         if (inputId == 1) {
             train();
         }
+    }
+
+    /**
+     * With nPush 1 nothing is held back between batches; pushing what is accumulated anyway keeps
+     * the exactly-once argument from resting on that.
+     */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        trainer.pushAccumulated();
+        countProgress();
     }
 
     @Override

@@ -27,6 +27,10 @@ import io.streambelief.model.record.ParamUpdateCodec;
  * whenever the step bound needs them. The Flink operators around it add what only they can:
  * input, timers, checkpoints, metrics.
  *
+ * <p>A caller whose engine takes more than a {@link MiniBatch} (the wide &amp; deep engine also
+ * takes looked-up rows) builds its batches and runs its engine itself, between
+ * {@link #beginStep} and {@link #completeStep}; the trainer does the rest as for its own batches.
+ *
  * <p>Not thread-safe: one per worker.
  */
 public final class Trainer {
@@ -48,6 +52,7 @@ public final class Trainer {
     private final ParameterLayout layout;
     private final int worker;
     private final ModelReplica replica;
+    /** Null for a caller that runs its own engine, as is {@link #batch}. */
     private final GradientEngine engine;
     private final ErrorFeedback feedback;
     private final Consumer<GradientSlice> out;
@@ -76,6 +81,23 @@ public final class Trainer {
      */
     public Trainer(Settings settings, ParameterLayout layout, int worker, int numInputs, ModelReplica replica,
             GradientEngine engine, Iterable<float[]> residuals, Consumer<GradientSlice> out) {
+        this(settings, layout, worker, replica, engine, MiniBatch.builder(settings.batchSize(), numInputs),
+                residuals, out);
+    }
+
+    /**
+     * A trainer for a caller that batches examples and runs its engine itself
+     * ({@link #beginStep}, {@link #completeStep}); it has no mini-batch of its own to
+     * {@link #add} to, {@link #trainBatch} or {@link #flush}.
+     */
+    public Trainer(Settings settings, ParameterLayout layout, int worker, ModelReplica replica,
+            Iterable<float[]> residuals, Consumer<GradientSlice> out) {
+        this(settings, layout, worker, replica, null, null, residuals, out);
+    }
+
+    private Trainer(Settings settings, ParameterLayout layout, int worker, ModelReplica replica,
+            GradientEngine engine, MiniBatch.Builder batch, Iterable<float[]> residuals,
+            Consumer<GradientSlice> out) {
         this.settings = settings;
         this.layout = layout;
         this.worker = worker;
@@ -84,8 +106,8 @@ public final class Trainer {
         this.out = out;
         this.feedback = new ErrorFeedback(settings.compression(), layout);
         feedback.restore(residuals);
-        this.batch = MiniBatch.builder(settings.batchSize(), numInputs);
-        this.gradientBuffer = new float[layout.numParams()];
+        this.batch = batch;
+        this.gradientBuffer = engine != null ? new float[layout.numParams()] : null;
         this.pushSum = new float[layout.numParams()];
         this.pushBaseVersions = new long[layout.shardCount()];
         this.batchesSinceFetch = settings.nFetch();
@@ -168,22 +190,44 @@ public final class Trainer {
      * @return the step, for progressive validation
      */
     public GradientStep trainBatch() {
+        beginStep(engine::setParameters);
+        MiniBatch examples = batch.build();
+        GradientStep step = engine.step(examples, gradientBuffer);
+        completeStep(step.gradient(), examples.size());
+        return step;
+    }
+
+    /**
+     * Readies the next mini-batch for a caller that computes its gradient itself: takes in
+     * received parameters when nFetch mini-batches have passed since it last did, and hands
+     * {@code setParameters} the values to compute on if they changed since the previous step (the
+     * caller's engine still holds them otherwise). The values are the replica's own: read, never
+     * written. The step bound is the caller's to check first ({@link #mayTrain}).
+     */
+    public void beginStep(Consumer<float[]> setParameters) {
         if (replica.hasUnmerged() && batchesSinceFetch >= settings.nFetch()) {
             merge();
         }
         if (engineStale) {
-            engine.setParameters(replica.values());
+            setParameters.accept(replica.values());
             engineStale = false;
         }
-        MiniBatch examples = batch.build();
-        GradientStep step = engine.step(examples, gradientBuffer);
-        batchesSinceFetch++;
-        examplesTrained += examples.size();
-        float[] gradient = step.gradient();
+    }
+
+    /**
+     * Takes the gradient of a step begun with {@link #beginStep} over {@code examples} examples,
+     * as {@link #trainBatch} takes its engine's: clipped, added to the next push, which leaves
+     * once it holds {@code nPush} mini-batches. {@code gradient} is read during the call only.
+     *
+     * @return false if the gradient was not finite: then it is counted and dropped, as its
+     *     examples are, and nothing of it reaches the servers
+     */
+    public boolean completeStep(float[] gradient, int examples) {
         if (!isFinite(gradient)) {
-            examplesDropped += examples.size();
-            return step;
+            discardStep(examples);
+            return false;
         }
+        countStep(examples);
         if (batchesInPush == 0) {
             System.arraycopy(replica.versions(), 0, pushBaseVersions, 0, pushBaseVersions.length);
         }
@@ -192,11 +236,25 @@ public final class Trainer {
             pushSum[i] += scale * gradient[i];
         }
         batchesInPush++;
-        examplesInPush += examples.size();
+        examplesInPush += examples;
         if (batchesInPush >= settings.nPush()) {
             push(false);
         }
-        return step;
+        return true;
+    }
+
+    /**
+     * Ends a step begun with {@link #beginStep} whose outcome the caller drops (what else it
+     * computed was not finite): its examples count as trained and dropped, and nothing is pushed.
+     */
+    public void discardStep(int examples) {
+        countStep(examples);
+        examplesDropped += examples;
+    }
+
+    private void countStep(int examples) {
+        batchesSinceFetch++;
+        examplesTrained += examples;
     }
 
     /**

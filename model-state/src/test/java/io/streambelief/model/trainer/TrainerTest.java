@@ -142,10 +142,78 @@ class TrainerTest {
         }
     }
 
+    /**
+     * The wide &amp; deep worker runs its own engine; between {@code beginStep} and
+     * {@code completeStep} the trainer must do exactly what it does around its own engine, the
+     * received parameters (a peer's pushes in them, taken in every nFetch), clipping, nPush sums
+     * and compression included.
+     */
+    @Test
+    void aStepTheCallerComputesPushesWhatTheTrainersOwnEngineWouldForIt() {
+        Trainer.Settings settings = new Trainer.Settings(BATCH, 2, 2, 0.5, new GradientCompression(0.1, true),
+                StepBound.NONE, 0, 2);
+        List<Example> examples = examples(12 * BATCH);
+        List<GradientSlice> byItsEngine = new ArrayList<>();
+        List<GradientSlice> byTheCaller = new ArrayList<>();
+        try (GradientEngine own = new Dl4jGradientEngine(SPEC); GradientEngine callers = new Dl4jGradientEngine(SPEC)) {
+            Trainer trainer = trainer(settings, own, 0);
+            ParameterShard[] servers = servers();
+            for (Example example : examples) {
+                if (trainer.add(example)) {
+                    trainer.trainBatch();
+                    byItsEngine.addAll(pushed);
+                    peerPush(servers, trainer.examplesTrained() / BATCH);
+                    answer(servers, trainer);
+                }
+            }
+
+            Trainer stepped = new Trainer(settings, LAYOUT, 0, replica(0), List.of(), pushed::add);
+            ParameterShard[] steppedServers = servers();
+            MiniBatch.Builder batch = MiniBatch.builder(BATCH, SPEC.numInputs());
+            float[] gradient = new float[LAYOUT.numParams()];
+            for (Example example : examples) {
+                batch.add(example);
+                if (batch.isFull()) {
+                    stepped.beginStep(callers::setParameters);
+                    MiniBatch built = batch.build();
+                    assertThat(stepped.completeStep(callers.step(built, gradient).gradient(), built.size())).isTrue();
+                    byTheCaller.addAll(pushed);
+                    peerPush(steppedServers, stepped.examplesTrained() / BATCH);
+                    answer(steppedServers, stepped);
+                }
+            }
+
+            assertThat(byTheCaller).hasSize(6 * LAYOUT.shardCount()).containsExactlyElementsOf(byItsEngine);
+            assertThat(stepped.examplesTrained()).isEqualTo(trainer.examplesTrained());
+            assertThat(stepped.bytesPushed()).isEqualTo(trainer.bytesPushed());
+            assertThat(stepped.errorFeedback().residual()).containsExactly(trainer.errorFeedback().residual());
+        }
+    }
+
+    @Test
+    void aStepWhoseGradientIsNotFiniteOrWhichTheCallerDropsPushesNothingAndCountsItsExamples() {
+        Trainer trainer = new Trainer(settings(GradientCompression.NONE, StepBound.NONE, 0, 1), LAYOUT, 0, replica(0),
+                List.of(), pushed::add);
+        float[] gradient = new float[LAYOUT.numParams()];
+        gradient[7] = Float.NaN;
+
+        trainer.beginStep(values -> {});
+        assertThat(trainer.completeStep(gradient, 3)).isFalse();
+        trainer.beginStep(values -> {});
+        trainer.discardStep(2);
+
+        assertThat(pushed).isEmpty();
+        assertThat(trainer.examplesTrained()).isEqualTo(5);
+        assertThat(trainer.examplesDropped()).isEqualTo(5);
+    }
+
     private Trainer trainer(Trainer.Settings settings, GradientEngine engine, int worker) {
-        return new Trainer(settings, LAYOUT, worker, SPEC.numInputs(),
-                ModelReplica.initial(SPEC.initialParameters(), LAYOUT, ADAGRAD, worker), engine, List.of(),
+        return new Trainer(settings, LAYOUT, worker, SPEC.numInputs(), replica(worker), engine, List.of(),
                 pushed::add);
+    }
+
+    private static ModelReplica replica(int worker) {
+        return ModelReplica.initial(SPEC.initialParameters(), LAYOUT, ADAGRAD, worker);
     }
 
     private static Trainer.Settings settings(GradientCompression compression, StepBound bound, int staleness,
@@ -176,6 +244,18 @@ class TrainerTest {
             servers[shard] = ParameterShard.initial(shard, LAYOUT.slice(initial, shard), ADAGRAD);
         }
         return servers;
+    }
+
+    /** Worker 1's push {@code sequence} reaches the servers: the same made-up gradient for the same sequence. */
+    private static void peerPush(ParameterShard[] servers, long sequence) {
+        Random gradients = new Random(sequence);
+        for (ParameterShard server : servers) {
+            float[] values = new float[server.size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) gradients.nextGaussian();
+            }
+            server.apply(new GradientSlice(server.shardId(), 1, sequence, server.version(), BATCH, values));
+        }
     }
 
     /** The servers apply what was pushed and publish every shard back to the worker. */
