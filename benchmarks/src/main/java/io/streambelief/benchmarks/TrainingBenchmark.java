@@ -53,7 +53,7 @@ public final class TrainingBenchmark implements Callable<Integer> {
 
     @Option(names = "--eval-every", paramLabel = "EXAMPLES", defaultValue = "5000",
             description = "Plain DL4J is evaluated on the test split after every this many examples (the pipeline's "
-                    + "model every 3 s). Default: ${DEFAULT-VALUE}.")
+                    + "served model is taken every second and evaluated after the run). Default: ${DEFAULT-VALUE}.")
     int evalEvery;
 
     @Override
@@ -98,8 +98,9 @@ public final class TrainingBenchmark implements Callable<Integer> {
         System.out.println();
         System.out.printf(Locale.ROOT, "Summary: medians of %d runs (min-max); baseline: %s, the faster plain side.%n"
                 + "Accuracy: final test accuracy of the parameters' moving average, as served (and as plain DL4J keeps "
-                + "it); the latest parameters' in brackets. Time to %.0f%%: until an evaluation of the averaged "
-                + "parameters reached it, taken when it ended.%n",
+                + "it); the latest parameters' in brackets. Time to %.0f%%: training time until the averaged "
+                + "parameters reached it (plain: clock stopped while evaluating; pipeline: when those parameters "
+                + "were served, evaluated after the run).%n",
                 repeats, baseline, 100 * target);
         List<TrainingRun.Result> base = sides.get(baseline);
         sides.forEach((name, results) -> System.out.println(row(name, results, base)));
