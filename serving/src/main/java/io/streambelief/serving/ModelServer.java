@@ -238,7 +238,7 @@ public final class ModelServer implements Closeable {
         for (HttpContext context : List.of(
                 http.createContext(ModelsHandler.PREFIX, new ModelsHandler(store, rows, settings.maxRequestBytes())),
                 http.createContext("/metrics", new MetricsHandler(metrics)),
-                http.createContext("/healthz", new HealthHandler()),
+                http.createContext("/healthz", new HealthHandler(consumer)),
                 http.createContext("/", new DashboardHandler(store, history)))) {
             context.getFilters().addAll(filters);
         }

@@ -1,5 +1,6 @@
 package io.streambelief.serving;
 
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -53,6 +54,15 @@ public final class ModelStore {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
     }
+
+    /**
+     * How far ahead of this server's clock a record's timestamp may be (the clocks of the job's
+     * machines and this one differ a little): one stamped later is refused rather than allowed to
+     * make every record after it look stale.
+     */
+    static final long MAX_CLOCK_AHEAD_MILLIS = 60_000;
+    /** Values, average and the two networks' copies of them, 4 bytes each. */
+    private static final long BYTES_PER_SERVED_PARAMETER = 16;
 
     private final Consistency consistency;
     private final LocalModelCopy copy;
@@ -115,7 +125,10 @@ public final class ModelStore {
                     return;
                 }
                 Assembly assembly = assemblies.get(model);
-                if (assembly == null) {
+                String unservable = unservable(update, System.currentTimeMillis());
+                if (unservable != null) {
+                    skip(key, unservable);
+                } else if (assembly == null) {
                     pending.computeIfAbsent(model, m -> new HashMap<>()).merge(update.shardId(), update,
                             (older, newer) -> newer.timestampMillis() > older.timestampMillis() ? newer : older);
                 } else {
@@ -136,6 +149,14 @@ public final class ModelStore {
         if (existing != null && existing.definition.equals(definition)) {
             return;
         }
+        // Building it would take the heap, and with it the thread that follows every model.
+        long bytes = definition.spec().numParams() * BYTES_PER_SERVED_PARAMETER;
+        if (bytes > Runtime.getRuntime().maxMemory() / 2) {
+            skip(ModelIds.definitionKey(model), "model " + definition.spec().source() + " has "
+                    + definition.spec().numParams() + " parameters, about " + (bytes >> 20) + " MiB served; the "
+                    + "server's heap is " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB (raise -Xmx to serve it)");
+            return;
+        }
         if (existing != null) {
             LOG.info("Model {} was redefined as {}; serving its initial parameters until updates arrive", model,
                     definition.spec().source());
@@ -153,8 +174,9 @@ public final class ModelStore {
     }
 
     private void applyShard(Assembly assembly, ParamUpdate update) {
-        if (!assembly.fits(update)) {
-            skip(ModelIds.shardKey(assembly.definition.modelId(), update.shardId()), assembly.misfit(update));
+        String unusable = assembly.unusable(update, System.currentTimeMillis());
+        if (unusable != null) {
+            skip(ModelIds.shardKey(assembly.definition.modelId(), update.shardId()), unusable);
         } else if (assembly.isStale(update)) {
             stale.incrementAndGet();
         } else {
@@ -180,9 +202,11 @@ public final class ModelStore {
                     + " has " + assembly.layout.shardCount());
             return;
         }
+        long now = System.currentTimeMillis();
         for (ParamUpdate shard : snapshot.shards()) {
-            if (!assembly.fits(shard)) {
-                skip(key, assembly.misfit(shard));
+            String unusable = assembly.unusable(shard, now);
+            if (unusable != null) {
+                skip(key, unusable);
                 return;
             }
         }
@@ -261,6 +285,28 @@ public final class ModelStore {
         return stale.get();
     }
 
+    /** Why a shard record cannot be served whatever its model, or null if it can. */
+    private static String unservable(ParamUpdate update, long nowMillis) {
+        if (!finite(update.values()) || update.hasAverage() && !finite(update.average())) {
+            return "shard " + update.shardId() + " holds NaN or infinite values";
+        }
+        // Shards never go back in time, so one record from the far future would freeze its shard.
+        if (update.timestampMillis() > nowMillis + MAX_CLOCK_AHEAD_MILLIS) {
+            return "shard " + update.shardId() + " is stamped " + Instant.ofEpochMilli(update.timestampMillis())
+                    + ", more than " + MAX_CLOCK_AHEAD_MILLIS / 1000 + " s ahead of this server's clock";
+        }
+        return null;
+    }
+
+    private static boolean finite(float[] values) {
+        for (float value : values) {
+            if (!Float.isFinite(value)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The working copy of one model; touched only by the applying thread. */
     private static final class Assembly {
         final ModelDefinition definition;
@@ -291,15 +337,16 @@ public final class ModelStore {
             this.published = new boolean[layout.shardCount()];
         }
 
-        boolean fits(ParamUpdate update) {
+        /** Why the record cannot be served, or null if it can. */
+        String unusable(ParamUpdate update, long nowMillis) {
             int shard = update.shardId();
-            return shard >= 0 && shard < layout.shardCount() && update.values().length == layout.length(shard);
-        }
-
-        String misfit(ParamUpdate update) {
-            return "shard " + update.shardId() + " with " + update.values().length + " values does not fit model "
-                    + definition.spec().source() + " (" + layout.shardCount() + " shards of up to "
-                    + layout.shardSize() + ")";
+            if (shard < 0 || shard >= layout.shardCount() || update.values().length != layout.length(shard)
+                    || update.hasAverage() && update.average().length != update.values().length) {
+                return "shard " + shard + " with " + update.values().length + " values does not fit model "
+                        + definition.spec().source() + " (" + layout.shardCount() + " shards of up to "
+                        + layout.shardSize() + ")";
+            }
+            return unservable(update, nowMillis);
         }
 
         /** Older than, or the same as, the shard's current record. */

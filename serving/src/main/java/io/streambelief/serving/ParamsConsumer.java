@@ -3,7 +3,9 @@ package io.streambelief.serving;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -40,7 +42,13 @@ public final class ParamsConsumer implements AutoCloseable {
     private final TrainingHistory history;
     private final String rowsTopic;
     private final RowStore rows;
+    private static final long LAG_INTERVAL_MILLIS = 2_000;
+
     private long unreadableMetrics;
+    private final AtomicLong failedRecords = new AtomicLong();
+    private volatile long lastPollMillis;
+    private volatile long lag = -1;
+    private long lagMeasuredMillis;
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -90,25 +98,23 @@ public final class ParamsConsumer implements AutoCloseable {
             while (running) {
                 try {
                     ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
+                    lastPollMillis = System.currentTimeMillis();
                     List<byte[]> rowRecords = new ArrayList<>();
                     for (ConsumerRecord<String, byte[]> record : records) {
                         if (record.topic().equals(rowsTopic)) {
                             rowRecords.add(record.value());
-                        } else if (record.topic().equals(snapshotsTopic)) {
-                            snapshots.accept(record.value()).ifPresent(store::apply);
-                        } else if (record.topic().equals(metricsTopic)) {
-                            addMetrics(record.value());
                         } else {
-                            store.apply(record.key(), record.value());
+                            apply(record);
                         }
                     }
                     if (!rowRecords.isEmpty()) {
                         rows.apply(rowRecords);
                     }
                     store.publish();
+                    measureLag();
                 } catch (WakeupException e) {
                     throw e;
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | OutOfMemoryError e) {
                     // Keep answering with the models we have, and keep trying to follow the topic.
                     LOG.error("Reading {} failed; retrying in a second", topics, e);
                     Thread.sleep(1000);
@@ -122,6 +128,58 @@ public final class ParamsConsumer implements AutoCloseable {
             consumer.close();
         }
     }
+
+    /**
+     * One record, on its own: whatever it holds, what fails with it is that record alone (skipped
+     * and counted), never the records after it in the same poll nor this thread. Out of memory
+     * included: a record's own allocation is what fails, and it is freed with it.
+     */
+    private void apply(ConsumerRecord<String, byte[]> record) {
+        try {
+            if (record.topic().equals(snapshotsTopic)) {
+                snapshots.accept(record.value()).ifPresent(store::apply);
+            } else if (record.topic().equals(metricsTopic)) {
+                addMetrics(record.value());
+            } else {
+                store.apply(record.key(), record.value());
+            }
+        } catch (RuntimeException | OutOfMemoryError e) {
+            failedRecords.incrementAndGet();
+            LOG.warn("Skipping {} record at {}-{}@{}: {}", record.topic(), record.topic(), record.partition(),
+                    record.offset(), e.toString());
+        }
+    }
+
+    /** Every few seconds: how many records of the followed topics are not read yet. */
+    private void measureLag() {
+        long now = System.currentTimeMillis();
+        if (now - lagMeasuredMillis < LAG_INTERVAL_MILLIS || consumer.assignment().isEmpty()) {
+            return;
+        }
+        lagMeasuredMillis = now;
+        try {
+            // Under read_committed the end is the last stable offset: what a reader could have read.
+            Map<TopicPartition, Long> ends = consumer.endOffsets(consumer.assignment(), Duration.ofSeconds(2));
+            long behind = 0;
+            for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
+                behind += Math.max(0, end.getValue() - consumer.position(end.getKey(), Duration.ofSeconds(2)));
+            }
+            lag = behind;
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            // The broker is away: the lag stays what it was; the time since the last poll tells.
+        }
+    }
+
+    /**
+     * For {@code /healthz}: whether the thread that follows the topics is alive, how long ago it
+     * last polled, and how many records it has still to read (-1 before the first measure).
+     */
+    Health health() {
+        return new Health(thread.isAlive(), lastPollMillis == 0 ? -1 : System.currentTimeMillis() - lastPollMillis,
+                lag, failedRecords.get());
+    }
+
+    record Health(boolean alive, long sinceLastPollMillis, long lagRecords, long failedRecords) {}
 
     /** Waits for the topics to exist (the server may start before the job creates them). */
     private void assignAllPartitions() throws WakeupException {

@@ -83,6 +83,10 @@ public final class RowStore implements AutoCloseable {
                     unreadable++;
                     continue;
                 }
+                if (!finite(update.values())) {
+                    unreadable++;
+                    continue;
+                }
                 ByteBuffer row = ByteBuffer.allocate(4 * update.values().length);
                 row.asFloatBuffer().put(update.values());
                 batch.put(key(update.modelId(), update.id()), row.array());
@@ -115,6 +119,15 @@ public final class RowStore implements AutoCloseable {
             throw new IllegalStateException("Cannot read rows from " + directory + ": " + e.getMessage(), e);
         }
         return rows;
+    }
+
+    private static boolean finite(float[] values) {
+        for (float value : values) {
+            if (!Float.isFinite(value)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** RocksDB's estimate of the rows held, of all models. */

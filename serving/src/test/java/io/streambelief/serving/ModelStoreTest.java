@@ -205,6 +205,44 @@ class ModelStoreTest {
     }
 
     @Test
+    void recordsThatWouldPoisonOrFreezeAShardAreSkippedAndTheShardGoesOn() {
+        define(store, DEFINITION);
+        long now = System.currentTimeMillis();
+        float[] nan = new float[LAYOUT.length(0)];
+        nan[3] = Float.NaN;
+        float[] infinite = new float[LAYOUT.length(0)];
+        infinite[0] = Float.NEGATIVE_INFINITY;
+        publishShard(store, new ParamUpdate("m", 0, 1, 32, now - 10, nan));
+        publishShard(store, new ParamUpdate("m", 0, 1, 32, now - 9, new float[LAYOUT.length(0)], new float[0][],
+                new long[0], infinite));
+        // A shard never goes back, so a record stamped in a year would make every later one stale.
+        publishShard(store, new ParamUpdate("m", 0, 1, 32, now + 365L * 24 * 3600 * 1000, ramp(LAYOUT.length(0))));
+        publishShard(store, new ParamUpdate("m", 0, 1, 32, Long.MAX_VALUE, ramp(LAYOUT.length(0))));
+        float[] good = LAYOUT.slice(ramp(LAYOUT.numParams()), 0);
+        publishShard(store, new ParamUpdate("m", 0, 2, 64, now, good));
+        store.publish();
+
+        assertThat(store.skippedRecords()).isEqualTo(4);
+        assertThat(store.staleRecords()).isZero();
+        ServedModel model = store.get("m").orElseThrow();
+        assertThat(model.modelVersion()).isEqualTo(now);
+        for (float probability : model.predict(new float[][] {{1, 2, 3, 4}})[0]) {
+            assertThat(probability).isFinite();
+        }
+    }
+
+    @Test
+    void aDefinitionTooLargeForTheHeapIsSkippedAndTheOtherModelsAreServed() {
+        define(store, DEFINITION);
+        store.apply(ModelIds.definitionKey("huge"), ModelDefinitionCodec.encode(new ModelDefinition("huge",
+                ModelSpec.parse("mlp:30000-30000-10", 1), 1 << 20)));
+        store.publish();
+
+        assertThat(store.skippedRecords()).isEqualTo(1);
+        assertThat(store.names()).containsExactly("m");
+    }
+
+    @Test
     void aShardNeverGoesBackToAnOlderRecord() {
         define(store, DEFINITION);
         float[] newer = ramp(LAYOUT.numParams());

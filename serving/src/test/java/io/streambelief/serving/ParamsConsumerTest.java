@@ -7,6 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -26,6 +30,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -115,9 +122,14 @@ class ParamsConsumerTest {
 
     @Test
     void inSnapshotModeOnlyCommittedSnapshotsAreServed() throws Exception {
+        ModelStore store = new ModelStore(ModelStore.Consistency.SNAPSHOT, null);
+        List<Long> served = new CopyOnWriteArrayList<>();
+        BooleanSupplier serving = () -> store.get("m").map(m -> served.add(m.checkpointId())).orElse(false);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
                 KafkaProducer<String, byte[]> producer = producer();
-                KafkaProducer<String, byte[]> transactional = transactionalProducer("snapshots-c-writer")) {
+                KafkaProducer<String, byte[]> transactional = transactionalProducer("snapshots-c-writer");
+                ParamsConsumer consumer = new ParamsConsumer(broker.bootstrapServers(), "params-c", "snapshots-c",
+                        store)) {
             Topics.ensure(admin, new TopicNames("ex-c", "params-c", "snapshots-c", "dl-c", "tm-c"), 1);
             producer.send(new ProducerRecord<>("params-c", ModelIds.definitionKey("m"),
                     ModelDefinitionCodec.encode(DEFINITION)));
@@ -128,25 +140,20 @@ class ParamsConsumerTest {
             transactional.initTransactions();
             writeSnapshot(transactional, "snapshots-c", ModelStoreTest.snapshot(1, 1_000, ramp(LAYOUT.numParams())),
                     true);
-            // The job's checkpoint failed: its transaction is aborted, and no reader may see it.
-            writeSnapshot(transactional, "snapshots-c", ModelStoreTest.snapshot(2, 2_000, ramp(LAYOUT.numParams())),
-                    false);
-            writeSnapshot(transactional, "snapshots-c", ModelStoreTest.snapshot(3, 3_000, ramp(LAYOUT.numParams())),
-                    true);
-        }
-
-        ModelStore store = new ModelStore(ModelStore.Consistency.SNAPSHOT, null);
-        List<Long> served = new CopyOnWriteArrayList<>();
-        try (ParamsConsumer consumer = new ParamsConsumer(broker.bootstrapServers(), "params-c", "snapshots-c",
-                store)) {
             consumer.start();
-            await(() -> {
-                store.get("m").ifPresent(m -> served.add(m.checkpointId()));
-                return store.get("m").map(m -> m.checkpointId() == 3).orElse(false);
-            });
+            await(serving);
+
+            // A checkpoint that failed: its transaction is aborted, and no reader may see it. It is
+            // newer than the committed one that follows, so a reader that did see it would keep
+            // serving it (an older snapshot is stale) and never reach checkpoint 2.
+            writeSnapshot(transactional, "snapshots-c", ModelStoreTest.snapshot(3, 3_000, ramp(LAYOUT.numParams())),
+                    false);
+            writeSnapshot(transactional, "snapshots-c", ModelStoreTest.snapshot(2, 2_000, ramp(LAYOUT.numParams())),
+                    true);
+            await(() -> serving.getAsBoolean() && served.get(served.size() - 1) == 2);
         }
-        assertThat(served).doesNotContain(2L);
-        assertThat(store.get("m").orElseThrow().modelVersion()).isEqualTo(3 * 3_000);
+        assertThat(served).startsWith(1L).doesNotContain(3L);
+        assertThat(store.get("m").orElseThrow().modelVersion()).isEqualTo(3 * 2_000);
     }
 
     @Test
@@ -170,6 +177,11 @@ class ParamsConsumerTest {
             ModelClient client = new ModelClient(URI.create("http://127.0.0.1:" + server.port()), "m");
             await(() -> status(client).map(s -> s.modelVersion() == 40 + 41 + 42).orElse(false));
             answered = Arrays.toString(client.predict(List.of(row), null)[0]);
+            await(() -> health(server).path("consumer").path("lag_records").asLong(-1) == 0);
+            JsonNode health = health(server);
+            assertThat(health.path("status").asText()).isEqualTo("ok");
+            assertThat(health.path("consumer").path("alive").asBoolean()).isTrue();
+            assertThat(health.path("consumer").path("since_last_poll_ms").asLong()).isBetween(0L, 5_000L);
         }
 
         // Nothing listens on port 9 (discard): the server cannot reach any broker.
@@ -178,6 +190,20 @@ class ParamsConsumerTest {
             ModelClient client = new ModelClient(URI.create("http://127.0.0.1:" + restarted.port()), "m");
             assertThat(client.status().orElseThrow().modelVersion()).isEqualTo(40 + 41 + 42);
             assertThat(Arrays.toString(client.predict(List.of(row), null)[0])).isEqualTo(answered);
+        }
+    }
+
+    private static JsonNode health(ModelServer server) {
+        try {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.port() + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return new ObjectMapper().readTree(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 

@@ -107,6 +107,74 @@ class TrainerTest {
         }
     }
 
+    /**
+     * Two workers on the same servers, one slowed to a quarter of the other's pace: the fast one
+     * computes its push c only once the servers hold the slow one's push c − S − 1, so its pushes
+     * lead by at most S — and it does reach S, so the bound is what holds it back.
+     */
+    @Test
+    void underStalenessASlowedWorkerHoldsTheFastOneAtMostTheBoundAhead() {
+        int bound = 2;
+        ParameterShard[] servers = servers();
+        Trainer.Settings settings = settings(GradientCompression.NONE, StepBound.STALENESS, bound, 2);
+        try (GradientEngine fastEngine = new Dl4jGradientEngine(SPEC);
+                GradientEngine slowEngine = new Dl4jGradientEngine(SPEC)) {
+            Trainer fast = trainer(settings, fastEngine, 0);
+            Trainer slow = trainer(settings, slowEngine, 1);
+            long largestLead = 0;
+            int waits = 0;
+            for (int tick = 0; tick < 200; tick++) {
+                if (fast.mayTrain()) {
+                    largestLead = Math.max(largestLead, fast.pushes() - slow.pushes());
+                    trainBatches(fast, 1);
+                } else {
+                    waits++;
+                }
+                if (tick % 4 == 3 && slow.mayTrain()) {
+                    trainBatches(slow, 1);
+                }
+                answer(servers, fast, slow);
+            }
+
+            assertThat(largestLead).as("pushes the fast worker had made beyond the slow one's").isEqualTo(bound);
+            assertThat(waits).as("ticks the fast worker waited").isGreaterThan(100);
+            assertThat(slow.pushes()).as("the slow worker's pushes").isEqualTo(50);
+        }
+    }
+
+    /** Synchronous steps of two workers of batch B, dealt examples in turn, are one process's steps of batch 2B. */
+    @Test
+    void underSynchronousStepsTwoWorkersTrainLikeOneWithTwiceTheBatch() {
+        List<Example> examples = examples(40 * 2 * BATCH);
+        ParameterShard[] servers = servers();
+        Trainer.Settings settings = settings(GradientCompression.NONE, StepBound.SYNCHRONOUS, 0, 2);
+        try (GradientEngine engine0 = new Dl4jGradientEngine(SPEC);
+                GradientEngine engine1 = new Dl4jGradientEngine(SPEC)) {
+            Trainer[] trainers = {trainer(settings, engine0, 0), trainer(settings, engine1, 1)};
+            for (int i = 0; i < examples.size(); i++) {
+                Trainer trainer = trainers[i % 2];
+                if (trainer.add(examples.get(i))) {
+                    assertThat(trainer.mayTrain()).isTrue();
+                    trainer.trainBatch();
+                }
+                if (pushed.size() == 2 * LAYOUT.shardCount()) {
+                    for (ParameterShard server : servers) {
+                        server.applyStep(pushed.stream().filter(p -> p.shardId() == server.shardId()).toList());
+                    }
+                    pushed.clear();
+                    for (ParameterShard server : servers) {
+                        for (Trainer t : trainers) {
+                            t.receive(server.toUpdate("m", 0));
+                        }
+                    }
+                }
+            }
+        }
+
+        float[] expected = Dl4jBaseline.train(SPEC, ADAGRAD, examples, 2 * BATCH).params().toFloatVector();
+        assertThat(values(servers)).usingComparatorWithPrecision(1e-5f).containsExactly(expected);
+    }
+
     @Test
     void underSynchronousStepsAWorkerWaitsForTheServersResultOfItsLastPush() {
         try (GradientEngine engine = new Dl4jGradientEngine(SPEC)) {
@@ -258,14 +326,16 @@ class TrainerTest {
         }
     }
 
-    /** The servers apply what was pushed and publish every shard back to the worker. */
-    private void answer(ParameterShard[] servers, Trainer trainer) {
+    /** The servers apply what was pushed and publish every shard back to the workers. */
+    private void answer(ParameterShard[] servers, Trainer... trainers) {
         for (GradientSlice slice : pushed) {
             servers[slice.shardId()].apply(slice);
         }
         pushed.clear();
         for (ParameterShard server : servers) {
-            trainer.receive(server.toUpdate("m", 0));
+            for (Trainer trainer : trainers) {
+                trainer.receive(server.toUpdate("m", 0));
+            }
         }
     }
 
