@@ -170,6 +170,9 @@ public final class LocalDeployment implements AutoCloseable {
         conf.setString("state.backend.rocksdb.localdir", work.resolve("rocksdb").toString());
         conf.setString("io.tmp.dirs", work.resolve("tmp").toString());
         conf.setString("taskmanager.memory.managed.size", "256m");
+        // The web UI's checkpoint history (default 10): enough to tell, after a day of one-second
+        // checkpoints, which completed — the fault-tolerance tests check each has its snapshot.
+        conf.setString("web.checkpoints.history", "1000");
         return conf;
     }
 

@@ -2,6 +2,9 @@ package io.streambelief.flink.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,8 +14,12 @@ import java.util.List;
 import java.util.Map;
 
 import org.apache.flink.api.common.JobStatus;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.streambelief.flink.FailureInjection;
 import io.streambelief.flink.TrainingConfig;
@@ -27,7 +34,9 @@ import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.sparse.SparseExampleParser;
 import io.streambelief.model.record.RowUpdate;
 import io.streambelief.model.sparse.SparseExample;
+import io.streambelief.model.sparse.WideDeepEngine;
 import io.streambelief.model.sparse.WideDeepSpec;
+import io.streambelief.serving.ModelClient;
 
 /**
  * The hybrid model on the real pipeline: flights through two workers and two embedding shards,
@@ -100,6 +109,77 @@ class SparseTrainingTest {
                 assertThat(Arrays.equals(atTheLimit, 0, letter.value().length, letter.value(), 0, letter.value().length))
                         .as("the letter holds the record's first %,d bytes", letter.value().length).isTrue();
             });
+
+            assertServedPredictionsAreTheEnginesOnThePublishedModel(deployment, flights.subList(0, 300));
+        }
+    }
+
+    /**
+     * No train/serve skew once training stops: a flight sent to the model server as a client
+     * sends it (named JSON fields, no label) is answered with what the workers' engine computes
+     * for it from the published dense parameters and embedding rows.
+     */
+    private static void assertServedPredictionsAreTheEnginesOnThePublishedModel(LocalDeployment deployment,
+            List<String> flights) throws Exception {
+        TrainingConfig config = deployment.config();
+        SparseTraining sparse = config.sparse();
+        FeatureSchema schema = sparse.schema();
+        new ModelClient(deployment.servingUri(), config.modelId()).awaitExamplesTrained(EXAMPLES, Duration.ofMinutes(1));
+        awaitServerCaughtUp(deployment);
+
+        float[] dense = config.spec().initialParameters();
+        TopicContents.latestShards(deployment.bootstrapServers(), config).values()
+                .forEach(shard -> config.layout().place(dense, shard.shardId(), shard.values()));
+        Map<Long, RowUpdate> rows = TopicContents.latestRows(deployment.bootstrapServers(), config);
+        int width = sparse.table().lookupWidth();
+        SparseExampleParser parser = new SparseExampleParser(schema, 1024);
+        float[] lookups = new float[flights.size() * schema.slots() * width];
+        float[] numerics = new float[flights.size() * schema.numerics()];
+        StringBuilder request = new StringBuilder("{\"instances\": [");
+        for (int i = 0; i < flights.size(); i++) {
+            String[] v = flights.get(i).split(",");
+            SparseExample example = parser.parse(flights.get(i).getBytes(StandardCharsets.UTF_8));
+            for (int slot = 0; slot < schema.slots(); slot++) {
+                float[] row = rows.get(example.ids()[slot]).values();
+                System.arraycopy(row, 0, lookups, (i * schema.slots() + slot) * width, width);
+            }
+            System.arraycopy(example.numerics(), 0, numerics, i * schema.numerics(), schema.numerics());
+            request.append(i == 0 ? "" : ", ").append("{\"date\": \"").append(v[0]).append("\", \"distance\": ")
+                    .append(v[2]).append(", \"origin\": \"").append(v[3]).append("\", \"destination\": \"")
+                    .append(v[4]).append("\"}");
+        }
+        float[] expected;
+        try (WideDeepEngine engine = new WideDeepEngine(config.spec(), schema.slots(), sparse.table().dim(),
+                schema.numerics())) {
+            engine.setParameters(dense);
+            expected = engine.predict(lookups, numerics, flights.size());
+        }
+
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                deployment.servingUri().resolve("/v1/models/" + config.modelId() + "/labels/latest:predict"))
+                .POST(HttpRequest.BodyPublishers.ofString(request.append("]}").toString())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode predictions = new ObjectMapper().readTree(response.body()).path("predictions");
+        assertThat(predictions).hasSize(flights.size());
+        for (int i = 0; i < flights.size(); i++) {
+            assertThat((float) predictions.get(i).get(0).asDouble()).as("flight %s", flights.get(i))
+                    .isCloseTo(expected[i], Offset.offset(1e-6f));
+        }
+    }
+
+    /** Until the model server has read everything the topics hold (its /healthz says how far behind it is). */
+    private static void awaitServerCaughtUp(LocalDeployment deployment) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    deployment.servingUri().resolve("/healthz")).build(), HttpResponse.BodyHandlers.ofString());
+            if (new ObjectMapper().readTree(health.body()).path("consumer").path("lag_records").asLong(-1) == 0) {
+                return;
+            }
+            assertThat(System.nanoTime()).as("the model server caught up within 60 s: %s", health.body())
+                    .isLessThan(deadline);
+            Thread.sleep(500);
         }
     }
 

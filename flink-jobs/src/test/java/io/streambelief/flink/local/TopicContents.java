@@ -4,6 +4,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,6 +82,26 @@ public final class TopicContents {
     }
 
     /** Failures in the job's exception history that were injected. */
+    /** The ids of the job's checkpoints that completed, in order (from the web UI's history). */
+    static List<Long> completedCheckpoints(LocalDeployment deployment) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                deployment.webUi().resolve("/jobs/" + deployment.jobId() + "/checkpoints")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        JsonNode checkpoints = new ObjectMapper().readTree(response.body());
+        List<Long> completed = new ArrayList<>();
+        for (JsonNode checkpoint : checkpoints.path("history")) {
+            if (checkpoint.path("status").asText().equals("COMPLETED")) {
+                completed.add(checkpoint.path("id").asLong());
+            }
+        }
+        if (completed.size() < checkpoints.path("counts").path("completed").asLong()) {
+            throw new IllegalStateException("the checkpoint history holds fewer than the " + checkpoints.path("counts")
+                    .path("completed") + " completed checkpoints");
+        }
+        Collections.sort(completed);
+        return completed;
+    }
+
     static long injectedFailures(LocalDeployment deployment) throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 deployment.webUi().resolve("/jobs/" + deployment.jobId() + "/exceptions")).build(),

@@ -2,9 +2,6 @@ package io.streambelief.flink.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -21,8 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.assertj.core.data.Offset;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingMode;
@@ -148,8 +143,8 @@ class TrainingModesTest {
 
             assertThat(client.accuracy(FashionMnist.read().test().take(2_000).examples(), "latest"))
                     .as("it learned").isGreaterThan(0.6);
-            assertThat(completedCheckpoints(deployment)).as("checkpoints went on while workers waited")
-                    .isPositive();
+            assertThat(TopicContents.completedCheckpoints(deployment)).as("checkpoints went on while workers waited")
+                    .isNotEmpty();
             assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);
             List<ParamUpdate> published = TopicContents.publishedShards(deployment.bootstrapServers(), config);
             assertThat(published).as("shard records published").hasSizeGreaterThan(10);
@@ -165,12 +160,4 @@ class TrainingModesTest {
         }
         return config;
     }
-
-    private static long completedCheckpoints(LocalDeployment deployment) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                deployment.webUi().resolve("/jobs/" + deployment.jobId() + "/checkpoints")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        return new ObjectMapper().readTree(response.body()).path("counts").path("completed").asLong();
-    }
-
 }

@@ -1,11 +1,19 @@
 package io.streambelief.kafka.sparse;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.streambelief.kafka.data.Flights;
 
 import io.streambelief.kafka.example.MalformedExampleException;
 import io.streambelief.model.sparse.SparseExample;
@@ -24,6 +32,36 @@ class SparseExampleParserTest {
         assertEquals(json, csv);
         assertEquals(1, csv.label());
         assertEquals(9, csv.ids().length);
+    }
+
+    /**
+     * No train/serve skew: a flight as the job reads it from the examples topic, and the same
+     * flight as a client asks the model server about it (JSON numbers for numeric fields, strings
+     * for the rest, no label), give the model the same input — every slot's id (derived fields,
+     * buckets and crosses included) and every numeric input, bit for bit.
+     */
+    @Test
+    void everyFlightGivesTheModelTheSameInputInTrainingAndInAServingRequest() throws Exception {
+        FeatureSchema schema = FeatureSchema.load("flights");
+        SparseExampleParser training = new SparseExampleParser(schema, 1 << 20);
+        ObjectMapper client = new ObjectMapper();
+        List<String> flights = Flights.read();
+        int compared = 0;
+        for (int i = 0; i < flights.size(); i += 97) {
+            String line = flights.get(i);
+            String[] v = line.split(",", -1);
+            JsonNode request = client.readTree("{\"date\": \"" + v[0] + "\", \"distance\": " + v[2]
+                    + ", \"origin\": \"" + v[3] + "\", \"destination\": \"" + v[4] + "\"}");
+
+            SparseExample trained = training.parse(line.getBytes(StandardCharsets.UTF_8));
+            FeatureSchema.Features served = SparseExampleParser.requestFeatures(schema, request);
+
+            assertArrayEquals(trained.ids(), served.ids(), line);
+            assertArrayEquals(trained.numerics(), served.numerics(), line);
+            compared++;
+        }
+        assertEquals(schema.slots(), 9);
+        assertTrue(compared > 2_000, compared + " flights compared");
     }
 
     @Test
