@@ -139,12 +139,20 @@ public final class ModelReplica {
      * does not follow the version received last (a delta was missed, or this replica was
      * restored from an older checkpoint) is ignored until the shard's next full delta.
      *
+     * <p>Two kinds are never taken. One that acknowledges a push this worker has not made was
+     * published by an attempt of the job that failed: after a restore the feedback is replayed
+     * from the checkpoint, and those values hold pushes the restore took back (which the worker
+     * is about to make again), so computing on them would count those examples' gradients twice
+     * in the values though once in the counts. And one with NaN or infinite values, which the
+     * parameter servers never publish: taken, it would make every gradient after it non-finite.
+     *
      * @return whether the delta was taken
      */
     public boolean receive(ParamDelta delta) {
         int shard = delta.shardId();
         if (shard < 0 || shard >= layout.shardCount() || delta.length() != layout.length(shard)
-                || (!delta.isFull() && delta.baseVersion() != receivedVersions[shard])) {
+                || (!delta.isFull() && delta.baseVersion() != receivedVersions[shard])
+                || delta.pushesApplied(worker) > lastPush || !finite(delta)) {
             return false;
         }
         // (Slots of another optimizer, or none, leave the received slots as they were, as for whole records.)
@@ -209,6 +217,22 @@ public final class ModelReplica {
         return versions;
     }
 
+    private static boolean finite(ParamDelta delta) {
+        for (float value : delta.values()) {
+            if (!Float.isFinite(value)) {
+                return false;
+            }
+        }
+        for (float[] slot : delta.slots()) {
+            for (float value : slot) {
+                if (!Float.isFinite(value)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     public long lastPush() {
         return lastPush;
     }
@@ -251,12 +275,26 @@ public final class ModelReplica {
 
     /** What a checkpoint keeps: the received state, consistent with the parameter source's offsets. */
     public ReplicaState toState() {
-        long[][] ackCopy = new long[receivedAcks.length][];
-        for (int shard = 0; shard < ackCopy.length; shard++) {
-            ackCopy[shard] = receivedAcks[shard].clone();
+        // At a checkpoint barrier every push made is in the parameter servers' state of the same
+        // checkpoint, so the state to restore holds them all: what was received with the pushes it
+        // lacks applied, as a merge would. (Only what was received would set a restored worker
+        // back by its last unacknowledged pushes until the servers' first records came.)
+        float[] mergedValues = receivedValues.clone();
+        float[][] mergedSlots = copy(receivedSlots);
+        long[] mergedVersions = receivedVersions.clone();
+        long[][] mergedAcks = new long[receivedAcks.length][];
+        for (int shard = 0; shard < mergedAcks.length; shard++) {
+            int from = layout.offset(shard);
+            int to = from + layout.length(shard);
+            for (Push push : pending) {
+                if (push.sequence() > receivedPushes[shard]) {
+                    optimizer.apply(mergedValues, mergedSlots, push.gradient(), from, to, ++mergedVersions[shard]);
+                }
+            }
+            mergedAcks[shard] = Arrays.copyOf(receivedAcks[shard], Math.max(receivedAcks[shard].length, worker + 1));
+            mergedAcks[shard][worker] = Math.max(mergedAcks[shard][worker], lastPush);
         }
-        return new ReplicaState(receivedValues.clone(), copy(receivedSlots), receivedVersions.clone(), ackCopy,
-                lastPush);
+        return new ReplicaState(mergedValues, mergedSlots, mergedVersions, mergedAcks, lastPush);
     }
 
     private static float[][] copy(float[][] arrays) {

@@ -2,180 +2,75 @@ package io.streambelief.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.Random;
+import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
 
 import io.streambelief.model.optimizer.Optimizer;
-import io.streambelief.model.record.GradientSlice;
-import io.streambelief.model.record.ParamDelta;
+import io.streambelief.model.record.ParamUpdate;
 
+/** What a worker's replica takes from the feedback topics, which anyone who can write to them can fill. */
 class ModelReplicaTest {
-    /** 25 parameters in shards of 10, 10 and 5. */
-    private static final ParameterLayout LAYOUT = new ParameterLayout(25, 10);
-    private static final Optimizer ADAGRAD = Optimizer.adagrad(0.1);
+    private static final ParameterLayout LAYOUT = new ParameterLayout(10, 5);
 
-    private final Random random = new Random(5);
-    private final float[] initial = gaussian(25);
-    private final ParameterShard[] servers = new ParameterShard[3];
-
-    ModelReplicaTest() {
-        for (int shard = 0; shard < 3; shard++) {
-            servers[shard] = ParameterShard.initial(shard, LAYOUT.slice(initial, shard), ADAGRAD);
-        }
-    }
+    private final ModelReplica replica = ModelReplica.initial(new float[10], LAYOUT, Optimizer.parse("sgd:lr=0.1"), 0);
 
     @Test
-    void aLoneWorkersReplicaIsExactlyTheServersStateAtEveryStep() {
-        ModelReplica replica = ModelReplica.initial(initial, LAYOUT, ADAGRAD, 0);
-        for (int step = 0; step < 5; step++) {
-            float[] gradient = gaussian(25);
-            long push = replica.push(gradient);
-            serversApply(0, push, gradient);
+    void aRecordAcknowledgingAPushNotYetMadeIsFromAFailedAttemptAndNotTaken() {
+        replica.push(ones());
 
-            assertThat(replica.values()).as("before the servers answer").containsExactly(servers());
-            receiveAll(replica);
-            replica.merge();
-            assertThat(replica.values()).as("after").containsExactly(servers());
-        }
-    }
-
-    @Test
-    void ownPushesTheServersHaveNotAppliedYetAreAppliedAgainOnTopOfWhatArrives() {
-        ModelReplica replica = ModelReplica.initial(initial, LAYOUT, ADAGRAD, 0);
-        float[] first = gaussian(25);
-        float[] second = gaussian(25);
-        float[] peer = gaussian(25);
-        serversApply(0, replica.push(first), first);
-        serversApply(1, 1, peer);
-        long late = replica.push(second);
-
-        receiveAll(replica);
+        // After a restore the feedback replays from the checkpoint: this record of the failed
+        // attempt already holds the worker's push 2, which the restored worker is about to make again.
+        assertThat(replica.receive(shard(0, 7f, 2))).isFalse();
+        assertThat(replica.receive(shard(0, 7f, 1))).isTrue();
         replica.merge();
 
-        serversApply(0, late, second);
-        assertThat(replica.values()).as("the peer's push, then ours, as the servers will apply them")
-                .containsExactly(servers());
+        assertThat(Arrays.copyOf(replica.values(), 5)).containsOnly(7f);
     }
 
+    /**
+     * At a checkpoint barrier the servers' state holds every push the worker made, so the replica
+     * restored from it must too: not only what the servers had sent back by then.
+     */
     @Test
-    void itKnowsHowFarBehindItsPeersAndItselfTheParametersItComputesOnAre() {
-        ModelReplica replica = ModelReplica.initial(initial, LAYOUT, ADAGRAD, 1);
-        for (int i = 0; i < 3; i++) {
-            float[] gradient = gaussian(25);
-            serversApply(1, replica.push(gradient), gradient);
-        }
-        serversApply(0, 1, gaussian(25));
-        serversApply(2, 1, gaussian(25));
-        serversApply(2, 2, gaussian(25));
-
-        receiveAll(replica);
-        assertThat(replica.slowestPeerPush(3)).as("nothing merged yet").isZero();
+    void aRestoredReplicaHoldsThePushesTheServersHadNotAcknowledgedAtTheCheckpoint() {
+        replica.push(ones());
+        replica.push(ones());
+        assertThat(replica.receive(shard(0, 7f, 1))).isTrue();
         replica.merge();
 
-        assertThat(replica.slowestPeerPush(3)).as("worker 0 has pushed once").isEqualTo(1);
-        assertThat(replica.slowestPeerPush(2)).as("worker 2 left out").isEqualTo(1);
-        assertThat(replica.acknowledgedPush()).isEqualTo(3);
-        ModelReplica alone = ModelReplica.initial(initial, LAYOUT, ADAGRAD, 0);
-        alone.push(gaussian(25));
-        assertThat(alone.slowestPeerPush(1)).as("no peers: never behind").isEqualTo(1);
-    }
-
-    @Test
-    void aRestoredReplicaKeepsWhatItKnewOfEveryWorker() {
-        ModelReplica replica = ModelReplica.initial(initial, LAYOUT, ADAGRAD, 0);
-        serversApply(1, 1, gaussian(25));
-        serversApply(1, 2, gaussian(25));
-        receiveAll(replica);
-        replica.merge();
-
-        ModelReplica restored = ModelReplica.restore(replica.toState(), LAYOUT, ADAGRAD, 0, 4);
+        ModelReplica restored = ModelReplica.restore(replica.toState(), LAYOUT, Optimizer.parse("sgd:lr=0.1"), 0, 2);
 
         assertThat(restored.values()).containsExactly(replica.values());
-        assertThat(restored.slowestPeerPush(2)).isEqualTo(2);
-        assertThat(restored.lastPush()).isEqualTo(4);
+        assertThat(Arrays.copyOf(restored.values(), 5)).containsOnly(7f - 0.1f);
+        assertThat(Arrays.copyOfRange(restored.values(), 5, 10)).containsOnly(-0.2f);
+        assertThat(restored.acknowledgedPush()).as("the servers' state holds both pushes").isEqualTo(2);
     }
 
     @Test
-    void aLoneWorkersReplicaFollowingSparseDeltasIsExactlyTheServersState() {
-        ModelReplica replica = ModelReplica.initial(initial, LAYOUT, ADAGRAD, 0);
-        for (int step = 0; step < 20; step++) {
-            float[] gradient = sparse(25, 3);
-            serversApply(0, replica.push(gradient), gradient);
-            for (ParameterShard server : servers) {
-                ParamDelta delta = server.toDelta("m", 0, 8);
-                assertThat(delta.isFull()).as("step %d", step).isEqualTo(step % 8 == 0);
-                assertThat(replica.receive(delta)).isTrue();
-            }
-            replica.merge();
+    void aRecordWithNanOrInfiniteValuesIsNotTaken() {
+        float[] values = new float[5];
+        values[2] = Float.NaN;
+        assertThat(replica.receive(new ParamUpdate("m", 0, 1, 1, 1, values, new float[0][], new long[] {0},
+                new float[0]))).isFalse();
+        values[2] = Float.POSITIVE_INFINITY;
+        assertThat(replica.receive(new ParamUpdate("m", 0, 1, 1, 1, values, new float[0][], new long[] {0},
+                new float[0]))).isFalse();
 
-            assertThat(replica.values()).as("step %d", step).containsExactly(servers());
-            assertThat(replica.toState().slots()[0]).containsExactly(serverSlots());
-        }
+        assertThat(replica.hasUnmerged()).isFalse();
+        assertThat(replica.values()).containsOnly(0f);
     }
 
-    @Test
-    void aDeltaThatDoesNotFollowTheLastOneReceivedWaitsForTheNextFullOne() {
-        ModelReplica replica = ModelReplica.initial(initial, LAYOUT, ADAGRAD, 0);
-        float[] gradient = sparse(25, 3);
-        serversApply(0, replica.push(gradient), gradient);
-        assertThat(replica.receive(servers[0].toDelta("m", 0, 3))).as("the first is full").isTrue();
-
-        serversApply(0, replica.push(gradient), gradient);
-        servers[0].toDelta("m", 0, 3);
-        serversApply(0, replica.push(gradient), gradient);
-        ParamDelta afterAMissedOne = servers[0].toDelta("m", 0, 3);
-        assertThat(afterAMissedOne.isFull()).isFalse();
-        assertThat(replica.receive(afterAMissedOne)).isFalse();
-
-        serversApply(0, replica.push(gradient), gradient);
-        assertThat(replica.receive(servers[0].toDelta("m", 0, 3))).as("full again").isTrue();
-        replica.merge();
-        assertThat(LAYOUT.slice(replica.values(), 0)).containsExactly(LAYOUT.slice(servers(), 0));
+    private static ParamUpdate shard(int shard, float value, long ownPushesApplied) {
+        float[] values = new float[LAYOUT.length(shard)];
+        Arrays.fill(values, value);
+        return new ParamUpdate("m", shard, 3, 32, 3, values, new float[0][], new long[] {ownPushesApplied},
+                new float[0]);
     }
 
-    private float[] sparse(int n, int entries) {
-        float[] values = new float[n];
-        for (int i = 0; i < entries; i++) {
-            values[random.nextInt(n)] = (float) random.nextGaussian();
-        }
-        return values;
-    }
-
-    private float[] serverSlots() {
-        float[] all = new float[25];
-        for (ParameterShard server : servers) {
-            LAYOUT.place(all, server.shardId(), server.toState().slots()[0]);
-        }
-        return all;
-    }
-
-    private void serversApply(int worker, long push, float[] gradient) {
-        for (int shard = 0; shard < 3; shard++) {
-            servers[shard].apply(new GradientSlice(shard, worker, push, servers[shard].version(), 32,
-                    LAYOUT.slice(gradient, shard)));
-        }
-    }
-
-    private void receiveAll(ModelReplica replica) {
-        for (ParameterShard server : servers) {
-            assertThat(replica.receive(server.toUpdate("m", 0))).isTrue();
-        }
-    }
-
-    private float[] servers() {
-        float[] all = new float[25];
-        for (ParameterShard server : servers) {
-            LAYOUT.place(all, server.shardId(), server.toUpdate("m", 0).values());
-        }
-        return all;
-    }
-
-    private float[] gaussian(int n) {
-        float[] values = new float[n];
-        for (int i = 0; i < n; i++) {
-            values[i] = (float) random.nextGaussian();
-        }
-        return values;
+    private static float[] ones() {
+        float[] gradient = new float[10];
+        Arrays.fill(gradient, 1f);
+        return gradient;
     }
 }

@@ -39,6 +39,8 @@ final class ModelsHandler extends JsonExchange {
             JsonFactory.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
     private static final ObjectMapper SPARSE_JSON = new ObjectMapper();
+    /** Instances one sparse request may hold: each becomes a row lookup per slot. */
+    static final int MAX_INSTANCES = 10_000;
 
     private final ModelStore store;
     private final RowStore rows;
@@ -260,31 +262,11 @@ final class ModelsHandler extends JsonExchange {
         if (body.length == 0) {
             throw new HttpError(400, "empty request body; send {\"instances\": [{\"field\": value, ...}, ...]}");
         }
-        JsonNode root;
-        try {
-            root = SPARSE_JSON.readTree(body);
-        } catch (IOException e) {
-            throw new HttpError(400, "request is not JSON: " + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
-        }
-        JsonNode instances = root == null ? null : root.get("instances");
-        if (instances == null || !instances.isArray() || instances.isEmpty()) {
-            throw new HttpError(400, "model " + model.name() + " takes named fields: send {\"instances\": "
-                    + "[{\"field\": value, ...}, ...]} with at least one instance");
-        }
         FeatureSchema schema = schema(model);
+        SparseInstances instances = readSparseInstances(body, schema, model.name());
         int size = instances.size();
-        long[] ids = new long[size * schema.slots()];
-        float[] numerics = new float[size * schema.numerics()];
-        for (int i = 0; i < size; i++) {
-            FeatureSchema.Features features;
-            try {
-                features = SparseExampleParser.requestFeatures(schema, instances.get(i));
-            } catch (MalformedExampleException e) {
-                throw new HttpError(400, "instance " + i + ": " + e.reason());
-            }
-            System.arraycopy(features.ids(), 0, ids, i * schema.slots(), schema.slots());
-            System.arraycopy(features.numerics(), 0, numerics, i * schema.numerics(), schema.numerics());
-        }
+        long[] ids = instances.ids();
+        float[] numerics = instances.numerics();
         if (rows == null) {
             throw new HttpError(503, "this server keeps no embedding rows, so it cannot serve sparse model " + model.name());
         }
@@ -295,6 +277,69 @@ final class ModelsHandler extends JsonExchange {
             predictions[i] = new float[] {probabilities[i]};
         }
         answer(exchange, model, parameters, predictions, false);
+    }
+
+    /** A sparse request's instances as the model takes them: {@code size} × slots ids, {@code size} × numerics inputs. */
+    record SparseInstances(int size, long[] ids, float[] numerics) {}
+
+    /**
+     * Reads {@code {"instances": [{...}, ...]}} as a stream, one instance at a time, so that a
+     * request's memory is its instances' features, not a tree of the whole body; refuses more than
+     * {@link #MAX_INSTANCES} (each instance becomes one row lookup per slot).
+     */
+    static SparseInstances readSparseInstances(byte[] body, FeatureSchema schema, String modelName) throws IOException {
+        String usage = "model " + modelName + " takes named fields: send {\"instances\": [{\"field\": value, ...}, "
+                + "...]} with at least one instance";
+        long[] ids = new long[16 * schema.slots()];
+        float[] numerics = new float[16 * schema.numerics()];
+        int size = -1;
+        try (JsonParser json = SPARSE_JSON.createParser(body)) {
+            if (json.nextToken() != JsonToken.START_OBJECT) {
+                throw new HttpError(400, usage);
+            }
+            while (json.nextToken() == JsonToken.FIELD_NAME) {
+                String field = json.currentName();
+                JsonToken value = json.nextToken();
+                if (!"instances".equals(field)) {
+                    json.skipChildren();
+                    continue;
+                }
+                if (value != JsonToken.START_ARRAY || size >= 0) {
+                    throw new HttpError(400, usage);
+                }
+                size = 0;
+                while (json.nextToken() != JsonToken.END_ARRAY) {
+                    if (size == MAX_INSTANCES) {
+                        throw new HttpError(413, "more than " + MAX_INSTANCES + " instances in one request; "
+                                + "split it");
+                    }
+                    JsonNode instance = json.readValueAsTree();
+                    FeatureSchema.Features features;
+                    try {
+                        features = SparseExampleParser.requestFeatures(schema, instance);
+                    } catch (MalformedExampleException e) {
+                        throw new HttpError(400, "instance " + size + ": " + e.reason());
+                    }
+                    if ((size + 1) * schema.slots() > ids.length) {
+                        ids = Arrays.copyOf(ids, 2 * ids.length);
+                        numerics = Arrays.copyOf(numerics, Math.max(1, 2 * numerics.length));
+                    }
+                    System.arraycopy(features.ids(), 0, ids, size * schema.slots(), schema.slots());
+                    System.arraycopy(features.numerics(), 0, numerics, size * schema.numerics(), schema.numerics());
+                    size++;
+                }
+            }
+            if (json.nextToken() != null) {
+                throw new HttpError(400, "unexpected content after the JSON object");
+            }
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new HttpError(400, "request is not JSON: " + e.getOriginalMessage());
+        }
+        if (size <= 0) {
+            throw new HttpError(400, usage);
+        }
+        return new SparseInstances(size, Arrays.copyOf(ids, size * schema.slots()),
+                Arrays.copyOf(numerics, size * schema.numerics()));
     }
 
     /**

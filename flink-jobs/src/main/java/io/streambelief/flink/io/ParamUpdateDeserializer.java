@@ -2,8 +2,10 @@ package io.streambelief.flink.io;
 
 import java.nio.charset.StandardCharsets;
 
+import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
@@ -12,7 +14,6 @@ import org.slf4j.LoggerFactory;
 import io.streambelief.model.record.ModelIds;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ParamUpdateCodec;
-import io.streambelief.model.record.RecordFormatException;
 
 /**
  * Reads one model's shard records from {@code model-params} for the workers: other models'
@@ -25,12 +26,20 @@ public final class ParamUpdateDeserializer implements KafkaRecordDeserialization
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ParamUpdateDeserializer.class);
 
+    /** Records skipped because they do not decode; null outside a Flink source (no metrics there). */
+    private transient Counter unreadable;
+
     private final String modelId;
     private final String keyPrefix;
 
     public ParamUpdateDeserializer(String modelId) {
         this.modelId = modelId;
         this.keyPrefix = modelId + "/";
+    }
+
+    @Override
+    public void open(DeserializationSchema.InitializationContext context) {
+        unreadable = context.getMetricGroup().counter("unreadableParamUpdates");
     }
 
     @Override
@@ -42,14 +51,20 @@ public final class ParamUpdateDeserializer implements KafkaRecordDeserialization
         if (!key.startsWith(keyPrefix) || key.equals(ModelIds.definitionKey(modelId))) {
             return;
         }
+        ParamUpdate update;
         try {
-            ParamUpdate update = ParamUpdateCodec.decode(record.value());
-            if (update.modelId().equals(modelId)) {
-                out.collect(update.withoutAverage());
-            }
-        } catch (RecordFormatException e) {
+            update = ParamUpdateCodec.decode(record.value());
+        } catch (RuntimeException e) {
+            // Whatever a record holds (a codec error, a value a constructor refuses), it costs that record alone.
             LOG.warn("Skipping record {} at {}-{}@{}: {}", key, record.topic(), record.partition(), record.offset(),
                     e.getMessage());
+            if (unreadable != null) {
+                unreadable.inc();
+            }
+            return;
+        }
+        if (update.modelId().equals(modelId)) {
+            out.collect(update.withoutAverage());
         }
     }
 

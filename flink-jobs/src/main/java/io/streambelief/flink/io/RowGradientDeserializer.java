@@ -2,14 +2,15 @@ package io.streambelief.flink.io;
 
 import java.nio.charset.StandardCharsets;
 
+import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.streambelief.model.record.RecordFormatException;
 import io.streambelief.model.record.RowCodecs;
 import io.streambelief.model.record.RowGradient;
 
@@ -18,6 +19,9 @@ public final class RowGradientDeserializer implements KafkaRecordDeserialization
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RowGradientDeserializer.class);
 
+    /** Records skipped because they do not decode; null outside a Flink source (no metrics there). */
+    private transient Counter unreadable;
+
     private final byte[] modelPrefix;
 
     public RowGradientDeserializer(String modelId) {
@@ -25,16 +29,28 @@ public final class RowGradientDeserializer implements KafkaRecordDeserialization
     }
 
     @Override
+    public void open(DeserializationSchema.InitializationContext context) {
+        unreadable = context.getMetricGroup().counter("unreadableRowGradients");
+    }
+
+    @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RowGradient> out) {
         if (!RowCodecs.isGradientKeyOf(record.key(), modelPrefix) || record.value() == null) {
             return;
         }
+        RowGradient gradient;
         try {
-            out.collect(RowCodecs.decodeGradient(record.value()));
-        } catch (RecordFormatException e) {
+            gradient = RowCodecs.decodeGradient(record.value());
+        } catch (RuntimeException e) {
+            // Whatever a record holds (a codec error, a value a constructor refuses), it costs that record alone.
             LOG.warn("Skipping row gradient at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
                     e.getMessage());
+            if (unreadable != null) {
+                unreadable.inc();
+            }
+            return;
         }
+        out.collect(gradient);
     }
 
     @Override

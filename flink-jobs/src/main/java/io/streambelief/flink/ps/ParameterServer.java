@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
+import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -77,6 +78,7 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     private transient Counter published;
     private transient Histogram staleness;
     private transient long gradientsBeforeFailure;
+    private transient long gradientsBeforeCommitFailure;
 
     public ParameterServer(TrainingConfig config) {
         this.config = config;
@@ -86,9 +88,11 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     public void open(OpenContext context) {
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("shard", TypeInformation.of(ShardState.class)));
         shardKeys = config.shardKeys();
-        gradientsBeforeFailure = config.failureInjection().eventsBeforeFailure(
-                getRuntimeContext().getTaskInfo().getAttemptNumber(), FailureInjection.Operator.PARAMETER_SERVER,
-                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+        TaskInfo task = getRuntimeContext().getTaskInfo();
+        gradientsBeforeFailure = config.failureInjection().eventsBeforeFailure(task.getAttemptNumber(),
+                FailureInjection.Operator.PARAMETER_SERVER, task.getIndexOfThisSubtask());
+        gradientsBeforeCommitFailure = config.failureInjection().eventsBeforeFailure(task.getAttemptNumber(),
+                FailureInjection.Operator.CHECKPOINT_COMMIT, task.getIndexOfThisSubtask());
         stepState = getRuntimeContext().getListState(new ListStateDescriptor<>("bsp-step", RecordTypes.GRADIENT_SLICE));
         steps = new HashMap<>();
         shards = new HashMap<>();
@@ -108,6 +112,7 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
             throw FailureInjection.failure("parameter server", getRuntimeContext().getTaskInfo().getAttemptNumber(),
                     applied.getCount() + " gradients");
         }
+        gradientsBeforeCommitFailure--;
         if (config.mode() == TrainingMode.BSP) {
             gatherStep(key, gradient, out);
             return;
@@ -151,6 +156,14 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
         step.clear();
         published.inc();
         out.collect(shard.toUpdate(config.modelId(), System.currentTimeMillis()));
+    }
+
+    /** Told that checkpoint {@code checkpointId} completed, while its Kafka transactions are being committed. */
+    void checkpointCompleted(long checkpointId) {
+        if (gradientsBeforeCommitFailure < 0) {
+            throw FailureInjection.failure("parameter server", getRuntimeContext().getTaskInfo().getAttemptNumber(),
+                    "checkpoint " + checkpointId + " completed, while its transactions commit");
+        }
     }
 
     @Override

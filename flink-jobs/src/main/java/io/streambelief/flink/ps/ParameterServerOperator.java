@@ -49,6 +49,12 @@ public final class ParameterServerOperator extends KeyedProcessOperator<Integer,
     }
 
     @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        ((ParameterServer) userFunction).checkpointCompleted(checkpointId);
+    }
+
+    @Override
     public void finish() throws Exception {
         ((ParameterServer) userFunction).publishPending(new TimestampedCollector<>(output),
                 delta -> output.collect(ParameterServer.DELTAS, new StreamRecord<>(delta)));

@@ -10,15 +10,23 @@ import java.util.List;
 import java.util.Map;
 
 import org.apache.flink.api.common.JobStatus;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import io.streambelief.flink.FailureInjection;
 import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.TrainingMode;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
+import io.streambelief.model.Example;
+import io.streambelief.model.compression.GradientCompression;
+import io.streambelief.model.engine.Dl4jBaseline;
+import io.streambelief.model.engine.NativeArrays;
 import io.streambelief.model.record.ModelSnapshot;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.SnapshotReader;
@@ -66,6 +74,42 @@ class FaultToleranceTest {
 
             assertSnapshotsWholeAndMonotonicEndingWith(latest, deployment);
             assertPublishedVersionsNeverGoBack(TopicContents.publishedShards(deployment.bootstrapServers(), config));
+        }
+    }
+
+    /**
+     * Exactly once on the values, not only on the counts: one worker through the same failures —
+     * a worker, a parameter server, and a parameter server failing while a completed checkpoint's
+     * transactions commit — ends with exactly plain DL4J's parameters on the same examples (a
+     * lost batch and a duplicated one would cancel in the counts, not here). No idle flush: a
+     * restore must not be what cuts a mini-batch short.
+     */
+    @ParameterizedTest
+    @EnumSource(value = TrainingMode.class, names = {"ASYNC", "BSP"})
+    void oneWorkerThroughRepeatedFailuresEndsExactlyWherePlainDl4jDoes(TrainingMode mode) throws Exception {
+        List<Example> examples = FashionMnist.read().train().shuffled(5).take(188 * 32).examples();
+        try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
+                bootstrap -> TrainingConfig.builder(bootstrap).workers(1).mode(mode).seed(5)
+                        .compression(GradientCompression.NONE).idleFlush(Duration.ofMinutes(10))
+                        .checkpointInterval(Duration.ofSeconds(1))
+                        .failureInjection(new FailureInjection(3, 30, 120, 17)).build())) {
+            TrainingConfig config = deployment.config();
+            try (ExampleFeeder feeder = new ExampleFeeder(deployment.bootstrapServers(), config.topics().examples(),
+                    ExampleFormat.BINARY)) {
+                feeder.feed(examples, 1, n -> {});
+            }
+            new ModelClient(deployment.servingUri(), config.modelId())
+                    .awaitExamplesTrained(examples.size(), Duration.ofMinutes(5));
+
+            assertThat(TopicContents.injectedFailures(deployment)).as("the job failed and restored").isEqualTo(3);
+            float[] expected = NativeArrays.copyOut(Dl4jBaseline.train(config.spec(), config.optimizer(), examples,
+                    config.batchSize()).params());
+            float[] trained = config.spec().initialParameters();
+            TopicContents.latestShards(deployment.bootstrapServers(), config).values()
+                    .forEach(shard -> config.layout().place(trained, shard.shardId(), shard.values()));
+            for (int i = 0; i < expected.length; i++) {
+                assertThat(trained[i]).as("parameter %d", i).isCloseTo(expected[i], Offset.offset(1e-4f));
+            }
         }
     }
 

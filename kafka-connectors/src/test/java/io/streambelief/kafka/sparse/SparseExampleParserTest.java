@@ -2,11 +2,15 @@ package io.streambelief.kafka.sparse;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
@@ -62,6 +66,68 @@ class SparseExampleParserTest {
         }
         assertEquals(schema.slots(), 9);
         assertTrue(compared > 2_000, compared + " flights compared");
+    }
+
+    /** Mutated and random records, in both formats and as serving requests: parsed, or refused with a reason. */
+    @Test
+    void noInputMakesItThrowAnythingButAMalformedExample() {
+        Random random = new Random(13);
+        byte[][] seeds = {
+            utf8("04010005,22,111,TUL,OKC"),
+            utf8("{\"date\": \"04010005\", \"delay\": 22, \"distance\": 111, \"origin\": \"TUL\", "
+                    + "\"destination\": \"OKC\"}"),
+            utf8("{\"features\": {\"date\": \"04010005\", \"distance\": 111, \"origin\": \"TUL\", "
+                    + "\"destination\": \"OKC\"}, \"label\": 1}"),
+        };
+        byte[] alphabet = utf8("0123456789.,-+eE{}[]\":labelfeaturesNaInfity \n\t\u00e9\u0000");
+        ObjectMapper json = new ObjectMapper();
+        int refused = 0;
+        for (int n = 0; n < 20_000; n++) {
+            byte[] input;
+            if (n % 4 == 0) {
+                input = new byte[random.nextInt(60)];
+                random.nextBytes(input);
+            } else {
+                input = seeds[random.nextInt(seeds.length)].clone();
+                for (int e = 0, edits = 1 + random.nextInt(4); e < edits && input.length > 0; e++) {
+                    int at = random.nextInt(input.length);
+                    switch (random.nextInt(3)) {
+                        case 0 -> input[at] = alphabet[random.nextInt(alphabet.length)];
+                        case 1 -> input = Arrays.copyOf(input, at);
+                        default -> input[at] = (byte) random.nextInt(256);
+                    }
+                }
+            }
+            byte[] record = input;
+            try {
+                SparseExample example = parser.parse(record);
+                assertEquals(9, example.ids().length);
+                for (float x : example.numerics()) {
+                    assertTrue(Float.isFinite(x), Arrays.toString(record));
+                }
+            } catch (MalformedExampleException e) {
+                assertFalse(e.reason().isBlank());
+                refused++;
+            }
+            JsonNode request;
+            try {
+                request = json.readTree(record);
+            } catch (IOException | RuntimeException e) {
+                continue;
+            }
+            if (request != null) {
+                try {
+                    SparseExampleParser.requestFeatures(FeatureSchema.load("flights"), request);
+                } catch (MalformedExampleException e) {
+                    assertFalse(e.reason().isBlank());
+                }
+            }
+        }
+        assertTrue(refused > 10_000, refused + " refused");
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     @Test
