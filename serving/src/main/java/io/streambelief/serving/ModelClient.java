@@ -37,8 +37,7 @@ public final class ModelClient {
 
     /** The model's status, or empty while the server does not (yet) serve it. */
     public Optional<Status> status() throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(resource).timeout(Duration.ofSeconds(10))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = send(HttpRequest.newBuilder(resource).timeout(Duration.ofSeconds(10)).build());
         if (response.statusCode() == 404) {
             return Optional.empty();
         }
@@ -94,9 +93,8 @@ public final class ModelClient {
             json.writeEndObject();
         }
         URI target = URI.create(resource + (label == null ? "" : "/labels/" + label) + ":predict");
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(60))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = send(HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build());
         JsonNode predictions = check(response).path("predictions");
         float[][] result = new float[predictions.size()][];
         for (int i = 0; i < result.length; i++) {
@@ -107,6 +105,22 @@ public final class ModelClient {
             }
         }
         return result;
+    }
+
+    /**
+     * Sends an idempotent request (a status or a prediction), once more on a fresh connection if
+     * the first failed in transit: a kept-alive connection that the server closed as idle while
+     * the request was on its way answers with no bytes at all, and HTTP clients retry idempotent
+     * requests then (RFC 9110, 9.2.2). The JDK client does so only for GET.
+     */
+    private HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (java.net.http.HttpTimeoutException e) {
+            throw e;
+        } catch (IOException e) {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        }
     }
 
     /** Fraction of {@code examples} whose most probable class, as served, is their label. */

@@ -241,7 +241,7 @@ public final class ParamsConsumer implements AutoCloseable {
 
     private void addMetrics(byte[] line) {
         try {
-            history.add(TrainingMetrics.fromJson(line));
+            history.add(TrainingMetrics.fromJson(line), System.currentTimeMillis());
         } catch (RuntimeException e) {
             // A line from a newer job, or not a metrics line at all: the curves go on without it.
             if (unreadableMetrics++ == 0) {

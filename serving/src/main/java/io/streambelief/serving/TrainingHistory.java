@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import io.streambelief.kafka.metrics.TrainingMetrics;
+import io.streambelief.model.record.ModelIds;
 
 /**
  * What the dashboard draws, per model: the workers' progressive-validation reports from
@@ -34,6 +35,10 @@ final class TrainingHistory {
     record ServedPoint(long timeMillis, long modelVersion, long examplesTrained, long ageMillis) {}
 
     private final int capacity;
+    /** Bounds on what a report may name, so that no stream of reports can grow the history without end. */
+    static final int MAX_MODELS = 100;
+    static final int MAX_WORKERS = 4096;
+
     private final Map<String, Model> models = new HashMap<>();
 
     TrainingHistory() {
@@ -47,7 +52,30 @@ final class TrainingHistory {
         this.capacity = capacity;
     }
 
-    synchronized void add(TrainingMetrics report) {
+    /**
+     * Adds one worker's report. training-metrics is input like every topic: a report that would
+     * poison the curves — a time more than a minute ahead (every later point would sit left of
+     * it), a loss or accuracy that is not a number in range, a negative count, a worker or model
+     * beyond any job's — is refused with the reason.
+     *
+     * @throws IllegalArgumentException saying why the report was refused
+     */
+    synchronized void add(TrainingMetrics report, long nowMillis) {
+        ModelIds.check(report.model());
+        if (!models.containsKey(report.model()) && models.size() >= MAX_MODELS) {
+            throw new IllegalArgumentException("the dashboard follows " + MAX_MODELS + " models already");
+        }
+        if (report.worker() < 0 || report.worker() >= MAX_WORKERS) {
+            throw new IllegalArgumentException("worker " + report.worker() + " is not between 0 and " + MAX_WORKERS);
+        }
+        if (report.timeMillis() > nowMillis + ModelStore.MAX_CLOCK_AHEAD_MILLIS) {
+            throw new IllegalArgumentException("time " + report.timeMillis() + " is ahead of this server's clock");
+        }
+        if (report.examples() < 0 || !(report.loss() >= 0) || Double.isInfinite(report.loss())
+                || !(report.accuracy() >= 0 && report.accuracy() <= 1)) {
+            throw new IllegalArgumentException("examples " + report.examples() + ", loss " + report.loss()
+                    + ", accuracy " + report.accuracy() + " are not a worker's figures");
+        }
         Model model = model(report.model());
         model.examplesByWorker.put(report.worker(), report.examples());
         long examples = model.examplesByWorker.values().stream().mapToLong(Long::longValue).sum();

@@ -5,6 +5,7 @@ import static io.streambelief.serving.ModelStoreTest.LAYOUT;
 import static io.streambelief.serving.ModelStoreTest.define;
 import static io.streambelief.serving.ModelStoreTest.publishShard;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
@@ -12,13 +13,14 @@ import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.record.ParamUpdate;
 
 class TrainingHistoryTest {
+    private static final long NOW = 10_000;
 
     @Test
     void theExampleCountAddsEachWorkersLatestReportHoweverTheyInterleave() {
         TrainingHistory history = new TrainingHistory();
-        history.add(TrainingMetrics.of("m", 0, 1_000, 100, 100, 1, 2.0, 0.1));
-        history.add(TrainingMetrics.of("m", 1, 1_500, 80, 80, 1, 2.1, 0.1));
-        history.add(TrainingMetrics.of("m", 0, 3_000, 300, 200, 2, 1.0, 0.5));
+        history.add(TrainingMetrics.of("m", 0, 1_000, 100, 100, 1, 2.0, 0.1), NOW);
+        history.add(TrainingMetrics.of("m", 1, 1_500, 80, 80, 1, 2.1, 0.1), NOW);
+        history.add(TrainingMetrics.of("m", 0, 3_000, 300, 200, 2, 1.0, 0.5), NOW);
 
         assertThat(history.training("m")).extracting(TrainingHistory.TrainingPoint::examples)
                 .containsExactly(100L, 180L, 380L);
@@ -31,11 +33,39 @@ class TrainingHistoryTest {
     void eachSeriesKeepsOnlyItsNewestPoints() {
         TrainingHistory history = new TrainingHistory(3);
         for (int i = 1; i <= 5; i++) {
-            history.add(TrainingMetrics.of("m", 0, i * 1_000L, i * 10L, 10, 1, 1.0 / i, 0.5));
+            history.add(TrainingMetrics.of("m", 0, i * 1_000L, i * 10L, 10, 1, 1.0 / i, 0.5), NOW);
         }
 
         assertThat(history.training("m")).extracting(TrainingHistory.TrainingPoint::timeMillis)
                 .containsExactly(3_000L, 4_000L, 5_000L);
+    }
+
+    /** training-metrics is input: no report may skew the curves or grow the history without end. */
+    @Test
+    void reportsThatWouldPoisonTheDashboardAreRefusedAndLeaveItAsItWas() {
+        TrainingHistory history = new TrainingHistory();
+        history.add(TrainingMetrics.of("m", 0, 1_000, 100, 100, 1, 2.0, 0.1), NOW);
+
+        for (TrainingMetrics hostile : new TrainingMetrics[] {
+            TrainingMetrics.of("m", 0, NOW + 365L * 24 * 3600 * 1000, 200, 100, 1, 2.0, 0.1),
+            TrainingMetrics.of("m", 0, 2_000, 200, 100, 1, Double.NaN, 0.1),
+            TrainingMetrics.of("m", 0, 2_000, 200, 100, 1, Double.POSITIVE_INFINITY, 0.1),
+            TrainingMetrics.of("m", 0, 2_000, 200, 100, 1, 2.0, 7),
+            TrainingMetrics.of("m", 0, 2_000, -5, 100, 1, 2.0, 0.1),
+            TrainingMetrics.of("m", 1 << 30, 2_000, 200, 100, 1, 2.0, 0.1),
+            TrainingMetrics.of("../../etc", 0, 2_000, 200, 100, 1, 2.0, 0.1),
+            TrainingMetrics.of("x".repeat(1 << 16), 0, 2_000, 200, 100, 1, 2.0, 0.1),
+        }) {
+            assertThatThrownBy(() -> history.add(hostile, NOW)).isInstanceOf(IllegalArgumentException.class);
+        }
+        for (int m = 1; m < TrainingHistory.MAX_MODELS; m++) {
+            history.add(TrainingMetrics.of("model-" + m, 0, 1_000, 1, 1, 1, 1.0, 0.5), NOW);
+        }
+        assertThatThrownBy(() -> history.add(TrainingMetrics.of("one-too-many", 0, 1_000, 1, 1, 1, 1.0, 0.5), NOW))
+                .hasMessageContaining("100 models");
+
+        assertThat(history.training("m")).extracting(TrainingHistory.TrainingPoint::timeMillis).containsExactly(1_000L);
+        assertThat(history.models()).hasSize(TrainingHistory.MAX_MODELS);
     }
 
     @Test
