@@ -98,10 +98,12 @@ public final class TrainingOptions {
             description = "A worker takes in new parameters at most every n mini-batches (Downpour). Default: ${DEFAULT-VALUE}.")
     int nFetch;
 
-    @Option(names = "--clip-norm", paramLabel = "C", defaultValue = "0",
+    @Option(names = "--clip-norm", paramLabel = "C",
             description = "Scale each mini-batch's gradient down to L2 norm C (over all parameters) when it is longer; "
-                    + "0: no clipping. Default: ${DEFAULT-VALUE}.")
-    double clipNorm;
+                    + "0: no clipping. Default: " + TrainingConfig.DEFAULT_CLIP_NORM + " with sgd and momentum, "
+                    + "whose steps grow with the gradient, so that no one example can ruin the model; off with "
+                    + "adagrad and adam, which bound each step themselves.")
+    Double clipNorm;
 
     @Option(names = "--gradient-density", paramLabel = "FRACTION",
             description = "Fraction of each shard's gradient entries a push sends: the largest by magnitude; the rest "

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import org.junit.jupiter.api.Test;
 
 import io.streambelief.model.compression.GradientCompression;
+import io.streambelief.model.optimizer.Optimizer;
 import picocli.CommandLine;
 
 class TrainingConfigTest {
@@ -20,6 +21,19 @@ class TrainingConfigTest {
         assertThatThrownBy(() -> TrainingConfig.builder("b:9092").mode(TrainingMode.BSP)
                 .compression(new GradientCompression(0.1, false)).build())
                 .hasMessageContaining("BSP").hasMessageContaining("--gradient-density");
+    }
+
+    /** No one example may ruin a model: optimizers whose steps grow with the gradient get a clip by default. */
+    @Test
+    void gradientsAreClippedByDefaultUnlessTheOptimizerBoundsEachStepItself() {
+        assertThat(parse("--optimizer", "sgd:lr=0.1").clipNorm()).isEqualTo(TrainingConfig.DEFAULT_CLIP_NORM);
+        assertThat(parse("--optimizer", "momentum").clipNorm()).isEqualTo(TrainingConfig.DEFAULT_CLIP_NORM);
+        assertThat(parse().clipNorm()).as("adagrad").isZero();
+        assertThat(parse("--optimizer", "adam").clipNorm()).isZero();
+        assertThat(parse("--optimizer", "sgd", "--clip-norm", "0").clipNorm()).as("asked off").isZero();
+        assertThat(parse("--optimizer", "adagrad", "--clip-norm", "2.5").clipNorm()).isEqualTo(2.5);
+        assertThat(TrainingConfig.builder("b:9092").optimizer(Optimizer.parse("sgd")).build().toBuilder().build()
+                .clipNorm()).isEqualTo(TrainingConfig.DEFAULT_CLIP_NORM);
     }
 
     @Test

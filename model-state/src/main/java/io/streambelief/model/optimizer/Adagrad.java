@@ -42,6 +42,11 @@ record Adagrad(double learningRate, double epsilon) implements Optimizer {
     }
 
     @Override
+    public boolean boundsEachStep() {
+        return true;
+    }
+
+    @Override
     public IUpdater toDl4jUpdater() {
         return new AdaGrad(learningRate, epsilon);
     }

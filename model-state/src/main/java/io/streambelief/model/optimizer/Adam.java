@@ -51,6 +51,11 @@ record Adam(double learningRate, double beta1, double beta2, double epsilon) imp
     }
 
     @Override
+    public boolean boundsEachStep() {
+        return true;
+    }
+
+    @Override
     public IUpdater toDl4jUpdater() {
         return new org.nd4j.linalg.learning.config.Adam(learningRate, beta1, beta2, epsilon);
     }

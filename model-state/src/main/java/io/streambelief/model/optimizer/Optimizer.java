@@ -49,6 +49,15 @@ public interface Optimizer extends Serializable {
     /** The DL4J updater that computes the same update. */
     IUpdater toDl4jUpdater();
 
+    /**
+     * Whether one gradient, however large, moves each parameter by at most a small multiple of
+     * the learning rate (Adagrad and Adam divide by a running root of squared gradients); plain
+     * SGD and momentum move in proportion to the gradient, so one absurd example can ruin a model.
+     */
+    default boolean boundsEachStep() {
+        return false;
+    }
+
     /** Plain stochastic gradient descent: {@code w -= lr * g}. */
     static Optimizer sgd(double learningRate) {
         return new Sgd(learningRate);

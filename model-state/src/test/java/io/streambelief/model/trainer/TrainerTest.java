@@ -175,6 +175,49 @@ class TrainerTest {
         assertThat(values(servers)).usingComparatorWithPrecision(1e-5f).containsExactly(expected);
     }
 
+    /**
+     * One finite but absurd example among sensible ones: with plain SGD it moves the parameters in
+     * proportion to its size, unless the mini-batch's gradient is clipped, which bounds the step.
+     */
+    @Test
+    void clippingBoundsWhatOneAbsurdExampleCanDoToSgdParameters() {
+        Optimizer sgd = Optimizer.parse("sgd:lr=0.1");
+        double clipNorm = 10;
+        List<Example> batch = new ArrayList<>(examples(BATCH - 1));
+        float[] absurd = new float[SPEC.numInputs()];
+        java.util.Arrays.fill(absurd, 1e6f);
+        batch.add(new Example(absurd, 1));
+
+        assertThat(stepNorm(sgd, 0, batch)).as("unclipped").isGreaterThan(1_000 * 0.1 * clipNorm);
+        assertThat(stepNorm(sgd, clipNorm, batch)).as("clipped").isLessThanOrEqualTo(0.1 * clipNorm * 1.0001);
+    }
+
+    /** The norm of the change one mini-batch makes to the servers' parameters. */
+    private double stepNorm(Optimizer optimizer, double clipNorm, List<Example> batch) {
+        float[] initial = SPEC.initialParameters();
+        ParameterShard[] servers = new ParameterShard[LAYOUT.shardCount()];
+        for (int shard = 0; shard < servers.length; shard++) {
+            servers[shard] = ParameterShard.initial(shard, LAYOUT.slice(initial, shard), optimizer);
+        }
+        try (GradientEngine engine = new Dl4jGradientEngine(SPEC)) {
+            Trainer trainer = new Trainer(new Trainer.Settings(BATCH, 1, 1, clipNorm, GradientCompression.NONE,
+                    StepBound.NONE, 0, 1), LAYOUT, 0, SPEC.numInputs(),
+                    ModelReplica.initial(initial, LAYOUT, optimizer, 0), engine, List.of(), pushed::add);
+            for (Example example : batch) {
+                if (trainer.add(example)) {
+                    trainer.trainBatch();
+                }
+            }
+            answer(servers, trainer);
+        }
+        float[] after = values(servers);
+        double squares = 0;
+        for (int i = 0; i < after.length; i++) {
+            squares += (double) (after[i] - initial[i]) * (after[i] - initial[i]);
+        }
+        return Math.sqrt(squares);
+    }
+
     @Test
     void underSynchronousStepsAWorkerWaitsForTheServersResultOfItsLastPush() {
         try (GradientEngine engine = new Dl4jGradientEngine(SPEC)) {
