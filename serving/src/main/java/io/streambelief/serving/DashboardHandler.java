@@ -84,6 +84,13 @@ final class DashboardHandler extends JsonExchange {
                             model.updatedAtMillis() > 0 ? Math.max(0, now - model.updatedAtMillis()) : -1);
                     json.writeStringField("spec", model.spec().source());
                 }
+                // A closed publish gate: the version above is the last good one, held while training goes badly.
+                PublishGate.State gate = store.gate().state(name).orElse(null);
+                if (gate != null && !gate.open()) {
+                    json.writeBooleanField("gate_open", false);
+                    json.writeNumberField("gate_recent_loss", finite(gate.recentLoss()));
+                    json.writeNumberField("gate_past_loss", finite(gate.pastLoss()));
+                }
                 json.writeArrayFieldStart("training");
                 for (TrainingHistory.TrainingPoint p : history.training(name)) {
                     json.writeStartArray();

@@ -122,12 +122,14 @@ public final class ModelServer implements Closeable {
      * @param rowsTopic embedding-rows, the rows of sparse models, or {@code null} to serve dense models only
      */
     public record Feed(String bootstrapServers, String paramsTopic, String snapshotsTopic,
-            ModelStore.Consistency consistency, Path stateDir, String metricsTopic, String rowsTopic) {
+            ModelStore.Consistency consistency, Path stateDir, String metricsTopic, String rowsTopic,
+            PublishGate.Settings publishGate) {
 
         public Feed {
             Objects.requireNonNull(bootstrapServers, "bootstrapServers");
             Objects.requireNonNull(paramsTopic, "paramsTopic");
             Objects.requireNonNull(consistency, "consistency");
+            Objects.requireNonNull(publishGate, "publishGate");
             if (consistency == ModelStore.Consistency.SNAPSHOT && snapshotsTopic == null) {
                 throw new IllegalArgumentException("snapshot consistency needs the model-snapshots topic");
             }
@@ -135,19 +137,28 @@ public final class ModelServer implements Closeable {
 
         /** The latest values of {@code paramsTopic}, kept in memory only. */
         public static Feed latest(String bootstrapServers, String paramsTopic) {
-            return new Feed(bootstrapServers, paramsTopic, null, ModelStore.Consistency.LATEST, null, null, null);
+            return new Feed(bootstrapServers, paramsTopic, null, ModelStore.Consistency.LATEST, null, null, null,
+                    PublishGate.Settings.DEFAULTS);
         }
 
         public Feed withStateDir(Path dir) {
-            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, dir, metricsTopic, rowsTopic);
+            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, dir, metricsTopic, rowsTopic,
+                    publishGate);
         }
 
         public Feed withMetrics(String topic) {
-            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, stateDir, topic, rowsTopic);
+            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, stateDir, topic, rowsTopic,
+                    publishGate);
         }
 
         public Feed withRows(String topic) {
-            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, stateDir, metricsTopic, topic);
+            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, stateDir, metricsTopic, topic,
+                    publishGate);
+        }
+
+        public Feed withPublishGate(PublishGate.Settings gate) {
+            return new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency, stateDir, metricsTopic,
+                    rowsTopic, gate);
         }
     }
 
@@ -176,7 +187,7 @@ public final class ModelServer implements Closeable {
             // The rows next to the model copy (not inside it: that directory is RocksDB's own).
             rows = feed.rowsTopic() == null ? null : RowStore.open(feed.stateDir() == null ? null
                     : feed.stateDir().resolveSibling(feed.stateDir().getFileName() + "-rows"));
-            ModelStore store = new ModelStore(feed.consistency(), copy);
+            ModelStore store = new ModelStore(feed.consistency(), copy, new PublishGate(feed.publishGate()));
             TrainingHistory history = new TrainingHistory();
             ParamsConsumer consumer = new ParamsConsumer(feed.bootstrapServers(), feed.paramsTopic(),
                     feed.consistency() == ModelStore.Consistency.SNAPSHOT ? feed.snapshotsTopic() : null, store,
@@ -359,6 +370,12 @@ public final class ModelServer implements Closeable {
                         + "Default: ${DEFAULT-VALUE}.")
         int requestTimeoutSeconds;
 
+        @Option(names = "--publish-gate", paramLabel = "RATIO", defaultValue = "2",
+                description = "Keep serving the last version taken while a model's progressive loss (from the "
+                        + "metrics topic) over the last 30 s is more than RATIO times its median over the 10 minutes "
+                        + "before; take new versions again once it is back under. 0: off. Default: ${DEFAULT-VALUE}.")
+        double publishGateRatio;
+
         @Option(names = "--auth-token", paramLabel = "TOKEN", defaultValue = "${env:STREAMBELIEF_AUTH_TOKEN}",
                 description = "Require 'Authorization: Bearer TOKEN' on every request but /healthz. Default: the "
                         + "STREAMBELIEF_AUTH_TOKEN environment variable (safer than the command line, which other "
@@ -374,7 +391,8 @@ public final class ModelServer implements Closeable {
         public Integer call() throws Exception {
             ParentWatchdog.exitWhenParentDies();
             Feed feed = new Feed(bootstrapServers, paramsTopic, snapshotsTopic, consistency,
-                    stateDir.isBlank() ? null : Path.of(stateDir), metricsTopic, rowsTopic);
+                    stateDir.isBlank() ? null : Path.of(stateDir), metricsTopic, rowsTopic,
+                    PublishGate.Settings.DEFAULTS.withRatio(publishGateRatio));
             ModelServer server = ModelServer.start(settings(), feed);
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "stop-model-server"));
             String source = (consistency == ModelStore.Consistency.SNAPSHOT ? snapshotsTopic : paramsTopic) + " from "

@@ -66,6 +66,7 @@ public final class ModelStore {
 
     private final Consistency consistency;
     private final LocalModelCopy copy;
+    private final PublishGate gate;
     private final Map<String, ServedModel> served = new ConcurrentHashMap<>();
     private final Map<String, Assembly> assemblies = new HashMap<>();
     /** Shard records that came before their model's definition (it may sit in another partition). */
@@ -81,13 +82,19 @@ public final class ModelStore {
         this(Consistency.LATEST, null);
     }
 
+    public ModelStore(Consistency consistency, LocalModelCopy copy) {
+        this(consistency, copy, new PublishGate(PublishGate.Settings.DEFAULTS));
+    }
+
     /**
      * @param copy where the served models are kept across restarts, or {@code null}; what it
      *     holds is served at once
+     * @param gate holds new versions back while training goes badly (fed by whoever reads training-metrics)
      */
-    public ModelStore(Consistency consistency, LocalModelCopy copy) {
+    public ModelStore(Consistency consistency, LocalModelCopy copy, PublishGate gate) {
         this.consistency = consistency;
         this.copy = copy;
+        this.gate = gate;
         if (copy != null) {
             copy.restore(this::restore);
             // What was just read from the copy need not be written back to it.
@@ -247,10 +254,15 @@ public final class ModelStore {
         LOG.warn("Skipping model-params record {}: {}", key, reason);
     }
 
-    /** Swaps in a new snapshot of every model changed since the last call, and keeps it in the local copy. */
+    /**
+     * Swaps in a new snapshot of every model changed since the last call, and keeps it in the
+     * local copy — except a model whose publish gate is closed: it goes on being served as it was
+     * (the changes wait, and go out together once the gate opens).
+     */
     public void publish() {
         for (Assembly assembly : assemblies.values()) {
-            if (assembly.changed) {
+            String name = assembly.definition.modelId();
+            if (assembly.changed && (gate.isOpen(name) || !served.containsKey(name))) {
                 served.put(assembly.definition.modelId(), assembly.snapshot());
                 if (copy != null) {
                     copy.save(assembly.definition, assembly.changedShards.values(),
@@ -261,6 +273,10 @@ public final class ModelStore {
                 swaps.incrementAndGet();
             }
         }
+    }
+
+    public PublishGate gate() {
+        return gate;
     }
 
     public Optional<ServedModel> get(String name) {

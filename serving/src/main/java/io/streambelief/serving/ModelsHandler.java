@@ -132,8 +132,27 @@ final class ModelsHandler extends JsonExchange {
             if (model.checkpointId() >= 0) {
                 json.writeNumberField("checkpoint_id", model.checkpointId());
             }
+            PublishGate.State gate = store.gate().state(model.name()).orElse(null);
+            json.writeObjectFieldStart("publish_gate");
+            json.writeBooleanField("open", gate == null || gate.open());
+            if (gate != null) {
+                writeNumberOrNull(json, "recent_loss", gate.recentLoss());
+                writeNumberOrNull(json, "past_loss", gate.pastLoss());
+                json.writeNumberField("closed_since", gate.closedSinceMillis());
+                json.writeNumberField("closures", gate.closures());
+            }
+            json.writeEndObject();
             json.writeEndObject();
         });
+    }
+
+    private static void writeNumberOrNull(com.fasterxml.jackson.core.JsonGenerator json, String field, double value)
+            throws IOException {
+        if (Double.isFinite(value)) {
+            json.writeNumberField(field, value);
+        } else {
+            json.writeNullField(field);
+        }
     }
 
     /** TF Serving's GetModelMetadata answer (its serving signature), and the model's spec. */

@@ -241,7 +241,9 @@ public final class ParamsConsumer implements AutoCloseable {
 
     private void addMetrics(byte[] line) {
         try {
-            history.add(TrainingMetrics.fromJson(line), System.currentTimeMillis());
+            TrainingMetrics report = TrainingMetrics.fromJson(line);
+            history.add(report, System.currentTimeMillis());
+            store.gate().observe(report.model(), report.timeMillis(), report.loss());
         } catch (RuntimeException e) {
             // A line from a newer job, or not a metrics line at all: the curves go on without it.
             if (unreadableMetrics++ == 0) {

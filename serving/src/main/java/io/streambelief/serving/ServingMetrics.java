@@ -65,6 +65,13 @@ final class ServingMetrics {
                 .help("Shard records and snapshots dropped because the served model already held newer values")
                 .callback(callback -> callback.call(store.staleRecords()))
                 .register(registry);
+        GaugeWithCallback.builder().name("streambelief_publish_gate_open")
+                .help("1 while new versions of the model are served; 0 while its publish gate holds the last good one "
+                        + "back because training's progressive loss jumped")
+                .labelNames("model")
+                .callback(callback -> store.names().forEach(name -> callback.call(
+                        store.gate().isOpen(name) ? 1 : 0, name)))
+                .register(registry);
         CounterWithCallback.builder().name("streambelief_records_skipped_total")
                 .help("model-params records that could not be used (corrupt, unknown model, wrong shape)")
                 .callback(callback -> callback.call(store.skippedRecords()))
