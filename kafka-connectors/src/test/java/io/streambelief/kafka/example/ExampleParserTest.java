@@ -115,32 +115,16 @@ class ExampleParserTest {
     /** Whatever arrives on the topic, the parser either returns a valid example or says why not. */
     @Test
     void noInputMakesItThrowAnythingButAMalformedExample() {
-        Random random = new Random(11);
         byte[][] seeds = {
             ExampleFormat.BINARY.encode(new Example(new float[] {0.1f, 0.2f, 0.3f, 0.4f}, 2)),
             ExampleFormat.JSON.encode(new Example(new float[] {0.1f, 0.2f, 0.3f, 0.4f}, 2)),
             ExampleFormat.CSV.encode(new Example(new float[] {0.1f, 0.2f, 0.3f, 0.4f}, 2)),
         };
-        byte[] alphabet = utf8("0123456789.,-+eE{}[]\":labelfeaturesNaInfity \n\t\u00e9");
+        RecordMutations mutations = new RecordMutations(11, seeds,
+                utf8("0123456789.,-+eE{}[]\":labelfeaturesNaInfity \n\t\u00e9"), 3, 40);
         int refused = 0;
         for (int n = 0; n < 30_000; n++) {
-            byte[] input;
-            if (n % 3 == 0) {
-                input = new byte[random.nextInt(40)];
-                random.nextBytes(input);
-            } else {
-                input = seeds[random.nextInt(seeds.length)].clone();
-                int edits = 1 + random.nextInt(4);
-                for (int e = 0; e < edits && input.length > 0; e++) {
-                    int at = random.nextInt(input.length);
-                    switch (random.nextInt(3)) {
-                        case 0 -> input[at] = alphabet[random.nextInt(alphabet.length)];
-                        case 1 -> input = Arrays.copyOf(input, at);
-                        default -> input[at] = (byte) random.nextInt(256);
-                    }
-                }
-            }
-            byte[] record = input;
+            byte[] record = mutations.next();
             Throwable thrown = catchThrowable(() -> {
                 Example example = parser.parse(record);
                 assertThat(example.features()).hasSize(FEATURES);
@@ -150,7 +134,7 @@ class ExampleParserTest {
                 }
             });
             if (thrown != null) {
-                assertThat(thrown).as("input %s", Arrays.toString(input)).isInstanceOf(MalformedExampleException.class);
+                assertThat(thrown).as("input %s", Arrays.toString(record)).isInstanceOf(MalformedExampleException.class);
                 assertThat(((MalformedExampleException) thrown).reason()).isNotBlank();
                 refused++;
             }

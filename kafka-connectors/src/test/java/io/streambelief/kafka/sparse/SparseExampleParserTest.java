@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +19,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streambelief.kafka.data.Flights;
 
 import io.streambelief.kafka.example.MalformedExampleException;
+import io.streambelief.kafka.example.RecordMutations;
 import io.streambelief.model.sparse.SparseExample;
 
 class SparseExampleParserTest {
@@ -71,7 +71,6 @@ class SparseExampleParserTest {
     /** Mutated and random records, in both formats and as serving requests: parsed, or refused with a reason. */
     @Test
     void noInputMakesItThrowAnythingButAMalformedExample() {
-        Random random = new Random(13);
         byte[][] seeds = {
             utf8("04010005,22,111,TUL,OKC"),
             utf8("{\"date\": \"04010005\", \"delay\": 22, \"distance\": 111, \"origin\": \"TUL\", "
@@ -79,26 +78,12 @@ class SparseExampleParserTest {
             utf8("{\"features\": {\"date\": \"04010005\", \"distance\": 111, \"origin\": \"TUL\", "
                     + "\"destination\": \"OKC\"}, \"label\": 1}"),
         };
-        byte[] alphabet = utf8("0123456789.,-+eE{}[]\":labelfeaturesNaInfity \n\t\u00e9\u0000");
+        RecordMutations mutations = new RecordMutations(13, seeds,
+                utf8("0123456789.,-+eE{}[]\":labelfeaturesNaInfity \n\t\u00e9\u0000"), 4, 60);
         ObjectMapper json = new ObjectMapper();
         int refused = 0;
         for (int n = 0; n < 20_000; n++) {
-            byte[] input;
-            if (n % 4 == 0) {
-                input = new byte[random.nextInt(60)];
-                random.nextBytes(input);
-            } else {
-                input = seeds[random.nextInt(seeds.length)].clone();
-                for (int e = 0, edits = 1 + random.nextInt(4); e < edits && input.length > 0; e++) {
-                    int at = random.nextInt(input.length);
-                    switch (random.nextInt(3)) {
-                        case 0 -> input[at] = alphabet[random.nextInt(alphabet.length)];
-                        case 1 -> input = Arrays.copyOf(input, at);
-                        default -> input[at] = (byte) random.nextInt(256);
-                    }
-                }
-            }
-            byte[] record = input;
+            byte[] record = mutations.next();
             try {
                 SparseExample example = parser.parse(record);
                 assertEquals(9, example.ids().length);
