@@ -39,7 +39,10 @@ final class ModelsHandler extends JsonExchange {
             JsonFactory.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
     private static final ObjectMapper SPARSE_JSON = new ObjectMapper();
-    /** Instances one sparse request may hold: each becomes a row lookup per slot. */
+    /**
+     * Instances (rows) one request may hold: for a sparse model each becomes a row lookup per
+     * slot, and a small dense model's 16 MiB of rows would be millions of arrays.
+     */
     static final int MAX_INSTANCES = 10_000;
 
     private final ModelStore store;
@@ -443,6 +446,9 @@ final class ModelsHandler extends JsonExchange {
         int count = 0;
         JsonToken token;
         while ((token = json.nextToken()) != JsonToken.END_ARRAY) {
+            if (count == MAX_INSTANCES) {
+                throw new HttpError(413, "more than " + MAX_INSTANCES + " instances in one request; split it");
+            }
             boolean named = token == JsonToken.START_OBJECT;
             if (named) {
                 token = singleNamedInput(json, field + "[" + count + "]");

@@ -267,6 +267,17 @@ class ModelServerTest {
         }
     }
 
+    /** 16 MiB of a small model's rows would be millions of arrays: a request holds at most 10,000. */
+    @Test
+    void aRequestOfMoreRowsThanTheLimitIsRefused() throws Exception {
+        String rows = "[1,2,3,4],".repeat(ModelsHandler.MAX_INSTANCES);
+
+        assertThat(post("/v1/models/m:predict", "{\"instances\": [" + rows + "[1,2,3,4]]}").statusCode())
+                .isEqualTo(413);
+        assertThat(post("/v1/models/m:predict", "{\"instances\": [" + rows.substring(0, rows.length() - 1) + "]}")
+                .statusCode()).isEqualTo(200);
+    }
+
     @Test
     void theJavaClientReadsTheStatusAndPredictions() throws Exception {
         ModelClient client = new ModelClient(base, "m");
