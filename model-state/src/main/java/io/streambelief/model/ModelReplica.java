@@ -273,7 +273,10 @@ public final class ModelReplica {
         return pending.size();
     }
 
-    /** What a checkpoint keeps: the received state, consistent with the parameter source's offsets. */
+    /**
+     * What a checkpoint keeps: the received state (consistent with the parameter source's offsets)
+     * with the worker's own pushes it lacked applied, and those pushes acknowledged.
+     */
     public ReplicaState toState() {
         // At a checkpoint barrier every push made is in the parameter servers' state of the same
         // checkpoint, so the state to restore holds them all: what was received with the pushes it

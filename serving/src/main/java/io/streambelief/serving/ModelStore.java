@@ -132,14 +132,17 @@ public final class ModelStore {
                     return;
                 }
                 Assembly assembly = assemblies.get(model);
-                String unservable = unservable(update, System.currentTimeMillis());
-                if (unservable != null) {
-                    skip(key, unservable);
-                } else if (assembly == null) {
-                    pending.computeIfAbsent(model, m -> new HashMap<>()).merge(update.shardId(), update,
-                            (older, newer) -> newer.timestampMillis() > older.timestampMillis() ? newer : older);
-                } else {
+                if (assembly != null) {
                     applyShard(assembly, update);
+                } else {
+                    // Checked now too: a record from the far future would win the wait against every real one.
+                    String unservable = unservable(update, System.currentTimeMillis());
+                    if (unservable != null) {
+                        skip(key, unservable);
+                    } else {
+                        pending.computeIfAbsent(model, m -> new HashMap<>()).merge(update.shardId(), update,
+                                (older, newer) -> newer.timestampMillis() > older.timestampMillis() ? newer : older);
+                    }
                 }
             }
         } catch (RecordFormatException e) {

@@ -32,6 +32,8 @@ import io.streambelief.model.record.SnapshotReader;
  */
 public final class ParamsConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ParamsConsumer.class);
+    /** How often the consumer measures how far behind the topics' ends it is. */
+    private static final long LAG_INTERVAL_MILLIS = 2_000;
 
     private final KafkaConsumer<String, byte[]> consumer;
     private final List<String> topics;
@@ -42,8 +44,6 @@ public final class ParamsConsumer implements AutoCloseable {
     private final TrainingHistory history;
     private final String rowsTopic;
     private final RowStore rows;
-    private static final long LAG_INTERVAL_MILLIS = 2_000;
-
     private long unreadableMetrics;
     private final AtomicLong failedRecords = new AtomicLong();
     private volatile long lastPollMillis;
@@ -145,8 +145,8 @@ public final class ParamsConsumer implements AutoCloseable {
             }
         } catch (RuntimeException | OutOfMemoryError e) {
             failedRecords.incrementAndGet();
-            LOG.warn("Skipping {} record at {}-{}@{}: {}", record.topic(), record.topic(), record.partition(),
-                    record.offset(), e.toString());
+            LOG.warn("Skipping the record at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
+                    e.toString());
         }
     }
 
