@@ -139,12 +139,15 @@ public final class ModelReplica {
      * does not follow the version received last (a delta was missed, or this replica was
      * restored from an older checkpoint) is ignored until the shard's next full delta.
      *
-     * <p>Two kinds are never taken. One that acknowledges a push this worker has not made was
-     * published by an attempt of the job that failed: after a restore the feedback is replayed
-     * from the checkpoint, and those values hold pushes the restore took back (which the worker
-     * is about to make again), so computing on them would count those examples' gradients twice
-     * in the values though once in the counts. And one with NaN or infinite values, which the
-     * parameter servers never publish: taken, it would make every gradient after it non-finite.
+     * <p>Three kinds are never taken; the first two come with a restore, which replays the
+     * feedback from the checkpointed offsets. One that acknowledges a push this worker has not
+     * made (yet) was published by the attempt that failed, and its values hold pushes the restore
+     * took back and the worker is about to make again: computing on them would count those
+     * examples' gradients twice in the values though once in the counts. One that acknowledges
+     * fewer of its pushes than the shard's last record taken is older than what the replica
+     * holds (published before the checkpoint, read after it): taking it would drop those pushes.
+     * And one with NaN or infinite values, which the parameter servers never publish: taken, it
+     * would make every gradient after it non-finite.
      *
      * @return whether the delta was taken
      */
@@ -152,7 +155,8 @@ public final class ModelReplica {
         int shard = delta.shardId();
         if (shard < 0 || shard >= layout.shardCount() || delta.length() != layout.length(shard)
                 || (!delta.isFull() && delta.baseVersion() != receivedVersions[shard])
-                || delta.pushesApplied(worker) > lastPush || !finite(delta)) {
+                || delta.pushesApplied(worker) > lastPush || delta.pushesApplied(worker) < receivedPushes[shard]
+                || !finite(delta)) {
             return false;
         }
         // (Slots of another optimizer, or none, leave the received slots as they were, as for whole records.)

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Objects;
 
 import io.streambelief.model.optimizer.Optimizer;
+import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;
@@ -25,6 +26,7 @@ public final class ParameterShard {
     private final float[][] slots;
     private long version;
     private long examplesApplied;
+    private ExampleDigest digest;
     private long[] pushesApplied;
     private final float[] average;
     private final double averageDecay;
@@ -37,7 +39,8 @@ public final class ParameterShard {
     private int deltasSinceFull;
 
     private ParameterShard(int shardId, Optimizer optimizer, float[] values, float[][] slots, long version,
-            long examplesApplied, long[] pushesApplied, float[] average, double averageDecay) {
+            long examplesApplied, ExampleDigest digest, long[] pushesApplied, float[] average, double averageDecay) {
+        this.digest = digest;
         this.shardId = shardId;
         this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
         this.values = values;
@@ -70,7 +73,8 @@ public final class ParameterShard {
         float[][] slots = new float[optimizer.slotCount()][initialValues.length];
         optimizer.initializeSlots(slots);
         float[] average = averageDecay > 0 ? initialValues.clone() : new float[0];
-        return new ParameterShard(shardId, optimizer, initialValues, slots, 0, 0, new long[0], average, averageDecay);
+        return new ParameterShard(shardId, optimizer, initialValues, slots, 0, 0, ExampleDigest.EMPTY, new long[0],
+                average, averageDecay);
     }
 
     /** The shard as it was checkpointed, averaging with {@code averageDecay} as before. */
@@ -85,7 +89,8 @@ public final class ParameterShard {
                 ? (state.average().length == state.values().length ? state.average().clone() : state.values().clone())
                 : new float[0];
         return new ParameterShard(state.shardId(), optimizer, state.values().clone(), slots, state.version(),
-                state.examplesApplied(), state.pushesApplied().clone(), average, averageDecay);
+                state.examplesApplied(), state.digest() != null ? state.digest() : ExampleDigest.EMPTY,
+                state.pushesApplied().clone(), average, averageDecay);
     }
 
     /**
@@ -102,6 +107,7 @@ public final class ParameterShard {
         }
         long staleness = Math.max(0, version - gradient.baseVersion());
         step(gradient.values(), gradient.examples());
+        digest = digest.plus(gradient.digest());
         acknowledge(gradient);
         return staleness;
     }
@@ -129,6 +135,7 @@ public final class ParameterShard {
                 mean[i] += gradient.examples() * g[i];
             }
             examples += gradient.examples();
+            digest = digest.plus(gradient.digest());
         }
         if (examples > 0) {
             float scale = 1f / examples;
@@ -190,7 +197,7 @@ public final class ParameterShard {
     public ParamUpdate toUpdate(String modelId, long nowMillis) {
         publishedAtMillis = Math.max(publishedAtMillis + 1, nowMillis);
         return new ParamUpdate(modelId, shardId, version, examplesApplied, publishedAtMillis, values.clone(),
-                copy(slots), pushesApplied.clone(), average.clone());
+                copy(slots), pushesApplied.clone(), average.clone(), digest);
     }
 
     /**
@@ -250,13 +257,13 @@ public final class ParameterShard {
      */
     public ParamUpdate toSnapshot(String modelId, long timestampMillis) {
         return new ParamUpdate(modelId, shardId, version, examplesApplied, timestampMillis, values.clone(),
-                new float[0][], new long[0], average.clone());
+                new float[0][], new long[0], average.clone(), digest);
     }
 
     /** A copy for the checkpoint. */
     public ShardState toState() {
         return new ShardState(shardId, version, examplesApplied, values.clone(), copy(slots), pushesApplied.clone(),
-                average.clone());
+                average.clone(), digest);
     }
 
     static float[][] copy(float[][] arrays) {

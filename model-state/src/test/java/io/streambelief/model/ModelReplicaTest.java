@@ -47,6 +47,17 @@ class ModelReplicaTest {
         assertThat(restored.acknowledgedPush()).as("the servers' state holds both pushes").isEqualTo(2);
     }
 
+    /** Replayed after a restore: published before the checkpoint, read after it, older than the restored state. */
+    @Test
+    void aRecordOlderThanWhatTheReplicaHoldsIsNotTaken() {
+        replica.push(ones());
+        replica.push(ones());
+        ModelReplica restored = ModelReplica.restore(replica.toState(), LAYOUT, Optimizer.parse("sgd:lr=0.1"), 0, 2);
+
+        assertThat(restored.receive(shard(0, 7f, 1))).as("holds push 1 of 2 only").isFalse();
+        assertThat(restored.receive(shard(0, 7f, 2))).isTrue();
+    }
+
     @Test
     void aRecordWithNanOrInfiniteValuesIsNotTaken() {
         float[] values = new float[5];

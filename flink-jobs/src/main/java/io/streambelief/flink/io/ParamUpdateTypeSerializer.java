@@ -7,6 +7,7 @@ import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
+import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.ParamUpdate;
 
 public final class ParamUpdateTypeSerializer extends BlockSerializer<ParamUpdate> {
@@ -26,7 +27,7 @@ public final class ParamUpdateTypeSerializer extends BlockSerializer<ParamUpdate
         }
         return new ParamUpdate(from.modelId(), from.shardId(), from.version(), from.examplesApplied(),
                 from.timestampMillis(), from.values().clone(), slots, from.pushesApplied().clone(),
-                from.average().clone());
+                from.average().clone(), from.digest());
     }
 
     @Override
@@ -46,6 +47,9 @@ public final class ParamUpdateTypeSerializer extends BlockSerializer<ParamUpdate
             out.writeLong(push);
         }
         writeFloats(out, update.average());
+        out.writeLong(update.digest().count());
+        out.writeLong(update.digest().sum());
+        out.writeLong(update.digest().xor());
     }
 
     @Override
@@ -64,7 +68,9 @@ public final class ParamUpdateTypeSerializer extends BlockSerializer<ParamUpdate
         for (int i = 0; i < pushes.length; i++) {
             pushes[i] = in.readLong();
         }
-        return new ParamUpdate(modelId, shardId, version, examples, timestamp, values, slots, pushes, readFloats(in));
+        float[] average = readFloats(in);
+        return new ParamUpdate(modelId, shardId, version, examples, timestamp, values, slots, pushes, average,
+                new ExampleDigest(in.readLong(), in.readLong(), in.readLong()));
     }
 
     @Override

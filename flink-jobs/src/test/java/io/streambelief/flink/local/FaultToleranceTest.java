@@ -27,6 +27,7 @@ import io.streambelief.model.Example;
 import io.streambelief.model.compression.GradientCompression;
 import io.streambelief.model.engine.Dl4jBaseline;
 import io.streambelief.model.engine.NativeArrays;
+import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.ModelSnapshot;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.SnapshotReader;
@@ -71,6 +72,12 @@ class FaultToleranceTest {
             assertThat(latest).hasSize(config.layout().shardCount());
             assertThat(latest.values()).allSatisfy(shard -> assertThat(shard.examplesApplied())
                     .as("examples in shard %d: none lost, none twice", shard.shardId()).isEqualTo(EXAMPLES));
+            // The examples themselves, not only their number: a batch lost and another applied twice
+            // would leave the count right, but not the sum and xor of their hashes.
+            ExampleDigest fed = train.examples().stream().map(ExampleDigest::of)
+                    .reduce(ExampleDigest.EMPTY, ExampleDigest::plus);
+            assertThat(latest.values()).allSatisfy(shard -> assertThat(shard.digest())
+                    .as("digest of the examples in shard %d", shard.shardId()).isEqualTo(fed));
 
             assertSnapshotsWholeAndMonotonicEndingWith(latest, deployment);
             assertPublishedVersionsNeverGoBack(TopicContents.publishedShards(deployment.bootstrapServers(), config));

@@ -117,7 +117,8 @@ class RescaleTest {
         Map<Integer, ParamUpdate> stepped = new java.util.HashMap<>();
         for (ParamUpdate shard : shards.values()) {
             ParameterShard restored = ParameterShard.restore(new ShardState(shard.shardId(), shard.version(),
-                    shard.examplesApplied(), shard.values(), shard.slots(), shard.pushesApplied(), shard.average()),
+                    shard.examplesApplied(), shard.values(), shard.slots(), shard.pushesApplied(), shard.average(),
+                    shard.digest()),
                     config.optimizer(), config.averageDecay());
             restored.apply(new GradientSlice(shard.shardId(), 0, push, shard.version(), batch.size(),
                     layout.slice(gradient, shard.shardId())));

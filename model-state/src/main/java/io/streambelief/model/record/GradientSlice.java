@@ -20,6 +20,7 @@ public final class GradientSlice {
     /** Null for a dense slice. */
     private final int[] indices;
     private final float[] values;
+    private final ExampleDigest digest;
 
     /**
      * A dense slice.
@@ -42,6 +43,12 @@ public final class GradientSlice {
 
     private GradientSlice(int shardId, int worker, long push, long baseVersion, int examples, int length,
             int[] indices, float[] values) {
+        this(shardId, worker, push, baseVersion, examples, length, indices, values, ExampleDigest.EMPTY);
+    }
+
+    private GradientSlice(int shardId, int worker, long push, long baseVersion, int examples, int length,
+            int[] indices, float[] values, ExampleDigest digest) {
+        this.digest = digest;
         this.shardId = shardId;
         this.worker = worker;
         this.push = push;
@@ -129,17 +136,27 @@ public final class GradientSlice {
         return dense;
     }
 
+    /** The digest of the examples the gradient covers (empty where nobody kept one). */
+    public ExampleDigest digest() {
+        return digest;
+    }
+
+    /** The same slice (sharing its arrays) covering the examples of {@code examplesDigest}. */
+    public GradientSlice withDigest(ExampleDigest examplesDigest) {
+        return new GradientSlice(shardId, worker, push, baseVersion, examples, length, indices, values, examplesDigest);
+    }
+
     /** The same slice with its own arrays. */
     public GradientSlice copy() {
         return new GradientSlice(shardId, worker, push, baseVersion, examples, length,
-                indices == null ? null : indices.clone(), values.clone());
+                indices == null ? null : indices.clone(), values.clone(), digest);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof GradientSlice other && shardId == other.shardId && worker == other.worker
                 && push == other.push && baseVersion == other.baseVersion && examples == other.examples
-                && length == other.length && Arrays.equals(values(), other.values());
+                && length == other.length && digest.equals(other.digest) && Arrays.equals(values(), other.values());
     }
 
     @Override

@@ -4,22 +4,22 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 
 /**
- * Binary form of {@link GradientSlice} (format 1), as it crosses the network from a worker to a
- * parameter server: type and version bytes, shard, worker, push, base version, examples, the
- * shard's length, an encoding byte and the values. The encoding is chosen per slice for the
- * fewest bytes: the values dense or as (index gap, value) pairs with varint gaps, and as 32-bit
- * floats or, when every value is a bfloat16 already (as compression rounds them), as their upper
- * 16 bits. Decoding always gives the dense values back, bit for bit (but for a
- * negative zero, which a sparse encoding returns as zero).
+ * Binary form of {@link GradientSlice} (format 2), as it crosses the network from a worker to a
+ * parameter server: type and version bytes, shard, worker, push, base version, examples, their
+ * {@link ExampleDigest} (count, sum, xor), the shard's length, an encoding byte and the values.
+ * The encoding is chosen per slice for the fewest bytes: the values dense or as (index gap,
+ * value) pairs with varint gaps, and as 32-bit floats or, when every value is a bfloat16 already
+ * (as compression rounds them), as their upper 16 bits. Decoding always gives the dense values
+ * back, bit for bit (but for a negative zero, which a sparse encoding returns as zero).
  *
  * <p>No checksum, unlike our Kafka records: these bytes only travel inside Flink's network stack.
  */
 public final class GradientSliceCodec {
     private static final byte TYPE = 'G';
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
     private static final int SPARSE = 1;
     private static final int BFLOAT16 = 2;
-    private static final int HEADER = 2 + 4 + 4 + 8 + 8 + 4 + 4 + 1;
+    private static final int HEADER = 2 + 4 + 4 + 8 + 8 + 4 + 8 + 8 + 8 + 4 + 1;
 
     private GradientSliceCodec() {}
 
@@ -27,7 +27,8 @@ public final class GradientSliceCodec {
         Plan plan = Plan.of(slice);
         ByteBuffer buffer = ByteBuffer.allocate(HEADER + plan.bodySize());
         buffer.put(TYPE).put(VERSION).putInt(slice.shardId()).putInt(slice.worker()).putLong(slice.push())
-                .putLong(slice.baseVersion()).putInt(slice.examples()).putInt(slice.length())
+                .putLong(slice.baseVersion()).putInt(slice.examples()).putLong(slice.digest().count())
+                .putLong(slice.digest().sum()).putLong(slice.digest().xor()).putInt(slice.length())
                 .put((byte) plan.encoding());
         if (plan.sparse()) {
             int[] indices;
@@ -83,6 +84,7 @@ public final class GradientSliceCodec {
             long push = in.getLong();
             long baseVersion = in.getLong();
             int examples = in.getInt();
+            ExampleDigest digest = new ExampleDigest(in.getLong(), in.getLong(), in.getLong());
             int length = in.getInt();
             int encoding = in.get();
             if (length < 0 || encoding < 0 || encoding > (SPARSE | BFLOAT16)) {
@@ -112,7 +114,7 @@ public final class GradientSliceCodec {
             if (in.hasRemaining()) {
                 throw new RecordFormatException("GradientSlice record has " + in.remaining() + " trailing bytes");
             }
-            return new GradientSlice(shard, worker, push, baseVersion, examples, values);
+            return new GradientSlice(shard, worker, push, baseVersion, examples, values).withDigest(digest);
         } catch (BufferUnderflowException e) {
             throw new RecordFormatException("GradientSlice record is truncated");
         }

@@ -20,14 +20,17 @@ import java.util.Objects;
  *     worker knows which of its own gradients these values already contain
  * @param average the moving average of the values over recent steps (what serving answers with
  *     by default); empty when averaging is off or for readers that do not need it
+ * @param digest the examples whose gradients are in these values, as an order-independent digest
+ *     (empty where none was kept), to check exactly-once on the examples themselves
  */
 public record ParamUpdate(String modelId, int shardId, long version, long examplesApplied, long timestampMillis,
-        float[] values, float[][] slots, long[] pushesApplied, float[] average) {
+        float[] values, float[][] slots, long[] pushesApplied, float[] average, ExampleDigest digest) {
 
     private static final float[] NONE = new float[0];
 
     public ParamUpdate {
         Objects.requireNonNull(modelId, "modelId");
+        Objects.requireNonNull(digest, "digest");
         Objects.requireNonNull(values, "values");
         Objects.requireNonNull(slots, "slots");
         Objects.requireNonNull(pushesApplied, "pushesApplied");
@@ -36,6 +39,13 @@ public record ParamUpdate(String modelId, int shardId, long version, long exampl
             throw new IllegalArgumentException("Shard " + shardId + " has " + values.length + " values but an average of "
                     + average.length);
         }
+    }
+
+    /** Without a digest of the examples. */
+    public ParamUpdate(String modelId, int shardId, long version, long examplesApplied, long timestampMillis,
+            float[] values, float[][] slots, long[] pushesApplied, float[] average) {
+        this(modelId, shardId, version, examplesApplied, timestampMillis, values, slots, pushesApplied, average,
+                ExampleDigest.EMPTY);
     }
 
     /** Values only: no optimizer state, no pushes acknowledged, no average. */
@@ -51,7 +61,7 @@ public record ParamUpdate(String modelId, int shardId, long version, long exampl
     /** The same record without its average, for readers that only need the training state. */
     public ParamUpdate withoutAverage() {
         return hasAverage() ? new ParamUpdate(modelId, shardId, version, examplesApplied, timestampMillis, values, slots,
-                pushesApplied, NONE) : this;
+                pushesApplied, NONE, digest) : this;
     }
 
     /** The sequence number of {@code worker}'s last push contained in these values (0: none). */
@@ -65,7 +75,7 @@ public record ParamUpdate(String modelId, int shardId, long version, long exampl
                 && version == other.version && examplesApplied == other.examplesApplied
                 && timestampMillis == other.timestampMillis && Arrays.equals(values, other.values)
                 && Arrays.deepEquals(slots, other.slots) && Arrays.equals(pushesApplied, other.pushesApplied)
-                && Arrays.equals(average, other.average);
+                && Arrays.equals(average, other.average) && digest.equals(other.digest);
     }
 
     @Override

@@ -5,11 +5,13 @@ import java.nio.ByteBuffer;
 /**
  * Binary form of {@link ParamUpdate} (format 1): model id, shard id, version, examples applied,
  * timestamp, the values as big-endian floats, the optimizer slots (count, then each like the
- * values), the pushes applied (count, then longs) and the values' moving average (like the
- * values; empty when there is none), in the {@link Frame} envelope.
+ * values), the pushes applied (count, then longs), the values' moving average (like the
+ * values; empty when there is none) and (format 2) the {@link ExampleDigest} of the examples
+ * applied (count, sum, xor), in the {@link Frame} envelope. Format 1 records read with an empty
+ * digest.
  */
 public final class ParamUpdateCodec {
-    private static final Frame FRAME = new Frame("ParamUpdate", (byte) 'P', (byte) 1);
+    private static final Frame FRAME = new Frame("ParamUpdate", (byte) 'P', (byte) 2);
 
     private ParamUpdateCodec() {}
 
@@ -28,6 +30,7 @@ public final class ParamUpdateCodec {
             buffer.putLong(push);
         }
         Frame.putFloats(buffer, update.average());
+        buffer.putLong(update.digest().count()).putLong(update.digest().sum()).putLong(update.digest().xor());
         return FRAME.seal(buffer);
     }
 
@@ -38,7 +41,7 @@ public final class ParamUpdateCodec {
 
     private static int bodySize(ParamUpdate update) {
         int size = Frame.stringSize(update.modelId()) + 4 + 8 + 8 + 8 + 4 + 4 * update.values().length
-                + 4 + 8 * update.pushesApplied().length + 4 + 4 + 4 * update.average().length;
+                + 4 + 8 * update.pushesApplied().length + 4 + 4 + 4 * update.average().length + 3 * 8;
         for (float[] slot : update.slots()) {
             size += 4 + 4 * slot.length;
         }
@@ -70,7 +73,10 @@ public final class ParamUpdateCodec {
                 throw new RecordFormatException("ParamUpdate average has " + average.length + " values for a shard of "
                         + values.length);
             }
-            return new ParamUpdate(modelId, shardId, version, examples, timestamp, values, slots, pushes, average);
+            ExampleDigest digest = body.hasRemaining()
+                    ? new ExampleDigest(body.getLong(), body.getLong(), body.getLong()) : ExampleDigest.EMPTY;
+            return new ParamUpdate(modelId, shardId, version, examples, timestamp, values, slots, pushes, average,
+                    digest);
         });
     }
 

@@ -12,6 +12,7 @@ import io.streambelief.model.compression.GradientCompression;
 import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;
+import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.GradientSliceCodec;
 import io.streambelief.model.record.ParamDelta;
@@ -71,6 +72,9 @@ public final class Trainer {
     private long examplesTrained;
     private long examplesDropped;
     private long pushes;
+    /** The examples of the mini-batch being filled, and of the push being summed (of those given to {@link #add}). */
+    private ExampleDigest batchDigest = ExampleDigest.EMPTY;
+    private ExampleDigest pushDigest = ExampleDigest.EMPTY;
     private long bytesPushed;
     private long bytesReceived;
     private long updatesReceived;
@@ -116,6 +120,7 @@ public final class Trainer {
     /** Adds one example to the mini-batch; returns whether the batch is full and should be trained. */
     public boolean add(Example example) {
         batch.add(example);
+        batchDigest = batchDigest.plus(ExampleDigest.of(example));
         return batch.isFull();
     }
 
@@ -237,6 +242,8 @@ public final class Trainer {
         }
         batchesInPush++;
         examplesInPush += examples;
+        pushDigest = pushDigest.plus(batchDigest);
+        batchDigest = ExampleDigest.EMPTY;
         if (batchesInPush >= settings.nPush()) {
             push(false);
         }
@@ -250,6 +257,7 @@ public final class Trainer {
     public void discardStep(int examples) {
         countStep(examples);
         examplesDropped += examples;
+        batchDigest = ExampleDigest.EMPTY;
     }
 
     private void countStep(int examples) {
@@ -299,11 +307,13 @@ public final class Trainer {
                             layout.length(shard), sent.indices()[shard], sent.entries(layout, shard))
                     : new GradientSlice(shard, worker, sequence, pushBaseVersions[shard], examplesInPush,
                             layout.slice(sent.values(), shard));
+            slice = slice.withDigest(pushDigest);
             bytesPushed += GradientSliceCodec.encodedSize(slice);
             out.accept(slice);
         }
         batchesInPush = 0;
         examplesInPush = 0;
+        pushDigest = ExampleDigest.EMPTY;
         pushes++;
     }
 

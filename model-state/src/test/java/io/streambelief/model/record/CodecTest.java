@@ -37,6 +37,23 @@ class CodecTest {
     }
 
     @Test
+    void theDigestOfTheExamplesAppliedRoundTripsAndAFormat1RecordHasAnEmptyOne() {
+        ParamUpdate digested = new ParamUpdate("fashion", 1, 9, 288, 5L, new float[] {1f, 2f}, new float[0][],
+                new long[0], new float[0], new ExampleDigest(288, -42L, 0x5DEECE66DL));
+        assertThat(ParamUpdateCodec.decode(ParamUpdateCodec.encode(digested))).isEqualTo(digested);
+
+        // A format 1 record is a format 2 record without the digest's three longs at the end.
+        byte[] format2 = ParamUpdateCodec.encode(UPDATE);
+        java.nio.ByteBuffer format1 = java.nio.ByteBuffer.allocate(format2.length - 24);
+        format1.put(format2, 0, format2.length - 4 - 24);
+        format1.put(1, (byte) 1);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(format1.array(), 0, format1.position());
+        format1.putInt((int) crc.getValue());
+        assertThat(ParamUpdateCodec.decode(format1.array())).isEqualTo(UPDATE);
+    }
+
+    @Test
     void parameterDeltasRoundTripFullAndSparse() {
         ParamDelta full = new ParamDelta("fashion", 2, 9, -1, 288, 5L, 3, null, new float[] {1f, 2f, 3f},
                 new float[][] {{0.5f, 0.25f, 0f}}, new long[] {3, 7});
@@ -144,7 +161,7 @@ class CodecTest {
         bytes[1] = 9;
 
         assertThatThrownBy(() -> ParamUpdateCodec.decode(bytes))
-                .hasMessage("ParamUpdate record has format version 9; this build reads versions 1 to 1");
+                .hasMessage("ParamUpdate record has format version 9; this build reads versions 1 to 2");
     }
 
     @Test

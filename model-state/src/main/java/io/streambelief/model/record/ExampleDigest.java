@@ -1,0 +1,25 @@
+package io.streambelief.model.record;
+
+import io.streambelief.model.Example;
+
+/**
+ * An order-independent digest of a multiset of examples: how many, and the sum and the xor of
+ * their 64-bit content hashes. Each shard keeps the digest of the examples whose gradients it
+ * applied, so exactly-once can be checked on the examples themselves, not on a count: a batch
+ * lost and another applied twice leave the count right but the sum wrong, and an example applied
+ * twice changes the sum but not the xor.
+ */
+public record ExampleDigest(long count, long sum, long xor) {
+    public static final ExampleDigest EMPTY = new ExampleDigest(0, 0, 0);
+
+    /** The digest of one example. */
+    public static ExampleDigest of(Example example) {
+        long hash = example.contentHash();
+        return new ExampleDigest(1, hash, hash);
+    }
+
+    /** The digest of both multisets together. */
+    public ExampleDigest plus(ExampleDigest other) {
+        return new ExampleDigest(count + other.count, sum + other.sum, xor ^ other.xor);
+    }
+}
