@@ -57,6 +57,7 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
     private transient Counter lookups;
     private transient Counter notAdmitted;
     private transient Counter nonFinite;
+    private transient Counter malformed;
     /** Rows updated since the last publication, by id, with their new lookup. */
     private transient Map<Long, RowUpdate> dirty;
 
@@ -89,6 +90,7 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
         lookups = metrics.counter("rowLookups");
         notAdmitted = metrics.counter("gradientsNotAdmitted");
         nonFinite = metrics.counter("gradientsNonFinite");
+        malformed = metrics.counter("gradientsMalformed");
         dirty = new LinkedHashMap<>();
     }
 
@@ -123,6 +125,13 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
 
     @Override
     public void processElement2(RowGradient gradient, Context context, Collector<RowReply> out) throws Exception {
+        // embedding-gradients is a topic anyone with access can write to: a record of another width
+        // would fail the optimizer (and the task, again at every replay), one of no examples would
+        // corrupt the row's count.
+        if (gradient.values().length != table.lookupWidth() || gradient.examples() < 1) {
+            malformed.inc();
+            return;
+        }
         for (float g : gradient.values()) {
             if (!Float.isFinite(g)) {
                 nonFinite.inc();

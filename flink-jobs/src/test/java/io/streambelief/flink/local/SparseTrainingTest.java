@@ -14,6 +14,10 @@ import java.util.List;
 import java.util.Map;
 
 import org.apache.flink.api.common.JobStatus;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +36,8 @@ import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.sparse.SparseExampleParser;
+import io.streambelief.model.record.RowCodecs;
+import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.record.RowUpdate;
 import io.streambelief.model.sparse.SparseExample;
 import io.streambelief.model.sparse.WideDeepEngine;
@@ -70,6 +76,7 @@ class SparseTrainingTest {
                     ExampleFormat.CSV)) {
                 feeder.feedLines(flights.subList(0, EXAMPLES / 2), n -> {});
                 feeder.feedLines(malformed, n -> {});
+                appendHostileRowGradients(deployment, schema, flights.get(0));
                 feeder.feedLines(flights.subList(EXAMPLES / 2, EXAMPLES), n -> {});
             }
 
@@ -180,6 +187,32 @@ class SparseTrainingTest {
             assertThat(System.nanoTime()).as("the model server caught up within 60 s: %s", health.body())
                     .isLessThan(deadline);
             Thread.sleep(500);
+        }
+    }
+
+    /**
+     * Row gradients anyone could append to embedding-gradients for a real row: undecodable, of
+     * another width, of no examples, not finite. The shards refuse them all, so the rows' exact
+     * counts below still hold, and the job never fails on one.
+     */
+    private static void appendHostileRowGradients(LocalDeployment deployment, FeatureSchema schema, String flight)
+            throws Exception {
+        TrainingConfig config = deployment.config();
+        long id = new SparseExampleParser(schema, 1024).parse(flight.getBytes(StandardCharsets.UTF_8)).ids()[0];
+        byte[] key = RowCodecs.gradientKey(config.modelId(), id);
+        int width = config.sparse().table().lookupWidth();
+        float[] nan = new float[width];
+        nan[0] = Float.NaN;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, deployment.bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            String topic = config.topics().embeddingGradients();
+            for (byte[] value : List.of("garbage".getBytes(StandardCharsets.UTF_8),
+                    RowCodecs.encode(new RowGradient(id, 1, new float[width + 3])),
+                    RowCodecs.encode(new RowGradient(id, 0, new float[width])),
+                    RowCodecs.encode(new RowGradient(id, 1, nan)))) {
+                producer.send(new ProducerRecord<>(topic, key, value)).get();
+            }
         }
     }
 

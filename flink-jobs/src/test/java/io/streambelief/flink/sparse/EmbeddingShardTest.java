@@ -128,6 +128,18 @@ class EmbeddingShardTest {
         }
     }
 
+    /** A record of another width would fail the task at every replay; one of no examples would corrupt the count. */
+    @Test
+    void gradientsOfAnotherWidthOrOfNoExamplesAreRefused() throws Exception {
+        try (var harness = harness(SPARSE)) {
+            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, new float[] {1, 2})));
+            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, new float[50])));
+            harness.processElement2(new StreamRecord<>(new RowGradient(ID, -7, new float[] {0, 0, 0, 0, 0})));
+            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 0, new float[] {0, 0, 0, 0, 0})));
+            assertThat(storedRows(harness)).isZero();
+        }
+    }
+
     private static SparseExample example() {
         return new SparseExample(new long[] {ID}, new float[] {1f}, 1);
     }
