@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 
 /** {@code infra/bench <benchmark>}: every benchmark measures plain single-process DL4J in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {TrainingBenchmark.class, StageCosts.class, RecoveryBenchmark.class, ServingBenchmark.class,
-        SparseBenchmark.class, GpuBenchmark.class},
+        SparseBenchmark.class, GpuBenchmark.class, ChaosBenchmark.class},
         description = "Benchmarks of Streambelief against plain single-process DL4J, measured in the same run.")
 public final class Bench {
     private Bench() {}
