@@ -26,6 +26,7 @@ import io.streambelief.kafka.data.SparseTeacher;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.sparse.FeatureSchema;
+import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.sparse.EmbeddingTable;
 import io.streambelief.model.sparse.FeatureHash;
 import io.streambelief.model.sparse.WideDeepSpec;
@@ -126,6 +127,7 @@ public final class SparseScaleRun {
         Files.createDirectories(dir);
         float[] gradient = new float[table.lookupWidth()];
         java.util.Arrays.fill(gradient, 0.01f);
+        ExampleDigest one = new ExampleDigest(1, 0x5DEECE66DL, 0x5DEECE66DL);
         long operations = 0;
         try (Options options = new Options().setCreateIfMissing(true);
                 WriteOptions writes = new WriteOptions().setDisableWAL(true);
@@ -138,10 +140,10 @@ public final class SparseScaleRun {
                     long id = FeatureHash.id("c" + s, values[s]);
                     byte[] key = ByteBuffer.allocate(8).putLong(id).array();
                     byte[] stored = db.get(key);
-                    StoredRow row = stored == null ? new StoredRow(0, table.newRow(id))
+                    StoredRow row = stored == null ? new StoredRow(ExampleDigest.EMPTY, table.newRow(id))
                             : StoredRow.decode(stored, table.storedWidth());
                     table.apply(row.floats(), gradient, 0);
-                    db.put(writes, key, new StoredRow(row.examples() + 1, row.floats()).encode());
+                    db.put(writes, key, new StoredRow(row.examples().plus(one), row.floats()).encode());
                     operations++;
                 }
             }

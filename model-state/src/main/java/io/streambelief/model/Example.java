@@ -17,22 +17,13 @@ public record Example(float[] features, int label) {
         }
     }
 
-    /**
-     * A 64-bit hash of the label and every feature's bits (SplitMix64's finalizer over a running
-     * mix): what identifies an example in the shards' {@code ExampleDigest}s, however it travelled.
-     */
+    /** The example's {@link ContentHash}: of its label and every feature's bits. */
     public long contentHash() {
-        long h = mix(0x9E3779B97F4A7C15L + label);
+        long hash = ContentHash.ofLabel(label);
         for (float feature : features) {
-            h = mix(h ^ (Float.floatToRawIntBits(feature) & 0xFFFFFFFFL) + 0x9E3779B97F4A7C15L);
+            hash = ContentHash.with(hash, feature);
         }
-        return h;
-    }
-
-    private static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+        return hash;
     }
 
     @Override

@@ -17,6 +17,7 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
+import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.record.RowUpdate;
 import io.streambelief.model.sparse.EmbeddingTable;
@@ -33,8 +34,8 @@ import io.streambelief.model.sparse.EmbeddingTable;
  * TTL, rows (and sighting counts) untouched by gradients for that long disappear: Flink state TTL,
  * cleaned by RocksDB's compaction filter, never returned once expired.
  *
- * <p>Each row counts the examples whose gradients it holds, which is what the exactly-once test
- * adds up. Updated rows are published at most once per publish interval with their latest value:
+ * <p>Each row counts the examples whose gradients it holds and keeps their digest (sum and xor of
+ * their hashes), which is what the exactly-once test compares with the examples fed. Updated rows are published at most once per publish interval with their latest value:
  * an update notes the row's new lookup in a map of dirty rows, flushed at the next interval
  * boundary (one timer per interval, whichever key sets it) and before every checkpoint barrier
  * ({@link EmbeddingShardOperator}), so no update that a checkpoint holds goes unpublished and
@@ -128,7 +129,7 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
         // embedding-gradients is a topic anyone with access can write to: a record of another width
         // would fail the optimizer (and the task, again at every replay), one of no examples would
         // corrupt the row's count.
-        if (gradient.values().length != table.lookupWidth() || gradient.examples() < 1) {
+        if (gradient.values().length != table.lookupWidth() || gradient.examples().count() < 1) {
             malformed.inc();
             return;
         }
@@ -140,7 +141,7 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
         }
         byte[] stored = rows.value();
         float[] row;
-        long examples;
+        ExampleDigest examples;
         if (stored != null) {
             StoredRow decoded = StoredRow.decode(stored, table.storedWidth());
             examples = decoded.examples();
@@ -155,18 +156,18 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
                 sightings.clear();
             }
             row = table.newRow(gradient.id());
-            examples = 0;
+            examples = ExampleDigest.EMPTY;
             rowsCreated.inc();
         }
         table.apply(row, gradient.values(), 0);
-        rows.update(new StoredRow(examples + gradient.examples(), row).encode());
+        examples = examples.plus(gradient.examples());
+        rows.update(new StoredRow(examples, row).encode());
         rowUpdates.inc();
         if (dirty.isEmpty()) {
             long now = context.timerService().currentProcessingTime();
             context.timerService().registerProcessingTimeTimer((now / publishMillis + 1) * publishMillis);
         }
-        dirty.put(gradient.id(), new RowUpdate(modelId, gradient.id(), examples + gradient.examples(), 0,
-                table.lookup(row)));
+        dirty.put(gradient.id(), new RowUpdate(modelId, gradient.id(), examples, 0, table.lookup(row)));
     }
 
     @Override
@@ -181,7 +182,7 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
         long now = System.currentTimeMillis();
         List<RowUpdate> updates = new ArrayList<>(dirty.size());
         for (RowUpdate update : dirty.values()) {
-            updates.add(new RowUpdate(update.modelId(), update.id(), update.examplesApplied(), now, update.values()));
+            updates.add(update.stampedAt(now));
         }
         dirty.clear();
         return updates;

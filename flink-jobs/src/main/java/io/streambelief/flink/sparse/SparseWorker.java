@@ -24,6 +24,7 @@ import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.flink.worker.BaseWorker;
 import io.streambelief.flink.worker.ProgressiveValidation;
 import io.streambelief.model.ModelReplica;
+import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.RowGradient;
@@ -182,10 +183,14 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         float[] lookups = new float[size * slots * width];
         float[] numericInputs = new float[size * numerics];
         int[] labels = new int[size];
+        ExampleDigest[] digests = new ExampleDigest[size];
+        ExampleDigest batchDigest = ExampleDigest.EMPTY;
         for (int i = 0; i < size; i++) {
             RowReply[] example = batch.get(i);
             SparseExample values = example[0].example();
             labels[i] = values.label();
+            digests[i] = ExampleDigest.of(values);
+            batchDigest = batchDigest.plus(digests[i]);
             System.arraycopy(values.numerics(), 0, numericInputs, i * numerics, numerics);
             for (int s = 0; s < slots; s++) {
                 float[] lookup = example[s].lookup();
@@ -207,8 +212,8 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         // example's gradient that the MLP lacks, or the other way round.
         if (!Trainer.isFinite(step.rowGradients())) {
             trainer.discardStep(size);
-        } else if (trainer.completeStep(step.denseGradient(), size)) {
-            pushRows(trained, step.rowGradients());
+        } else if (trainer.completeStep(step.denseGradient(), batchDigest)) {
+            pushRows(trained, digests, step.rowGradients());
         }
         countProgress();
     }
@@ -220,25 +225,33 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     }
 
     /** One gradient per distinct id of the batch, summed over the examples that touched it. */
-    private void pushRows(List<RowReply[]> trained, float[] rowGradients) {
-        // Per id: the summed gradient, and in one more float the number of examples (exact below 2^24).
-        Map<Long, float[]> sums = new HashMap<>(2 * trained.size() * slots);
+    private void pushRows(List<RowReply[]> trained, ExampleDigest[] digests, float[] rowGradients) {
+        Map<Long, RowSum> sums = new HashMap<>(2 * trained.size() * slots);
         for (int i = 0; i < trained.size(); i++) {
             for (int s = 0; s < slots; s++) {
-                float[] sum = sums.computeIfAbsent(trained.get(i)[s].id(), k -> new float[width + 1]);
+                RowSum sum = sums.computeIfAbsent(trained.get(i)[s].id(), k -> new RowSum(width));
                 int from = (i * slots + s) * width;
                 for (int k = 0; k < width; k++) {
-                    sum[k] += rowGradients[from + k];
+                    sum.values[k] += rowGradients[from + k];
                 }
-                sum[width]++;
+                sum.examples = sum.examples.plus(digests[i]);
             }
         }
-        for (Map.Entry<Long, float[]> entry : sums.entrySet()) {
-            float[] sum = entry.getValue();
-            output.collect(ROW_GRADIENTS, new StreamRecord<>(new RowGradient(entry.getKey(), (int) sum[width],
-                    java.util.Arrays.copyOf(sum, width))));
+        for (Map.Entry<Long, RowSum> entry : sums.entrySet()) {
+            output.collect(ROW_GRADIENTS, new StreamRecord<>(
+                    new RowGradient(entry.getKey(), entry.getValue().examples, entry.getValue().values)));
         }
         rowGradientsCounter.inc(sums.size());
+    }
+
+    /** One id's gradient being summed over a batch, and the examples in it. */
+    private static final class RowSum {
+        final float[] values;
+        ExampleDigest examples = ExampleDigest.EMPTY;
+
+        RowSum(int width) {
+            values = new float[width];
+        }
     }
 
     private void onTick(long now) {

@@ -2,28 +2,35 @@ package io.streambelief.flink.sparse;
 
 import java.nio.ByteBuffer;
 
+import io.streambelief.model.record.ExampleDigest;
+
 /**
- * An embedding row as its shard stores it in RocksDB: a format byte, the examples it holds, then
- * its floats (values and optimizer slots). One codec, so that the benchmark's bare RocksDB loop
- * reads and writes exactly what the shard does.
+ * An embedding row as its shard stores it in RocksDB: a format byte, the examples it holds (their
+ * count, and from format 2 the sum and the xor of their hashes), then its floats (values and
+ * optimizer slots). One codec, so that the benchmark's bare RocksDB loop reads and writes exactly
+ * what the shard does. A format 1 row, of an earlier release's checkpoint, reads with its count alone.
  */
-public record StoredRow(long examples, float[] floats) {
-    private static final byte FORMAT = 1;
+public record StoredRow(ExampleDigest examples, float[] floats) {
+    private static final byte FORMAT_1 = 1;
+    private static final byte FORMAT = 2;
 
     public byte[] encode() {
-        ByteBuffer buffer = ByteBuffer.allocate(1 + 8 + 4 * floats.length);
-        buffer.put(FORMAT).putLong(examples);
+        ByteBuffer buffer = ByteBuffer.allocate(1 + 3 * 8 + 4 * floats.length);
+        buffer.put(FORMAT).putLong(examples.count()).putLong(examples.sum()).putLong(examples.xor());
         buffer.asFloatBuffer().put(floats);
         return buffer.array();
     }
 
     /** Reads a stored row of {@code width} floats. */
     public static StoredRow decode(byte[] stored, int width) {
-        if (stored[0] != FORMAT) {
-            throw new IllegalStateException("Row state has format " + stored[0] + "; this build reads format " + FORMAT);
+        if (stored[0] != FORMAT && stored[0] != FORMAT_1) {
+            throw new IllegalStateException("Row state has format " + stored[0] + "; this build reads formats "
+                    + FORMAT_1 + " and " + FORMAT);
         }
         ByteBuffer buffer = ByteBuffer.wrap(stored, 1, stored.length - 1);
-        long examples = buffer.getLong();
+        long count = buffer.getLong();
+        ExampleDigest examples = stored[0] == FORMAT_1 ? ExampleDigest.ofCount(count)
+                : new ExampleDigest(count, buffer.getLong(), buffer.getLong());
         float[] floats = new float[width];
         buffer.asFloatBuffer().get(floats);
         return new StoredRow(examples, floats);

@@ -36,6 +36,8 @@ import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.sparse.SparseExampleParser;
+import io.streambelief.model.record.ExampleDigest;
+import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.RowCodecs;
 import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.record.RowUpdate;
@@ -48,7 +50,7 @@ import io.streambelief.serving.ModelClient;
  * The hybrid model on the real pipeline: flights through two workers and two embedding shards,
  * with a worker and a parameter server failing. Every row must hold the gradient of every example
  * that touched it exactly once — no row misses one through a failure, none gets one twice through
- * a replay — and malformed records go to the dead-letter topic with their reason, one of them as
+ * a replay, compared by the digest of the examples themselves, and so must every dense shard — and malformed records go to the dead-letter topic with their reason, one of them as
  * large as the examples topic takes (issue 16): its letter, cut to fit, fails nothing.
  */
 class SparseTrainingTest {
@@ -80,12 +82,14 @@ class SparseTrainingTest {
                 feeder.feedLines(flights.subList(EXAMPLES / 2, EXAMPLES), n -> {});
             }
 
-            Map<Long, Long> touches = new HashMap<>();
+            Map<Long, ExampleDigest> touches = new HashMap<>();
+            ExampleDigest fed = ExampleDigest.EMPTY;
             SparseExampleParser parser = new SparseExampleParser(schema, 1024);
             for (String line : flights) {
                 SparseExample example = parser.parse(line.getBytes(StandardCharsets.UTF_8));
+                fed = fed.plus(ExampleDigest.of(example));
                 for (long id : example.ids()) {
-                    touches.merge(id, 1L, Long::sum);
+                    touches.merge(id, ExampleDigest.of(example), ExampleDigest::plus);
                 }
             }
             Map<Long, RowUpdate> rows = awaitRows(deployment, touches, Duration.ofMinutes(4));
@@ -95,8 +99,8 @@ class SparseTrainingTest {
                     .as("failures, none but the injected ones").hasSize(2);
             assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);
             assertThat(rows.keySet()).as("a row for every id, and only those").isEqualTo(touches.keySet());
-            for (Map.Entry<Long, Long> id : touches.entrySet()) {
-                assertThat(rows.get(id.getKey()).examplesApplied()).as("examples in row %x", id.getKey())
+            for (Map.Entry<Long, ExampleDigest> id : touches.entrySet()) {
+                assertThat(rows.get(id.getKey()).examples()).as("examples in row %x", id.getKey())
                         .isEqualTo(id.getValue());
             }
 
@@ -118,6 +122,10 @@ class SparseTrainingTest {
             });
 
             assertServedPredictionsAreTheEnginesOnThePublishedModel(deployment, flights.subList(0, 300));
+            // Once the served model holds every example (awaited above), so do the published dense shards.
+            for (ParamUpdate shard : TopicContents.latestShards(deployment.bootstrapServers(), config).values()) {
+                assertThat(shard.digest()).as("examples in dense shard %d", shard.shardId()).isEqualTo(fed);
+            }
         }
     }
 
@@ -217,13 +225,14 @@ class SparseTrainingTest {
     }
 
     /** The latest published rows, once every touched row holds its examples (or the time is up). */
-    private static Map<Long, RowUpdate> awaitRows(LocalDeployment deployment, Map<Long, Long> touches, Duration timeout)
+    private static Map<Long, RowUpdate> awaitRows(LocalDeployment deployment, Map<Long, ExampleDigest> touches,
+            Duration timeout)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             Map<Long, RowUpdate> rows = TopicContents.latestRows(deployment.bootstrapServers(), deployment.config());
             boolean complete = touches.entrySet().stream().allMatch(e -> rows.containsKey(e.getKey())
-                    && rows.get(e.getKey()).examplesApplied() >= e.getValue());
+                    && rows.get(e.getKey()).examplesApplied() >= e.getValue().count());
             if (complete || System.nanoTime() > deadline) {
                 return rows;
             }

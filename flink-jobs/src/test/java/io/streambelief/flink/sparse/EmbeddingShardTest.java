@@ -13,6 +13,7 @@ import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 import io.streambelief.kafka.sparse.FeatureSchema;
+import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.record.RowUpdate;
 import io.streambelief.model.sparse.EmbeddingTable;
@@ -41,11 +42,13 @@ class EmbeddingShardTest {
     }
 
     @Test
-    void theFirstGradientCreatesTheRowAndEveryGradientCountsItsExamples() throws Exception {
+    void theFirstGradientCreatesTheRowAndEveryGradientAddsItsExamplesToTheRowsDigest() throws Exception {
         try (var harness = harness(SPARSE)) {
             float[] gradient = {0.5f, 0.1f, -0.2f, 0.3f, 0.4f};
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 3, gradient)));
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 2, gradient)));
+            ExampleDigest three = new ExampleDigest(3, 0x1234_5678_9abcL, -99);
+            ExampleDigest two = new ExampleDigest(2, -0x5eed, 0x7e57);
+            harness.processElement2(new StreamRecord<>(new RowGradient(ID, three, gradient)));
+            harness.processElement2(new StreamRecord<>(new RowGradient(ID, two, gradient)));
             harness.processElement1(new StreamRecord<>(new RowRequest(ID, 1, 0, 0, null)));
 
             float[] expected = TABLE.newRow(ID);
@@ -56,7 +59,7 @@ class EmbeddingShardTest {
             harness.setProcessingTime(1_000);
             List<RowUpdate> published = published(harness);
             assertThat(published).as("two updates within an interval, one publication").hasSize(1);
-            assertThat(published.get(0).examplesApplied()).isEqualTo(5);
+            assertThat(published.get(0).examples()).isEqualTo(three.plus(two));
             assertThat(published.get(0).values()).containsExactly(TABLE.lookup(expected));
         }
     }

@@ -16,6 +16,7 @@ import io.streambelief.flink.worker.BaseWorker;
 import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.GradientSliceCodec;
 import io.streambelief.model.record.ParamUpdate;
@@ -40,8 +41,11 @@ class SparseWorkerTest {
     private final Random random = new Random(5);
 
     @Test
-    void aFullBatchPushesItsDenseGradientPerShardAndOneRowGradientPerDistinctId() throws Exception {
+    void aFullBatchPushesItsDenseGradientPerShardAndOneRowGradientPerDistinctIdEachWithItsExamples()
+            throws Exception {
         List<RowReply[]> batch = List.of(example(100), example(100));
+        ExampleDigest first = ExampleDigest.of(batch.get(0)[0].example());
+        ExampleDigest second = ExampleDigest.of(batch.get(1)[0].example());
         try (var harness = harness()) {
             harness.open();
             harness.setProcessingTime(0);
@@ -53,14 +57,17 @@ class SparseWorkerTest {
                 assertThat(s.push()).isEqualTo(1);
                 assertThat(s.baseVersion()).isZero();
                 assertThat(s.examples()).isEqualTo(2);
+                assertThat(s.digest()).isEqualTo(first.plus(second));
             });
             assertThat(concat(slices)).containsExactly(step(CONFIG.spec().initialParameters(), batch).denseGradient());
 
             List<RowGradient> rows = new ArrayList<>();
             harness.getSideOutput(SparseWorker.ROW_GRADIENTS).forEach(r -> rows.add(r.getValue()));
             assertThat(rows).hasSize(2 * SLOTS - 1);
-            assertThat(rows).filteredOn(row -> row.id() == 100).singleElement()
-                    .satisfies(row -> assertThat(row.examples()).as("both examples touched it").isEqualTo(2));
+            assertThat(rows).filteredOn(row -> row.id() == 100).singleElement().satisfies(row -> assertThat(
+                    row.examples()).as("both examples touched it").isEqualTo(first.plus(second)));
+            assertThat(rows).filteredOn(row -> row.id() == batch.get(1)[1].id()).singleElement()
+                    .satisfies(row -> assertThat(row.examples()).as("the second alone").isEqualTo(second));
         }
     }
 

@@ -1,6 +1,7 @@
 package io.streambelief.model.record;
 
 import io.streambelief.model.Example;
+import io.streambelief.model.sparse.SparseExample;
 
 /**
  * An order-independent digest of a multiset of examples: how many, and the sum and the xor of
@@ -14,8 +15,21 @@ public record ExampleDigest(long count, long sum, long xor) {
 
     /** The digest of one example. */
     public static ExampleDigest of(Example example) {
-        long hash = example.contentHash();
+        return ofHash(example.contentHash());
+    }
+
+    /** The digest of one example of a sparse model. */
+    public static ExampleDigest of(SparseExample example) {
+        return ofHash(example.contentHash());
+    }
+
+    private static ExampleDigest ofHash(long hash) {
         return new ExampleDigest(1, hash, hash);
+    }
+
+    /** The digest of {@code count} examples whose hashes nobody kept (records of an earlier format, tests). */
+    public static ExampleDigest ofCount(long count) {
+        return new ExampleDigest(count, 0, 0);
     }
 
     /** The digest of both multisets together. */

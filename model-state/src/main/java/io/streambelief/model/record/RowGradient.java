@@ -7,14 +7,19 @@ import java.util.Arrays;
  * touched it, on its way back to the row's shard (through the {@code embedding-gradients} topic).
  *
  * @param id the feature id (the row's key)
- * @param examples how many examples the gradient covers, for exactly-once accounting
+ * @param examples the examples the gradient covers, counted and digested, for exactly-once accounting
  * @param values gradient of lookup shape {@code [wide, e_1..e_dim]}; owned by this record
  */
-public record RowGradient(long id, int examples, float[] values) {
+public record RowGradient(long id, ExampleDigest examples, float[] values) {
+
+    /** A gradient over {@code examples} examples whose hashes nobody kept. */
+    public RowGradient(long id, int examples, float[] values) {
+        this(id, ExampleDigest.ofCount(examples), values);
+    }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RowGradient other && id == other.id && examples == other.examples
+        return o instanceof RowGradient other && id == other.id && examples.equals(other.examples)
                 && Arrays.equals(values, other.values);
     }
 
@@ -25,6 +30,6 @@ public record RowGradient(long id, int examples, float[] values) {
 
     @Override
     public String toString() {
-        return "RowGradient[id=" + id + ", examples=" + examples + ", values=" + values.length + "]";
+        return "RowGradient[id=" + id + ", examples=" + examples.count() + ", values=" + values.length + "]";
     }
 }

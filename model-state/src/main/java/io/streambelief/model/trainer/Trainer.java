@@ -198,7 +198,9 @@ public final class Trainer {
         beginStep(engine::setParameters);
         MiniBatch examples = batch.build();
         GradientStep step = engine.step(examples, gradientBuffer);
-        completeStep(step.gradient(), examples.size());
+        ExampleDigest digest = batchDigest;
+        batchDigest = ExampleDigest.EMPTY;
+        completeStep(step.gradient(), digest);
         return step;
     }
 
@@ -220,19 +222,21 @@ public final class Trainer {
     }
 
     /**
-     * Takes the gradient of a step begun with {@link #beginStep} over {@code examples} examples,
-     * as {@link #trainBatch} takes its engine's: clipped, added to the next push, which leaves
-     * once it holds {@code nPush} mini-batches. {@code gradient} is read during the call only.
+     * Takes the gradient of a step begun with {@link #beginStep} over the examples of
+     * {@code examples} (their digest travels with the push to the shards), as {@link #trainBatch}
+     * takes its engine's: clipped, added to the next push, which leaves once it holds
+     * {@code nPush} mini-batches. {@code gradient} is read during the call only.
      *
      * @return false if the gradient was not finite: then it is counted and dropped, as its
      *     examples are, and nothing of it reaches the servers
      */
-    public boolean completeStep(float[] gradient, int examples) {
+    public boolean completeStep(float[] gradient, ExampleDigest examples) {
+        int size = Math.toIntExact(examples.count());
         if (!isFinite(gradient)) {
-            discardStep(examples);
+            discardStep(size);
             return false;
         }
-        countStep(examples);
+        countStep(size);
         if (batchesInPush == 0) {
             System.arraycopy(replica.versions(), 0, pushBaseVersions, 0, pushBaseVersions.length);
         }
@@ -241,9 +245,8 @@ public final class Trainer {
             pushSum[i] += scale * gradient[i];
         }
         batchesInPush++;
-        examplesInPush += examples;
-        pushDigest = pushDigest.plus(batchDigest);
-        batchDigest = ExampleDigest.EMPTY;
+        examplesInPush += size;
+        pushDigest = pushDigest.plus(examples);
         if (batchesInPush >= settings.nPush()) {
             push(false);
         }

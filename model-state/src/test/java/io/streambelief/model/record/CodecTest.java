@@ -43,14 +43,18 @@ class CodecTest {
         assertThat(ParamUpdateCodec.decode(ParamUpdateCodec.encode(digested))).isEqualTo(digested);
 
         // A format 1 record is a format 2 record without the digest's three longs at the end.
-        byte[] format2 = ParamUpdateCodec.encode(UPDATE);
-        java.nio.ByteBuffer format1 = java.nio.ByteBuffer.allocate(format2.length - 24);
-        format1.put(format2, 0, format2.length - 4 - 24);
+        assertThat(ParamUpdateCodec.decode(format1(ParamUpdateCodec.encode(UPDATE), 24))).isEqualTo(UPDATE);
+    }
+
+    /** The format 1 record of a format 2 one whose body ends with {@code added} more bytes. */
+    private static byte[] format1(byte[] format2, int added) {
+        java.nio.ByteBuffer format1 = java.nio.ByteBuffer.allocate(format2.length - added);
+        format1.put(format2, 0, format2.length - 4 - added);
         format1.put(1, (byte) 1);
         java.util.zip.CRC32 crc = new java.util.zip.CRC32();
         crc.update(format1.array(), 0, format1.position());
         format1.putInt((int) crc.getValue());
-        assertThat(ParamUpdateCodec.decode(format1.array())).isEqualTo(UPDATE);
+        return format1.array();
     }
 
     @Test
@@ -102,12 +106,17 @@ class CodecTest {
     }
 
     @Test
-    void rowGradientsAndUpdatesRoundTrip() {
-        RowGradient gradient = new RowGradient(-7L, 3, new float[] {0.5f, -1f, 2f});
-        RowUpdate update = new RowUpdate("flights", Long.MIN_VALUE, 1L << 40, 1234, new float[] {1f, 0f});
+    void rowGradientsAndUpdatesRoundTripWithTheirDigestAndFormat1RecordsWithTheCountAlone() {
+        RowGradient gradient = new RowGradient(-7L, new ExampleDigest(3, -42L, 0x5DEECE66DL), new float[] {0.5f, -1f, 2f});
+        RowUpdate update = new RowUpdate("flights", Long.MIN_VALUE, new ExampleDigest(1L << 40, 7L, -1L), 1234,
+                new float[] {1f, 0f});
 
         assertThat(RowCodecs.decodeGradient(RowCodecs.encode(gradient))).isEqualTo(gradient);
         assertThat(RowCodecs.decodeUpdate(RowCodecs.encode(update))).isEqualTo(update);
+        assertThat(RowCodecs.decodeGradient(format1(RowCodecs.encode(gradient), 16)))
+                .isEqualTo(new RowGradient(-7L, 3, gradient.values()));
+        assertThat(RowCodecs.decodeUpdate(format1(RowCodecs.encode(update), 16)))
+                .isEqualTo(new RowUpdate("flights", Long.MIN_VALUE, 1L << 40, 1234, update.values()));
         assertThat(new String(RowCodecs.updateKey("flights", 255), java.nio.charset.StandardCharsets.UTF_8))
                 .isEqualTo("flights/rows/ff");
         assertThatThrownBy(() -> RowCodecs.decodeUpdate(RowCodecs.encode(gradient)))
