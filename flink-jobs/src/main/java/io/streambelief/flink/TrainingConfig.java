@@ -40,6 +40,7 @@ public record TrainingConfig(
         double clipNorm,
         GradientCompression compression,
         long warmstartExamples,
+        Dealing dealing,
         double averageDecay,
         Duration publishInterval,
         Duration checkpointInterval,
@@ -73,6 +74,7 @@ public record TrainingConfig(
             throw new IllegalArgumentException("average decay must be in [0, 1), got " + averageDecay);
         }
         Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(dealing, "dealing");
         if (stalenessBound < 0) {
             throw new IllegalArgumentException("staleness bound must be >= 0, got " + stalenessBound);
         }
@@ -85,6 +87,13 @@ public record TrainingConfig(
         }
         if (warmstartExamples < 0) {
             throw new IllegalArgumentException("warmstart examples must be >= 0, got " + warmstartExamples);
+        }
+        if (dealing == Dealing.PARTITION && warmstartExamples > 0) {
+            throw new IllegalArgumentException("With --dealing partition each worker trains its own partition from "
+                    + "the start; leave --warmstart out or set it to 0");
+        }
+        if (dealing == Dealing.PARTITION && sparse != null) {
+            throw new IllegalArgumentException("Sparse models deal their examples round-robin; leave --dealing out");
         }
         for (Duration d : new Duration[] {publishInterval, checkpointInterval, metricsInterval, idleFlush}) {
             if (d == null || d.isNegative() || d.isZero()) {
@@ -171,6 +180,18 @@ public record TrainingConfig(
     }
 
     /** Whether this is a sparse (wide &amp; deep) model, whose rows live on embedding shards. */
+    /**
+     * Refuses an examples topic of {@code partitions} partitions that this configuration cannot
+     * deal: with {@link Dealing#PARTITION} each worker needs exactly one.
+     */
+    public void checkExamplePartitions(int partitions) {
+        if (dealing == Dealing.PARTITION && partitions != workers) {
+            throw new IllegalArgumentException("--dealing partition needs one examples partition per worker: topic "
+                    + topics.examples() + " has " + partitions + " for " + workers + " workers; use --workers "
+                    + partitions + " or --dealing round-robin");
+        }
+    }
+
     public boolean isSparse() {
         return sparse != null;
     }
@@ -185,6 +206,7 @@ public record TrainingConfig(
                 .nPush(nPush).nFetch(nFetch).mode(mode).stalenessBound(stalenessBound).clipNorm(clipNorm)
                 .compression(compression)
                 .warmstartExamples(warmstartExamples)
+                .dealing(dealing)
                 .averageDecay(averageDecay)
                 .publishInterval(publishInterval).checkpointInterval(checkpointInterval)
                 .metricsInterval(metricsInterval).idleFlush(idleFlush).maxExampleBytes(maxExampleBytes)
@@ -213,6 +235,7 @@ public record TrainingConfig(
         private GradientCompression compression;
         /** Null: the mode's default, 10,000 for async training and 0 otherwise. */
         private Long warmstartExamples;
+        private Dealing dealing = Dealing.ROUND_ROBIN;
         private double averageDecay = 0.99;
         private Duration publishInterval = Duration.ofMillis(100);
         private Duration checkpointInterval = Duration.ofSeconds(5);
@@ -334,9 +357,18 @@ public record TrainingConfig(
             return this;
         }
 
-        /** Examples trained by worker 0 alone before the others join (DistBelief's warmstart; default 10,000 when async). */
+        /**
+         * Examples trained by worker 0 alone before the others join (DistBelief's warmstart;
+         * default 10,000 when async and dealt round-robin, else 0).
+         */
         public Builder warmstartExamples(Long examples) {
             this.warmstartExamples = examples;
+            return this;
+        }
+
+        /** How the examples reach the workers (default {@link Dealing#ROUND_ROBIN}). */
+        public Builder dealing(Dealing dealing) {
+            this.dealing = dealing;
             return this;
         }
 
@@ -405,8 +437,9 @@ public record TrainingConfig(
                     compression != null ? compression
                             : sparse != null || mode == TrainingMode.BSP ? GradientCompression.NONE
                             : DEFAULT_COMPRESSION,
-                    warmstartExamples != null ? warmstartExamples : mode == TrainingMode.ASYNC && sparse == null ? 10_000 : 0,
-                    averageDecay, publishInterval,
+                    warmstartExamples != null ? warmstartExamples
+                            : mode == TrainingMode.ASYNC && sparse == null && dealing == Dealing.ROUND_ROBIN ? 10_000 : 0,
+                    dealing, averageDecay, publishInterval,
                     checkpointInterval, metricsInterval, idleFlush, maxExampleBytes, failureInjection, sparse);
         }
     }

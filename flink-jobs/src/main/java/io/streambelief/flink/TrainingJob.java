@@ -148,11 +148,12 @@ public final class TrainingJob {
 
         deadLetters(config, examples.getSideOutput(ParseExamples.DEAD_LETTERS));
 
-        // Examples are dealt to the workers in turn; with warmstart, the first ones all go to worker 0.
-        // (Only then a custom partitioner: SSP and BSP need unaligned checkpoints, which refuse one.)
+        // Examples are dealt to the workers in turn; with warmstart, the first ones all go to worker 0
+        // (only then a custom partitioner: SSP and BSP need unaligned checkpoints, which refuse one).
+        // Dealt by partition, each worker trains what its own source subtask reads: forward.
         DataStream<Example> dealt = config.warmstartExamples() > 0
                 ? examples.partitionCustom(new WarmstartPartitioner(config.warmstartExamples(), config.workers()), e -> e)
-                : examples.rebalance();
+                : config.dealing() == Dealing.PARTITION ? examples : examples.rebalance();
 
         // Workers: evaluate, then compute and push gradients. Async workers get the parameters fed
         // back as a second input: the parameter servers' deltas, broadcast. Buffer timeout 0 on the

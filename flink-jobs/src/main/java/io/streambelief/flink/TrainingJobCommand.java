@@ -42,7 +42,7 @@ public final class TrainingJobCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         TrainingConfig config = training.toConfig(bootstrapServers, inputs, classes);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            Topics.ensure(admin, config.topics(), config.workers());
+            config.checkExamplePartitions(Topics.ensure(admin, config.topics(), config.workers()));
         }
         ModelDefinitions.publish(bootstrapServers, config.topics().modelParams(), config.definition());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();

@@ -127,6 +127,13 @@ public final class TrainingOptions {
                     + "batch W x B). Default: ${DEFAULT-VALUE}.")
     TrainingMode mode;
 
+    @Option(names = "--dealing", paramLabel = "HOW", defaultValue = "round-robin", converter = DealingConverter.class,
+            description = "How examples reach the workers: round-robin (in turn, an even share each) or partition "
+                    + "(each worker trains its own partition of the examples topic in order, one partition per "
+                    + "worker: reproducible runs, in BSP mode the same model whatever fails). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Dealing dealing;
+
     @Option(names = "--staleness", paramLabel = "S", defaultValue = "4",
             description = "SSP's bound: pushes a worker may run ahead of the slowest worker. Default: ${DEFAULT-VALUE}.")
     int staleness;
@@ -198,6 +205,7 @@ public final class TrainingOptions {
                 .clipNorm(clipNorm)
                 .compression(compression())
                 .warmstartExamples(warmstart)
+                .dealing(dealing)
                 .averageDecay(averageDecay)
                 .publishInterval(publishInterval)
                 .checkpointInterval(checkpointInterval)
@@ -290,6 +298,13 @@ public final class TrainingOptions {
         @Override
         public TrainingMode convert(String value) {
             return TrainingMode.parse(value);
+        }
+    }
+
+    public static final class DealingConverter implements ITypeConverter<Dealing> {
+        @Override
+        public Dealing convert(String value) {
+            return Dealing.parse(value);
         }
     }
 }

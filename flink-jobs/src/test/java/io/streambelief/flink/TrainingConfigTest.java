@@ -55,6 +55,24 @@ class TrainingConfigTest {
                 });
     }
 
+    @Test
+    void dealingByPartitionNeedsOnePartitionPerWorkerAndStartsWithoutWarmstart() {
+        TrainingConfig byPartition = parse("--dealing", "partition", "--workers", "2");
+        assertThat(byPartition.dealing()).isEqualTo(Dealing.PARTITION);
+        assertThat(byPartition.warmstartExamples()).as("no default warmstart").isZero();
+        assertThat(byPartition.toBuilder().build().dealing()).isEqualTo(Dealing.PARTITION);
+        byPartition.checkExamplePartitions(2);
+        assertThatThrownBy(() -> byPartition.checkExamplePartitions(3)).hasMessage("--dealing partition needs one "
+                + "examples partition per worker: topic examples has 3 for 2 workers; use --workers 3 or "
+                + "--dealing round-robin");
+        parse("--workers", "2").checkExamplePartitions(3);
+        assertThat(parse().warmstartExamples()).isEqualTo(10_000);
+
+        assertThatThrownBy(() -> parse("--dealing", "partition", "--warmstart", "100"))
+                .hasMessageContaining("leave --warmstart out");
+        assertThatThrownBy(() -> parse("--dealing", "by-offset")).hasMessageContaining("use round-robin or partition");
+    }
+
     private static TrainingConfig parse(String... args) {
         TrainingOptions options = new TrainingOptions();
         new CommandLine(options).parseArgs(args);

@@ -301,7 +301,22 @@ public final class ModelReplica {
             mergedAcks[shard] = Arrays.copyOf(receivedAcks[shard], Math.max(receivedAcks[shard].length, worker + 1));
             mergedAcks[shard][worker] = Math.max(mergedAcks[shard][worker], lastPush);
         }
-        return new ReplicaState(mergedValues, mergedSlots, mergedVersions, mergedAcks, lastPush);
+        return new ReplicaState(mergedValues, mergedSlots, mergedVersions, mergedAcks, lastPush, worker);
+    }
+
+    /**
+     * What a checkpoint keeps of a bulk-synchronous worker: what the servers sent, and no more.
+     * Its unacknowledged push is part of a step the servers are still gathering (in their state of
+     * the same checkpoint); a restored worker waits for that step's result as it did before. The
+     * push applied alone, as {@link #toState} applies it, would be a step no server takes.
+     */
+    public ReplicaState receivedState() {
+        long[][] ownAcks = new long[receivedAcks.length][];
+        for (int shard = 0; shard < ownAcks.length; shard++) {
+            ownAcks[shard] = receivedAcks[shard].clone();
+        }
+        return new ReplicaState(receivedValues.clone(), copy(receivedSlots), receivedVersions.clone(), ownAcks,
+                lastPush, worker);
     }
 
     private static float[][] copy(float[][] arrays) {

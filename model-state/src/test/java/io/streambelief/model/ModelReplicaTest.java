@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.record.ParamUpdate;
+import io.streambelief.model.record.ReplicaState;
 
 /** What a worker's replica takes from the feedback topics, which anyone who can write to them can fill. */
 class ModelReplicaTest {
@@ -45,6 +46,25 @@ class ModelReplicaTest {
         assertThat(Arrays.copyOf(restored.values(), 5)).containsOnly(7f - 0.1f);
         assertThat(Arrays.copyOfRange(restored.values(), 5, 10)).containsOnly(-0.2f);
         assertThat(restored.acknowledgedPush()).as("the servers' state holds both pushes").isEqualTo(2);
+    }
+
+    /**
+     * In BSP the unacknowledged push is part of a step the servers are still gathering: applied
+     * alone it would be a step no server takes, so the checkpoint keeps what the servers sent.
+     */
+    @Test
+    void aBulkSynchronousCheckpointKeepsWhatTheServersSentAndTheWorkersLastPush() {
+        replica.push(ones());
+        assertThat(replica.receive(shard(0, 7f, 0))).isTrue();
+
+        ReplicaState state = replica.receivedState();
+        ModelReplica restored = ModelReplica.restore(state, LAYOUT, Optimizer.parse("sgd:lr=0.1"), 0, state.lastPush());
+
+        assertThat(state.worker()).isZero();
+        assertThat(Arrays.copyOf(restored.values(), 5)).containsOnly(7f);
+        assertThat(Arrays.copyOfRange(restored.values(), 5, 10)).containsOnly(0f);
+        assertThat(restored.lastPush()).isEqualTo(1);
+        assertThat(restored.acknowledgedPush()).as("push 1 awaits its step's result").isZero();
     }
 
     /** Replayed after a restore: published before the checkpoint, read after it, older than the restored state. */

@@ -106,7 +106,7 @@ public final class LocalDeployment implements AutoCloseable {
             TrainingConfig config = configFor.apply(broker.bootstrapServers());
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                     broker.bootstrapServers()))) {
-                Topics.ensure(admin, config.topics(), config.workers());
+                config.checkExamplePartitions(Topics.ensure(admin, config.topics(), config.workers()));
             }
             ModelDefinitions.publish(broker.bootstrapServers(), config.topics().modelParams(), config.definition());
             if (settings.serving()) {

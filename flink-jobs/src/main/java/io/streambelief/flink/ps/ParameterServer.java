@@ -65,7 +65,7 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     private final TrainingConfig config;
 
     private transient ValueState<ShardState> state;
-    /** BSP: the gradients of the step being gathered (at most one per worker). */
+    /** BSP: the gradients of the steps being gathered (the next, and pushes of the one after). */
     private transient ListState<GradientSlice> stepState;
     private transient Map<Integer, List<GradientSlice>> steps;
     private transient Map<Integer, ParameterShard> shards;
@@ -132,30 +132,38 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     }
 
     /**
-     * BSP: keeps the gradient until every worker's for this step is in, then applies their mean
-     * and publishes at once, since every worker waits for it. A worker pushes step t+1 only on
-     * the result of step t, so what is gathered is always one step.
+     * BSP: keeps the gradient until every worker's for its step is in, then applies their mean
+     * and publishes at once, since every worker waits for it. Each worker pushes once per step,
+     * so a push's number is its step's. A worker pushes step t+1 only on the result of step t,
+     * but after a restore from an unaligned checkpoint a push of step t+1 may come first: the
+     * worker took in the result of step t that the failed attempt published after the servers'
+     * snapshot, while the push that completes step t here is replayed in-flight data of another
+     * channel. So pushes are gathered by step, and steps applied in order.
      */
     private void gatherStep(int key, GradientSlice gradient, Collector<ParamUpdate> out) throws Exception {
-        List<GradientSlice> step = steps.get(key);
-        if (step == null) {
-            step = new ArrayList<>();
-            stepState.get().forEach(step::add);
-            steps.put(key, step);
+        List<GradientSlice> gathered = steps.get(key);
+        if (gathered == null) {
+            gathered = new ArrayList<>();
+            stepState.get().forEach(gathered::add);
+            steps.put(key, gathered);
         }
-        step.add(gradient);
+        gathered.add(gradient);
         dirty.add(key);
-        if (step.size() < config.workers()) {
-            return;
+        while (!gathered.isEmpty()) {
+            long next = gathered.stream().mapToLong(GradientSlice::push).min().getAsLong();
+            List<GradientSlice> step = gathered.stream().filter(g -> g.push() == next).toList();
+            if (step.size() < config.workers()) {
+                return;
+            }
+            ParameterShard shard = shard(key);
+            int refused = shard.applyStep(step);
+            applied.inc(step.size() - refused);
+            rejected.inc(refused);
+            staleness.update(0);
+            gathered.removeIf(g -> g.push() == next);
+            published.inc();
+            out.collect(shard.toUpdate(config.modelId(), System.currentTimeMillis()));
         }
-        ParameterShard shard = shard(key);
-        int refused = shard.applyStep(step);
-        applied.inc(step.size() - refused);
-        rejected.inc(refused);
-        staleness.update(0);
-        step.clear();
-        published.inc();
-        out.collect(shard.toUpdate(config.modelId(), System.currentTimeMillis()));
     }
 
     /** Told that checkpoint {@code checkpointId} completed, while its Kafka transactions are being committed. */

@@ -23,6 +23,7 @@ import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.flink.worker.BaseWorker;
 import io.streambelief.flink.worker.ProgressiveValidation;
+import io.streambelief.flink.worker.RestoredReplicas;
 import io.streambelief.model.ModelReplica;
 import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.GradientSlice;
@@ -101,7 +102,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
                 new ListStateDescriptor<>("held-replies", RecordTypes.ROW_REPLY));
         restoredReplies = new ArrayList<>();
         heldState.get().forEach(restoredReplies::add);
-        replica = BaseWorker.restoreReplica(replicaState.get(), config, index);
+        replica = RestoredReplicas.decode(replicaState.get()).replicaFor(config, index);
     }
 
     @Override
@@ -289,7 +290,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        replicaState.update(BaseWorker.checkpointed(replica));
+        replicaState.update(BaseWorker.checkpointed(replica, config.mode()));
         List<RowReply> held = new ArrayList<>();
         for (RowReply[] example : batch) {
             for (RowReply reply : example) {

@@ -24,10 +24,10 @@ import org.slf4j.LoggerFactory;
 
 import io.streambelief.flink.FailureInjection;
 import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.TrainingMode;
 import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.Example;
 import io.streambelief.model.ModelReplica;
-import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.engine.EngineChoice;
 import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.engine.GradientStep;
@@ -36,7 +36,6 @@ import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ExampleCodec;
-import io.streambelief.model.record.ReplicaState;
 import io.streambelief.model.record.ReplicaStateCodec;
 import io.streambelief.model.record.ResidualCodec;
 import io.streambelief.model.trainer.Trainer;
@@ -79,6 +78,7 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     private transient ListState<byte[]> residualState;
     private transient List<Example> restoredPartialBatch;
     private transient List<float[]> restoredResiduals;
+    private transient RestoredReplicas restored;
     private transient ModelReplica replica;
     private transient Trainer trainer;
     private transient GradientEngine engine;
@@ -113,44 +113,24 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
                 new ListStateDescriptor<>("residual", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         restoredResiduals = new ArrayList<>();
         residualState.get().forEach(bytes -> restoredResiduals.add(ResidualCodec.decode(bytes)));
-        replica = restoreReplica(replicaState.get(), config, index);
+        restored = RestoredReplicas.decode(replicaState.get());
+        replica = restored.replicaFor(config, index);
     }
 
     /**
      * Every worker's checkpointed replica. Union state: after a restore (even at another
-     * parallelism) each worker sees every checkpointed replica, continues from the freshest, and
-     * numbers its pushes after all of them. Encoded with {@link ReplicaStateCodec}, which says why.
+     * parallelism) each worker sees every checkpointed replica and continues from the freshest
+     * within the checkpoint ({@link RestoredReplicas}). Encoded with {@link ReplicaStateCodec},
+     * which says why.
      */
     public static ListState<byte[]> replicaState(StateInitializationContext context) throws Exception {
         return context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("replica", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
     }
 
-    /** What {@link #replicaState} keeps for {@code replica}. */
-    public static List<byte[]> checkpointed(ModelReplica replica) {
-        return List.of(ReplicaStateCodec.encode(replica.toState()));
-    }
-
-    /**
-     * Worker {@code index}'s replica after a restore: the freshest checkpointed replica of this
-     * model's shape, numbering pushes after every worker's last one; the initial parameters when
-     * there is none. Takes union state, so it works at any new parallelism.
-     */
-    public static ModelReplica restoreReplica(Iterable<byte[]> checkpointed, TrainingConfig config, int index) {
-        ParameterLayout layout = config.layout();
-        ReplicaState freshest = null;
-        long lastPush = 0;
-        for (byte[] encoded : checkpointed) {
-            ReplicaState state = ReplicaStateCodec.decode(encoded);
-            lastPush = Math.max(lastPush, state.lastPush());
-            if (state.values().length == layout.numParams()
-                    && (freshest == null || state.totalVersion() > freshest.totalVersion())) {
-                freshest = state;
-            }
-        }
-        return freshest != null
-                ? ModelReplica.restore(freshest, layout, config.optimizer(), index, lastPush)
-                : ModelReplica.initial(config.spec().initialParameters(), layout, config.optimizer(), index);
+    /** What {@link #replicaState} keeps for {@code replica} in {@code mode}. */
+    public static List<byte[]> checkpointed(ModelReplica replica, TrainingMode mode) {
+        return List.of(ReplicaStateCodec.encode(mode == TrainingMode.BSP ? replica.receivedState() : replica.toState()));
     }
 
     @Override
@@ -194,6 +174,8 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         batchesBeforeFailure = config.failureInjection().eventsBeforeFailure(
                 getRuntimeContext().getTaskInfo().getAttemptNumber(), FailureInjection.Operator.WORKER, index);
         getProcessingTimeService().scheduleWithFixedDelay(this::onTick, TICK_MILLIS, TICK_MILLIS);
+        LOG.info("Worker {} starts at push {} (acknowledged {}) with {} examples of a mini-batch", index,
+                replica.lastPush(), replica.acknowledgedPush(), restoredPartialBatch.size());
         for (Example example : restoredPartialBatch) {
             add(example);
         }
@@ -240,6 +222,11 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
 
     /** Returns once the next mini-batch may be computed; async workers never wait. */
     protected void awaitBound() throws Exception {}
+
+    /** The worker replicas this worker was restored from (none at a fresh start). */
+    protected final RestoredReplicas restored() {
+        return restored;
+    }
 
     /** Takes in one shard of parameters as the parameter servers published it. */
     protected final void onParameters(ParamUpdate update) {
@@ -315,7 +302,7 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        replicaState.update(checkpointed(replica));
+        replicaState.update(checkpointed(replica, config.mode()));
         partialBatchState.update(trainer.partialBatch().stream().map(ExampleCodec::encode).toList());
         residualState.update(config.compression().isLossy()
                 ? List.of(ResidualCodec.encode(trainer.errorFeedback().residual()))

@@ -37,7 +37,7 @@ public final class BoundedWorker extends BaseWorker
         mailbox = getContainingTask().getMailboxExecutorFactory()
                 .createExecutor(getOperatorConfig().getChainIndex());
         follower = new ParameterFollower(config, getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), mailbox,
-                this::onParameters);
+                restored(), this::onParameters);
         follower.start();
         super.open();
     }

@@ -2,6 +2,7 @@ package io.streambelief.flink.worker;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -12,7 +13,6 @@ import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -30,7 +30,11 @@ import io.streambelief.model.record.ParamUpdate;
  *
  * <p>A restored worker starts from its checkpointed replica and reads the topic from the
  * beginning again: records older than the replica are harmless (the newest of each shard comes
- * last on the compacted, single-partition topic).
+ * last on the compacted, single-partition topic). Records that were on the topic when the
+ * follower started and hold pushes made after the checkpoint were published by the attempt that
+ * failed, and are skipped ({@link RestoredReplicas#withinCheckpoint}): the restored servers will
+ * publish those steps again, and in BSP a worker taking one of them would push its next step
+ * into a step the servers are still gathering.
  */
 final class ParameterFollower implements AutoCloseable {
     private static final int IN_FLIGHT = 16;
@@ -40,12 +44,21 @@ final class ParameterFollower implements AutoCloseable {
     private final ParamUpdateDeserializer deserializer;
     private final MailboxExecutor mailbox;
     private final Consumer<ParamUpdate> worker;
+    private final RestoredReplicas restored;
+    private final List<TopicPartition> partitions;
+    /** Per partition, the offset at which records of this attempt begin. */
+    private final Map<TopicPartition, Long> startOffsets;
     private final Semaphore permits = new Semaphore(IN_FLIGHT);
     private final Thread thread;
     private volatile boolean running = true;
     private volatile RuntimeException failure;
 
-    ParameterFollower(TrainingConfig config, int subtask, MailboxExecutor mailbox, Consumer<ParamUpdate> worker) {
+    /**
+     * Finds where the topic ends now, before the worker pushes anything: what comes later is this
+     * attempt's.
+     */
+    ParameterFollower(TrainingConfig config, int subtask, MailboxExecutor mailbox, RestoredReplicas restored,
+            Consumer<ParamUpdate> worker) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "streambelief-" + config.modelId() + "-worker-" + subtask);
@@ -56,6 +69,10 @@ final class ParameterFollower implements AutoCloseable {
         this.deserializer = new ParamUpdateDeserializer(config.modelId());
         this.mailbox = mailbox;
         this.worker = worker;
+        this.restored = restored;
+        this.partitions = consumer.partitionsFor(topic, Duration.ofMinutes(1)).stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        this.startOffsets = consumer.endOffsets(partitions, Duration.ofMinutes(1));
         this.thread = new Thread(this::run, "parameter-follower-" + subtask);
         this.thread.setDaemon(true);
     }
@@ -98,14 +115,23 @@ final class ParameterFollower implements AutoCloseable {
             public void close() {}
         };
         try {
-            List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofMinutes(1));
-            List<TopicPartition> assigned = partitions.stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(assigned);
-            consumer.seekToBeginning(assigned);
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
             while (running) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    deserializer.deserialize(record, deliver);
+                    boolean earlier = record.offset() < startOffsets.get(new TopicPartition(record.topic(),
+                            record.partition()));
+                    deserializer.deserialize(record, earlier ? new Collector<>() {
+                        @Override
+                        public void collect(ParamUpdate update) {
+                            if (restored.withinCheckpoint(update.pushesApplied())) {
+                                deliver.collect(update);
+                            }
+                        }
+
+                        @Override
+                        public void close() {}
+                    } : deliver);
                 }
             }
         } catch (WakeupException e) {

@@ -12,6 +12,7 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.TrainingMode;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.optimizer.Optimizer;
@@ -136,10 +137,43 @@ class ParameterServerTest {
         }
     }
 
+    /**
+     * After a restore from an unaligned checkpoint, worker 0's push of step 2 may arrive before
+     * worker 1's of step 1 (replayed from another channel): a step is every worker's push of
+     * that step, not any two pushes.
+     */
+    @Test
+    void underBspAStepGathersEveryWorkersPushOfThatStepWhateverArrivesFirst() throws Exception {
+        TrainingConfig bsp = TrainingConfig.builder("unused:9092").modelId("tiny").spec(CONFIG.spec()).shardSize(20)
+                .optimizer(Optimizer.sgd(0.5)).workers(2).mode(TrainingMode.BSP).build();
+        try (var harness = harness(bsp)) {
+            harness.open();
+            harness.processElement(push(0, 1, 1f), 0);
+            harness.processElement(push(0, 2, 4f), 0);
+            assertThat(harness.extractOutputValues()).as("step 1 lacks worker 1").isEmpty();
+
+            harness.processElement(push(1, 1, 3f), 0);
+            harness.processElement(push(1, 2, 2f), 0);
+
+            List<ParamUpdate> published = harness.extractOutputValues();
+            assertThat(published).extracting(update -> update.pushesApplied()[0] + ":" + update.pushesApplied()[1])
+                    .containsExactly("1:1", "2:2");
+            assertThat(published.get(0).values()).usingComparatorWithPrecision(1e-6f)
+                    .containsExactly(shifted(LAYOUT.slice(INITIAL, 0), -0.5f * 2f));
+            assertThat(published.get(1).values()).usingComparatorWithPrecision(1e-6f)
+                    .containsExactly(shifted(LAYOUT.slice(INITIAL, 0), -0.5f * 5f));
+        }
+    }
+
     private static KeyedOneInputStreamOperatorTestHarness<Integer, GradientSlice, ParamUpdate> harness()
             throws Exception {
+        return harness(CONFIG);
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<Integer, GradientSlice, ParamUpdate> harness(
+            TrainingConfig config) throws Exception {
         var harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new ParameterServerOperator(new ParameterServer(CONFIG)), CONFIG.shardKeys().selector(), Types.INT);
+                new ParameterServerOperator(new ParameterServer(config)), config.shardKeys().selector(), Types.INT);
         harness.setStateBackend(new EmbeddedRocksDBStateBackend());
         return harness;
     }
@@ -148,6 +182,13 @@ class ParameterServerTest {
         float[] gradient = new float[LAYOUT.length(shard)];
         Arrays.fill(gradient, 1f);
         return new GradientSlice(shard, baseVersion, examples, gradient);
+    }
+
+    /** Worker {@code worker}'s push {@code push} of 8 examples to shard 0, every entry {@code value}. */
+    private static GradientSlice push(int worker, long push, float value) {
+        float[] gradient = new float[LAYOUT.length(0)];
+        Arrays.fill(gradient, value);
+        return new GradientSlice(0, worker, push, 0, 8, gradient);
     }
 
     private static float[] shifted(float[] values, float delta) {

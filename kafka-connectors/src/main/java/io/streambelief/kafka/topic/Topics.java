@@ -94,8 +94,10 @@ public final class Topics {
     /**
      * Creates whichever of the deployment's topics do not exist yet. Existing topics are left as
      * they are (a warning names any whose partition count differs from what was asked).
+     *
+     * @return the partitions of the examples topic
      */
-    public static void ensure(Admin admin, TopicNames names, int examplePartitions)
+    public static int ensure(Admin admin, TopicNames names, int examplePartitions)
             throws ExecutionException, InterruptedException, TimeoutException {
         if (examplePartitions < 1) {
             throw new IllegalArgumentException("The examples topic needs at least one partition, got " + examplePartitions);
@@ -123,18 +125,21 @@ public final class Topics {
                 throw e;
             }
         }
+        int partitions = examplePartitions;
         if (existing.contains(names.examples())) {
             TopicDescription examples = admin.describeTopics(List.of(names.examples())).allTopicNames()
                     .get(30, TimeUnit.SECONDS).get(names.examples());
-            if (examples.partitions().size() != examplePartitions) {
+            partitions = examples.partitions().size();
+            if (partitions != examplePartitions) {
                 LOG.warn("Topic {} exists with {} partitions, not {}; it is used as it is", names.examples(),
-                        examples.partitions().size(), examplePartitions);
+                        partitions, examplePartitions);
             }
         }
         if (!missing.isEmpty()) {
             awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
             LOG.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
         }
+        return partitions;
     }
 
     /** A new topic's partitions take a moment to get a leader; clients that write at once would only retry. */

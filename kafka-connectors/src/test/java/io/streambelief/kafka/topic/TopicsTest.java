@@ -64,11 +64,11 @@ class TopicsTest {
     }
 
     @Test
-    void existingTopicsAreLeftAsTheyAre() throws Exception {
+    void existingTopicsAreLeftAsTheyAreAndTheExamplesPartitionsAreTheOnesThatExist() throws Exception {
         TopicNames names = new TopicNames("b-examples", "b-params", "b-snapshots", "b-dead", "b-metrics");
-        Topics.ensure(admin, names, 2);
+        assertThat(Topics.ensure(admin, names, 2)).isEqualTo(2);
 
-        Topics.ensure(admin, names, 5);
+        assertThat(Topics.ensure(admin, names, 5)).isEqualTo(2);
 
         assertThat(admin.describeTopics(List.of("b-examples")).allTopicNames().get(30, TimeUnit.SECONDS)
                 .get("b-examples").partitions()).hasSize(2);

@@ -6,8 +6,8 @@ import java.nio.ByteBuffer;
 /**
  * Binary form of {@link ReplicaState} (format 1): the values as big-endian floats, the optimizer
  * slots (count, then each like the values), the per-shard versions (count, then longs), the
- * per-shard acknowledged pushes (count, then each a count and longs) and the last push, in the
- * {@link Frame} envelope.
+ * per-shard acknowledged pushes (count, then each a count and longs), the last push and (format
+ * 2) the worker's index, in the {@link Frame} envelope; format 1 reads with an unknown worker.
  *
  * <p>Workers checkpoint their replica in this form, as one byte array, rather than through
  * Flink's reflective POJO serializer: that one restores a float array four single-byte reads at a
@@ -16,12 +16,12 @@ import java.nio.ByteBuffer;
  * A byte array is read in one piece.
  */
 public final class ReplicaStateCodec {
-    private static final Frame FRAME = new Frame("ReplicaState", (byte) 'W', (byte) 1);
+    private static final Frame FRAME = new Frame("ReplicaState", (byte) 'W', (byte) 2);
 
     private ReplicaStateCodec() {}
 
     public static byte[] encode(ReplicaState state) {
-        int size = 4 + 4 * state.values().length + 4 + 4 + 8 * state.versions().length + 4 + 8;
+        int size = 4 + 4 * state.values().length + 4 + 4 + 8 * state.versions().length + 4 + 8 + 4;
         for (float[] slot : state.slots()) {
             size += 4 + 4 * slot.length;
         }
@@ -39,7 +39,7 @@ public final class ReplicaStateCodec {
         for (long[] acks : state.acks()) {
             putLongs(buffer, acks);
         }
-        buffer.putLong(state.lastPush());
+        buffer.putLong(state.lastPush()).putInt(state.worker());
         return FRAME.seal(buffer);
     }
 
@@ -55,7 +55,9 @@ public final class ReplicaStateCodec {
             for (int i = 0; i < acks.length; i++) {
                 acks[i] = getLongs(body);
             }
-            return new ReplicaState(values, slots, versions, acks, body.getLong());
+            long lastPush = body.getLong();
+            return new ReplicaState(values, slots, versions, acks, lastPush,
+                    body.hasRemaining() ? body.getInt() : ReplicaState.UNKNOWN_WORKER);
         });
     }
 

@@ -138,15 +138,17 @@ class CodecTest {
     }
 
     @Test
-    void workerReplicasRoundTripWithSlotsVersionsAndAcks() {
+    void workerReplicasRoundTripWithSlotsVersionsAcksAndTheirWorkerAndFormat1OnesWithAnUnknownWorker() {
         float[] values = new float[50_000];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) Math.sin(i) * 3;
         }
         ReplicaState replica = new ReplicaState(values, new float[][] {values.clone(), {}},
-                new long[] {17, 0, Long.MAX_VALUE}, new long[][] {{4, 5}, {}, {-1}}, 99);
+                new long[] {17, 0, Long.MAX_VALUE}, new long[][] {{4, 5}, {}, {-1}}, 99, 3);
         assertThat(ReplicaStateCodec.decode(ReplicaStateCodec.encode(replica))).isEqualTo(replica);
-        ReplicaState empty = new ReplicaState(new float[0], new float[0][], new long[0], new long[0][], 0);
+        assertThat(ReplicaStateCodec.decode(format1(ReplicaStateCodec.encode(replica), 4)).worker())
+                .isEqualTo(ReplicaState.UNKNOWN_WORKER);
+        ReplicaState empty = new ReplicaState(new float[0], new float[0][], new long[0], new long[0][], 0, 0);
         assertThat(ReplicaStateCodec.decode(ReplicaStateCodec.encode(empty))).isEqualTo(empty);
         byte[] bytes = ReplicaStateCodec.encode(replica);
         assertThatThrownBy(() -> ReplicaStateCodec.decode(Arrays.copyOf(bytes, bytes.length - 9)))
