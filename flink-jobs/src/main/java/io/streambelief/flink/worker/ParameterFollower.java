@@ -70,9 +70,14 @@ final class ParameterFollower implements AutoCloseable {
         this.mailbox = mailbox;
         this.worker = worker;
         this.restored = restored;
-        this.partitions = consumer.partitionsFor(topic, Duration.ofMinutes(1)).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        this.startOffsets = consumer.endOffsets(partitions, Duration.ofMinutes(1));
+        try {
+            this.partitions = consumer.partitionsFor(topic, Duration.ofMinutes(1)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            this.startOffsets = consumer.endOffsets(partitions, Duration.ofMinutes(1));
+        } catch (RuntimeException e) {
+            consumer.close(Duration.ZERO);
+            throw e;
+        }
         this.thread = new Thread(this::run, "parameter-follower-" + subtask);
         this.thread.setDaemon(true);
     }
@@ -114,6 +119,17 @@ final class ParameterFollower implements AutoCloseable {
             @Override
             public void close() {}
         };
+        Collector<ParamUpdate> deliverWithinCheckpoint = new Collector<>() {
+            @Override
+            public void collect(ParamUpdate update) {
+                if (restored.withinCheckpoint(update.pushesApplied())) {
+                    deliver.collect(update);
+                }
+            }
+
+            @Override
+            public void close() {}
+        };
         try {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
@@ -121,17 +137,7 @@ final class ParameterFollower implements AutoCloseable {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     boolean earlier = record.offset() < startOffsets.get(new TopicPartition(record.topic(),
                             record.partition()));
-                    deserializer.deserialize(record, earlier ? new Collector<>() {
-                        @Override
-                        public void collect(ParamUpdate update) {
-                            if (restored.withinCheckpoint(update.pushesApplied())) {
-                                deliver.collect(update);
-                            }
-                        }
-
-                        @Override
-                        public void close() {}
-                    } : deliver);
+                    deserializer.deserialize(record, earlier ? deliverWithinCheckpoint : deliver);
                 }
             }
         } catch (WakeupException e) {

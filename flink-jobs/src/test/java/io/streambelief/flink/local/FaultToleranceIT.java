@@ -43,7 +43,7 @@ import io.streambelief.serving.ModelClient;
  * exactly those fed. Through the same failures, the model snapshots a read_committed reader gets
  * are whole and never go back, and the published model's version never goes back either.
  */
-class FaultToleranceTest {
+class FaultToleranceIT {
     private static final int EXAMPLES = 20_000;
 
     @TempDir
@@ -105,7 +105,7 @@ class FaultToleranceTest {
      * with batch W·B). Dealt by partition, so that every step holds the same 32 examples in every
      * attempt: dealt round-robin, a restore may start the dealing at the other worker and mix
      * examples of neighbouring steps. Momentum SGD unclipped, as plain DL4J does not clip;
-     * Adagrad turns the rounding of a mean of two means into whole steps (see TrainingModesTest).
+     * Adagrad turns the rounding of a mean of two means into whole steps (see TrainingModesIT).
      */
     @Test
     void twoBspWorkersDealtByPartitionThroughRepeatedFailuresEndExactlyWherePlainDl4jOfBatch32Does()

@@ -53,7 +53,7 @@ import io.streambelief.serving.ModelClient;
  * a replay, compared by the digest of the examples themselves, and so must every dense shard — and malformed records go to the dead-letter topic with their reason, one of them as
  * large as the examples topic takes (issue 16): its letter, cut to fit, fails nothing.
  */
-class SparseTrainingTest {
+class SparseTrainingIT {
     private static final int EXAMPLES = 6_000;
 
     @TempDir

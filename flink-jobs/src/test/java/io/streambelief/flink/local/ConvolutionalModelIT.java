@@ -33,7 +33,7 @@ import io.streambelief.serving.ModelClient;
  * {@code --model}, trains through the whole system and is served — with one worker exactly as
  * plain DL4J trains it — and on Fashion-MNIST it beats the default MLP trained on the same examples.
  */
-class ConvolutionalModelTest {
+class ConvolutionalModelIT {
     private static final long SEED = 13;
     private static final int EXAMPLES = 12_000;
 

@@ -45,7 +45,7 @@ import io.streambelief.serving.ModelClient;
  * <p>One malformed record is as large as the examples topic takes (issue 16): its dead letter,
  * cut to fit the dead-letter topic, must not stop training or fail the job.
  */
-class EndToEndTest {
+class EndToEndIT {
     private static final long SEED = 42;
 
     private static ExampleSet train;

@@ -31,7 +31,7 @@ import io.streambelief.model.record.ParamUpdate;
  * supervisor starts a replacement process, the job restores from its last checkpoint, every shard
  * still holds every example fed exactly once, and no other TaskManager went down with the killed one.
  */
-class StandaloneClusterTest {
+class StandaloneClusterIT {
     private static final int EXAMPLES = 20_000;
     /** Killed once the model holds this many examples: after a checkpoint, well before the end. */
     private static final int KILL_AT = 5_000;

@@ -44,7 +44,7 @@ import io.streambelief.serving.ModelClient;
  * append — undecodable, non-finite, from the far future, acknowledging pushes never made, a model
  * too large to build — are skipped and counted, while training and serving go on untouched.
  */
-class HostileTopicsTest {
+class HostileTopicsIT {
     private static final int EXAMPLES = 6_000;
 
     @TempDir

@@ -38,7 +38,7 @@ import io.streambelief.serving.ModelClient;
  * job, with checkpoints going on. What the parameter servers publish shows the bound held: every
  * shard record says which push of each worker it contains.
  */
-class TrainingModesTest {
+class TrainingModesIT {
     private static final int EXAMPLES = 6_000;
     private static ExampleSet train;
 
@@ -50,11 +50,15 @@ class TrainingModesTest {
         train = FashionMnist.read().train().shuffled(7).take(EXAMPLES);
     }
 
-    /** SSP with bound 1: no worker's push c is applied before the other's push c - 2. */
+    /**
+     * SSP with bound 1: no worker's push c is applied before the other's push c - 2. Whole
+     * gradients: compressed, the residuals drain only at the idle flush, after the served model
+     * counts every example, so the accuracy below would depend on the timing.
+     */
     @Test
     void underSspNoWorkerRunsMoreThanTheBoundAheadOfTheOther() throws Exception {
         List<ParamUpdate> published = train(train.examples(), b -> b.workers(2).mode(TrainingMode.SSP)
-                .stalenessBound(1));
+                .stalenessBound(1).compression(GradientCompression.NONE));
 
         assertThat(published).allSatisfy(update -> {
             long ahead = Math.abs(update.pushesApplied(0) - update.pushesApplied(1));
@@ -142,9 +146,8 @@ class TrainingModesTest {
             ModelClient client = new ModelClient(deployment.servingUri(), config.modelId());
             client.awaitExamplesTrained(examples.size(), Duration.ofMinutes(5));
 
-            // Chance is 0.1; SSP with bound 1 and compressed pushes once reached only 0.575 on 6,000 examples.
             assertThat(client.accuracy(FashionMnist.read().test().take(2_000).examples(), "latest"))
-                    .as("it learned").isGreaterThan(0.5);
+                    .as("it learned").isGreaterThan(0.6);
             assertThat(TopicContents.completedCheckpoints(deployment)).as("checkpoints went on while workers waited")
                     .isNotEmpty();
             assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);

@@ -36,7 +36,7 @@ import io.streambelief.serving.ModelClient;
  * longer outage would fail the sinks, and the job would restore from its last checkpoint as after
  * any failure; that is not tested here.)
  */
-class BrokerRestartTest {
+class BrokerRestartIT {
     private static final int EXAMPLES = 12_000;
     private static final int FED_BEFORE_CRASH = 8_000;
 

@@ -33,7 +33,7 @@ import io.streambelief.model.engine.cuda.CudaRuntime;
  * its training metrics; with no usable CUDA here the workers fall back to the CPU engine and the
  * TaskManager's log says why in one line.
  */
-class GpuTaskManagerTest {
+class GpuTaskManagerIT {
     @TempDir
     Path work;
 

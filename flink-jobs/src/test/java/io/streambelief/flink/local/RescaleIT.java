@@ -34,7 +34,7 @@ import io.streambelief.serving.ModelClient;
  * Training must go on from exactly the model it stopped with, and every example fed, across both
  * runs, must be applied exactly once.
  */
-class RescaleTest {
+class RescaleIT {
     private static final int EXAMPLES = 10_000;
     private static final int BEFORE_STOP = 5_000;
 

@@ -1,0 +1,21 @@
+package io.streambelief.kafka;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import org.junit.jupiter.api.Test;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+
+/** kafka-connectors serves the job and the model server alike: it knows neither Flink nor either of them. */
+class ModuleBoundariesTest {
+    private static final JavaClasses KAFKA_CONNECTORS = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.streambelief.kafka");
+
+    @Test
+    void kafkaConnectorsUseNeitherFlinkNorTheJobNorTheServer() {
+        noClasses().should().dependOnClassesThat().resideInAnyPackage("org.apache.flink..", "io.streambelief.flink..",
+                "io.streambelief.serving..").check(KAFKA_CONNECTORS);
+    }
+}
