@@ -6,8 +6,8 @@ import java.util.Objects;
 
 import io.streambelief.flink.ps.ShardKeys;
 import io.streambelief.flink.sparse.SparseTraining;
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.topic.TopicNames;
+import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.compression.GradientCompression;
@@ -27,6 +27,7 @@ public record TrainingConfig(
         TopicNames topics,
         String modelId,
         ModelSpec spec,
+        long seed,
         int shardSize,
         Optimizer optimizer,
         EngineChoice engine,
@@ -102,10 +103,10 @@ public record TrainingConfig(
         }
         // A shard travels as one Kafka record: keep it under the broker's limit with room for the header.
         long shardBytes = 4L * shardSize + 1024;
-        if (shardBytes > KafkaBroker.MAX_MESSAGE_BYTES) {
+        if (shardBytes > Topics.MAX_RECORD_BYTES) {
             throw new IllegalArgumentException("Shard size " + shardSize + " floats makes records of " + shardBytes
-                    + " bytes, over the " + KafkaBroker.MAX_MESSAGE_BYTES + "-byte record limit; use at most "
-                    + ((KafkaBroker.MAX_MESSAGE_BYTES - 1024) / 4));
+                    + " bytes, over the " + Topics.MAX_RECORD_BYTES + "-byte record limit; use at most "
+                    + ((Topics.MAX_RECORD_BYTES - 1024) / 4));
         }
         ParameterLayout.of(spec, shardSize);
         if (mode == TrainingMode.BSP && compression.isLossy()) {
@@ -201,7 +202,7 @@ public record TrainingConfig(
     }
 
     public Builder toBuilder() {
-        return new Builder(bootstrapServers).topics(topics).modelId(modelId).spec(spec).shardSize(shardSize)
+        return new Builder(bootstrapServers).topics(topics).modelId(modelId).spec(spec).seed(seed).shardSize(shardSize)
                 .optimizer(optimizer).engine(engine).workers(workers).parameterServers(parameterServers).batchSize(batchSize)
                 .nPush(nPush).nFetch(nFetch).mode(mode).stalenessBound(stalenessBound).clipNorm(clipNorm)
                 .compression(compression)
@@ -430,7 +431,7 @@ public record TrainingConfig(
             ModelSpec model = sparse != null ? sparse.denseSpec(seed) : spec != null ? spec : ModelSpec.parse(ModelSpec.DEFAULT, seed);
             int servers = parameterServers > 0 ? parameterServers
                     : Math.min(workers, ParameterLayout.of(model, shardSize).shardCount());
-            return new TrainingConfig(bootstrapServers, topics, modelId, model, shardSize, optimizer, engine, workers,
+            return new TrainingConfig(bootstrapServers, topics, modelId, model, seed, shardSize, optimizer, engine, workers,
                     servers,
                     batchSize, nPush, nFetch, mode, stalenessBound,
                     clipNorm != null ? clipNorm : sparse != null || optimizer.boundsEachStep() ? 0 : DEFAULT_CLIP_NORM,

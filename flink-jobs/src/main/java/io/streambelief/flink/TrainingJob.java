@@ -46,7 +46,6 @@ import io.streambelief.flink.sparse.SparseTraining;
 import io.streambelief.flink.sparse.SparseWorker;
 import io.streambelief.flink.worker.BoundedWorker;
 import io.streambelief.flink.worker.Worker;
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.Example;
@@ -237,7 +236,7 @@ public final class TrainingJob {
                 .setGroupId("streambelief-" + config.modelId() + "-deltas")
                 .setStartingOffsets(OffsetsInitializer.timestamp(System.currentTimeMillis()))
                 .setProperty("commit.offsets.on.checkpoint", "false")
-                .setProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES))
+                .setProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES))
                 .setDeserializer(new ParamDeltaDeserializer(config.modelId()))
                 .build();
         return env
@@ -309,7 +308,7 @@ public final class TrainingJob {
                 .setProperty("commit.offsets.on.checkpoint", "false")
                 // Shard records are large: the default 1 MiB per fetch would carry two of them and
                 // make the feedback loop wait on fetch round trips.
-                .setProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES))
+                .setProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES))
                 .setDeserializer(deserializer)
                 .build();
     }
@@ -323,7 +322,7 @@ public final class TrainingJob {
     private static <T> KafkaSink<T> exactlyOnceSink(TrainingConfig config, KafkaRecordSerializationSchema<T> schema,
             String name) {
         Properties producer = new Properties();
-        producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES));
         producer.setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
                 Long.toString(Math.max(TimeUnit.MINUTES.toMillis(10), 3 * config.checkpointInterval().toMillis())));
         producer.setProperty(ProducerConfig.LINGER_MS_CONFIG, "5");
@@ -367,7 +366,7 @@ public final class TrainingJob {
     private static Properties producerConfig(TrainingConfig config, int lingerMillis) {
         Properties producer = new Properties();
         producer.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES));
         producer.setProperty(ProducerConfig.LINGER_MS_CONFIG, Integer.toString(lingerMillis));
         return producer;
     }

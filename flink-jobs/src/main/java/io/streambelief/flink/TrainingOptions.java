@@ -175,10 +175,18 @@ public final class TrainingOptions {
             description = "Where the parameter servers send async workers what changed. Default: ${DEFAULT-VALUE}.")
     String paramDeltasTopic;
 
+    @Option(names = "--embedding-gradients-topic", paramLabel = "TOPIC", defaultValue = "embedding-gradients",
+            description = "Sparse models: where workers send row gradients to the embedding shards. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String embeddingGradientsTopic;
+
+    @Option(names = "--embedding-rows-topic", paramLabel = "TOPIC", defaultValue = "embedding-rows",
+            description = "Sparse models: where the embedding shards publish rows for serving. Default: ${DEFAULT-VALUE}.")
+    String embeddingRowsTopic;
+
     public TopicNames topics() {
-        TopicNames sparseDefaults = TopicNames.DEFAULTS;
         return new TopicNames(examplesTopic, paramsTopic, snapshotsTopic, deadLetterTopic, metricsTopic,
-                sparseDefaults.embeddingGradients(), sparseDefaults.embeddingRows(), paramDeltasTopic);
+                embeddingGradientsTopic, embeddingRowsTopic, paramDeltasTopic);
     }
 
     /**

@@ -73,6 +73,27 @@ class TrainingConfigTest {
         assertThatThrownBy(() -> parse("--dealing", "by-offset")).hasMessageContaining("use round-robin or partition");
     }
 
+    /** The seed makes a sparse model's dense part: a copy of the configuration must keep it. */
+    @Test
+    void aCopyOfTheConfigurationIsTheSameConfiguration() {
+        TrainingConfig sparse = parse("--schema", "flights", "--seed", "3");
+        TrainingConfig copy = sparse.toBuilder().build();
+
+        assertThat(copy.seed()).isEqualTo(3);
+        assertThat(copy.spec().initialParameters()).containsExactly(sparse.spec().initialParameters());
+        assertThat(copy).isEqualTo(sparse);
+    }
+
+    @Test
+    void everyTopicCanBeRenamed() {
+        TrainingConfig renamed = parse("--examples-topic", "a", "--params-topic", "b", "--snapshots-topic", "c",
+                "--dead-letter-topic", "d", "--metrics-topic", "e", "--embedding-gradients-topic", "f",
+                "--embedding-rows-topic", "g", "--param-deltas-topic", "h");
+
+        assertThat(renamed.topics()).isEqualTo(new io.streambelief.kafka.topic.TopicNames("a", "b", "c", "d", "e",
+                "f", "g", "h"));
+    }
+
     private static TrainingConfig parse(String... args) {
         TrainingOptions options = new TrainingOptions();
         new CommandLine(options).parseArgs(args);

@@ -19,8 +19,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.metrics.TrainingMetrics;
+import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.record.SnapshotReader;
 
 /**
@@ -75,7 +75,7 @@ public final class ParamsConsumer implements AutoCloseable {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         // Shard records are large; the default 1 MiB per fetch would make freshness wait on round trips.
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES));
         this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
         this.topics = snapshotsTopic == null ? List.of(topic) : List.of(topic, snapshotsTopic);
         this.snapshotsTopic = snapshotsTopic;

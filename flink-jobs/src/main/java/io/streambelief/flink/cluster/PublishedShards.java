@@ -17,7 +17,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import io.streambelief.flink.io.ParamUpdateDeserializer;
-import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.record.ParamUpdate;
 
 /**
@@ -36,7 +36,7 @@ public final class PublishedShards implements AutoCloseable {
     public PublishedShards(String bootstrapServers, String paramsTopic, String modelId, int shardCount) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES));
         this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         TopicPartition partition = new TopicPartition(paramsTopic, 0);
         consumer.assign(List.of(partition));

@@ -19,7 +19,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.io.ParamUpdateDeserializer;
-import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.record.ParamUpdate;
 
 /**
@@ -63,7 +63,7 @@ final class ParameterFollower implements AutoCloseable {
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "streambelief-" + config.modelId() + "-worker-" + subtask);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES));
         this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.topic = config.topics().modelParams();
         this.deserializer = new ParamUpdateDeserializer(config.modelId());

@@ -27,6 +27,7 @@ import io.streambelief.flink.local.RecordAtTheLimit;
 import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.kafka.topic.PartitionContents;
+import io.streambelief.kafka.topic.Topics;
 
 /**
  * The dead-letter sink's writer against a real broker: a letter of a record at the source topic's
@@ -110,7 +111,7 @@ class DeadLetterSinkTest {
     private static DeadLetterSink.Writer writer(String topic, int maxRecordBytes, SimpleCounter failed) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES));
         // A topic that does not exist is a failure of the broker's, not of the letter's: given up on in a second.
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "1000");
         return new DeadLetterSink.Writer(new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer()),

@@ -23,13 +23,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.cluster.ClusterRestApi;
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.kafka.metrics.TrainingMetrics;
+import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.Example;
 import io.streambelief.model.engine.Dl4jBaseline;
 import io.streambelief.model.record.ExampleCodec;
@@ -148,7 +148,7 @@ class EndToEndIT {
                 ExampleCodec.encode(new Example(withNan, 2)),
                 new byte[0],
                 new byte[(1 << 20) + 1],
-                RecordAtTheLimit.json(KafkaBroker.MAX_MESSAGE_BYTES));
+                RecordAtTheLimit.json(Topics.MAX_RECORD_BYTES));
     }
 
     /** Progressive accuracy per 10,000 examples, from the workers' training-metrics reports. */

@@ -29,13 +29,13 @@ import io.streambelief.flink.FailureInjection;
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.cluster.ClusterRestApi;
 import io.streambelief.flink.sparse.SparseTraining;
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.data.Flights;
 import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.sparse.SparseExampleParser;
+import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.RowCodecs;
@@ -63,7 +63,7 @@ class SparseTrainingIT {
     void everyRowHoldsEachExampleThatTouchedItExactlyOnceThroughFailures() throws Exception {
         FeatureSchema schema = FeatureSchema.load("flights");
         List<String> flights = Flights.read().subList(0, EXAMPLES);
-        byte[] atTheLimit = RecordAtTheLimit.json(KafkaBroker.MAX_MESSAGE_BYTES);
+        byte[] atTheLimit = RecordAtTheLimit.json(Topics.MAX_RECORD_BYTES);
         List<String> malformed = List.of("01010530,5,370,LAX", "{\"date\": \"01010530\", \"delay\": 5, \"distance\": 370, "
                 + "\"origin\": \"LAX\", \"destination\": \"PHX\", \"gate\": 4}", "01010530,late,370,LAX,PHX",
                 new String(atTheLimit, StandardCharsets.UTF_8));

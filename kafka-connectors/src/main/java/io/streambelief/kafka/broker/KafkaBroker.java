@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import io.streambelief.kafka.ProjectHome;
 import io.streambelief.kafka.process.ChildJvm;
 import io.streambelief.kafka.process.LoopbackPort;
+import io.streambelief.kafka.topic.Topics;
 
 /**
  * A real Kafka broker (KRaft, broker and controller in one node) in a child JVM, with its data
@@ -38,8 +39,6 @@ public final class KafkaBroker implements AutoCloseable {
     public static final String CLASSPATH_FILE = "infra/broker-runtime/target/broker-classpath.txt";
     /** System property naming a broker classpath file, overriding {@link #CLASSPATH_FILE}. */
     public static final String CLASSPATH_PROPERTY = "streambelief.broker.classpath";
-    /** The largest record the broker accepts; parameter shards and snapshots stay well below. */
-    public static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
     private static final String IDENTITY_FILE = "streambelief-broker.properties";
 
@@ -170,8 +169,8 @@ public final class KafkaBroker implements AutoCloseable {
                     "share.coordinator.state.topic.replication.factor=1",
                     "share.coordinator.state.topic.min.isr=1",
                     "group.initial.rebalance.delay.ms=0",
-                    "message.max.bytes=" + MAX_MESSAGE_BYTES,
-                    "replica.fetch.max.bytes=" + MAX_MESSAGE_BYTES,
+                    "message.max.bytes=" + Topics.MAX_RECORD_BYTES,
+                    "replica.fetch.max.bytes=" + Topics.MAX_RECORD_BYTES,
                     // Compaction of model-params must run on a single small machine too.
                     "log.cleaner.threads=1",
                     "log.cleaner.dedupe.buffer.size=33554432",

@@ -15,8 +15,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.example.ExampleFormat;
+import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.Example;
 
 /**
@@ -40,7 +40,7 @@ public final class ExampleFeeder implements AutoCloseable {
         // Pixels and sparse features are mostly zeros: lz4 shrinks them for little CPU.
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         // Size limits are the examples topic's business (its parser dead-letters oversized records), not ours.
-        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES));
         // One request in flight: right after a topic is created, retried batches can otherwise
         // reach a new partition out of order, which the idempotent producer then retries until
         // its delivery timeout (OutOfOrderSequenceException, seen with Kafka 4.2 in KRaft mode).

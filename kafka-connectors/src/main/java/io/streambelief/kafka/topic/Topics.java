@@ -17,7 +17,6 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.streambelief.kafka.broker.KafkaBroker;
 
 /** Creates the topics of a deployment with the configuration each needs. */
 public final class Topics {
@@ -28,6 +27,13 @@ public final class Topics {
 
     /** How much of {@code model-snapshots} the broker keeps: some hundred snapshots of the default model. */
     public static final long SNAPSHOT_RETENTION_BYTES = 512L * 1024 * 1024;
+
+    /**
+     * The largest record any of our topics takes, and so what every producer may send and every
+     * consumer must fetch; the embedded broker is configured with it. Parameter shards and
+     * snapshot chunks stay well below.
+     */
+    public static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
     private Topics() {}
 
@@ -41,7 +47,7 @@ public final class Topics {
                 TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
                 TopicConfig.SEGMENT_MS_CONFIG, Long.toString(TimeUnit.MINUTES.toMillis(10)),
                 TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.1",
-                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_RECORD_BYTES));
     }
 
     /**
@@ -54,7 +60,7 @@ public final class Topics {
                 TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
                 TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(SNAPSHOT_RETENTION_BYTES),
                 TopicConfig.SEGMENT_BYTES_CONFIG, Long.toString(SNAPSHOT_RETENTION_BYTES / 4),
-                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_RECORD_BYTES));
     }
 
     /**
@@ -80,7 +86,7 @@ public final class Topics {
                 TopicConfig.RETENTION_MS_CONFIG, Long.toString(TimeUnit.HOURS.toMillis(1)),
                 TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(1L << 30),
                 TopicConfig.SEGMENT_BYTES_CONFIG, Long.toString(1L << 27),
-                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_RECORD_BYTES));
     }
 
     /**
@@ -88,7 +94,7 @@ public final class Topics {
      * dead letters are cut to fit it, so the job's dead-letter sink reads the limit from here.
      */
     public static Map<String, String> deadLetterConfig() {
-        return Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+        return Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_RECORD_BYTES));
     }
 
     /**

@@ -19,14 +19,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.kafka.topic.Topics;
 
 /**
  * A dead letter always fits the record limit it is written under, as Kafka counts records
  * against it, and says what it was made from; a letter that fits anyway is written untouched.
  */
 class DeadLetterTest {
-    private static final int LIMIT = KafkaBroker.MAX_MESSAGE_BYTES;
+    private static final int LIMIT = Topics.MAX_RECORD_BYTES;
     private static final String REASON = "record is 16777130 bytes, the limit is 1048576";
 
     @Test

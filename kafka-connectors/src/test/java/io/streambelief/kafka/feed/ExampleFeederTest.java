@@ -79,7 +79,7 @@ class ExampleFeederTest {
     @Test
     void aRecordTheBrokerRefusesFailsTheFlush() throws Exception {
         try (ExampleFeeder feeder = new ExampleFeeder(broker.bootstrapServers(), "examples", ExampleFormat.BINARY)) {
-            feeder.send(new byte[KafkaBroker.MAX_MESSAGE_BYTES + 1]);
+            feeder.send(new byte[Topics.MAX_RECORD_BYTES + 1]);
 
             assertThatThrownBy(feeder::flush).isInstanceOf(ExecutionException.class)
                     .hasMessageStartingWith("Kafka refused a record for examples");

@@ -52,7 +52,7 @@ class TopicsTest {
         Config params = config("a-params");
         assertThat(params.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).isEqualTo("compact");
         assertThat(params.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value())
-                .isEqualTo(Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+                .isEqualTo(Integer.toString(Topics.MAX_RECORD_BYTES));
         Config dead = config("a-dead");
         assertThat(dead.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).isEqualTo("delete");
         assertThat(dead.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value()).as("the limit dead letters are cut to")
