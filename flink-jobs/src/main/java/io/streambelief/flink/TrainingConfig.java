@@ -137,6 +137,12 @@ public record TrainingConfig(
      * normal training, and it bounds the step one absurd example can cause to lr × 10.
      */
     public static final double DEFAULT_CLIP_NORM = 10;
+    public static final String DEFAULT_MODEL_ID = "fashion";
+    public static final long DEFAULT_SEED = 42;
+    public static final int DEFAULT_WORKERS = 2;
+    public static final int DEFAULT_BATCH_SIZE = 32;
+    public static final int DEFAULT_STALENESS_BOUND = 4;
+    public static final double DEFAULT_AVERAGE_DECAY = 0.99;
 
     /** What workers push unless told otherwise: chosen by {@code infra/bench training} (docs/benchmarks.md). */
     public static final GradientCompression DEFAULT_COMPRESSION = new GradientCompression(0.01, true);
@@ -218,26 +224,26 @@ public record TrainingConfig(
     public static final class Builder {
         private final String bootstrapServers;
         private TopicNames topics = TopicNames.DEFAULTS;
-        private String modelId = "fashion";
+        private String modelId = DEFAULT_MODEL_ID;
         private ModelSpec spec;
-        private long seed = 42;
+        private long seed = DEFAULT_SEED;
         private int shardSize = ParameterLayout.DEFAULT_SHARD_SIZE;
         private Optimizer optimizer = Optimizer.parse(Optimizer.DEFAULT);
         private EngineChoice engine = EngineChoice.CPU;
-        private int workers = 2;
+        private int workers = DEFAULT_WORKERS;
         private int parameterServers;
-        private int batchSize = 32;
+        private int batchSize = DEFAULT_BATCH_SIZE;
         private int nPush = 1;
         private int nFetch = 1;
         private TrainingMode mode = TrainingMode.ASYNC;
-        private int stalenessBound = 4;
+        private int stalenessBound = DEFAULT_STALENESS_BOUND;
         /** Null: the optimizer's default ({@link #DEFAULT_CLIP_NORM} for those that do not bound each step, else off). */
         private Double clipNorm;
         private GradientCompression compression;
         /** Null: the mode's default, 10,000 for async training and 0 otherwise. */
         private Long warmstartExamples;
         private Dealing dealing = Dealing.ROUND_ROBIN;
-        private double averageDecay = 0.99;
+        private double averageDecay = DEFAULT_AVERAGE_DECAY;
         private Duration publishInterval = Duration.ofMillis(100);
         private Duration checkpointInterval = Duration.ofSeconds(5);
         private Duration metricsInterval = Duration.ofSeconds(2);

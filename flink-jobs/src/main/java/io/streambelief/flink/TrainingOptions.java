@@ -59,11 +59,11 @@ public final class TrainingOptions {
             description = "Sparse models: optimizer of the embeddings. Default: ${DEFAULT-VALUE}.")
     String deepOptimizer;
 
-    @Option(names = "--model-name", paramLabel = "NAME", defaultValue = "fashion",
+    @Option(names = "--model-name", paramLabel = "NAME", defaultValue = TrainingConfig.DEFAULT_MODEL_ID,
             description = "Name of the model: its Kafka key prefix and its serving URL. Default: ${DEFAULT-VALUE}.")
     String modelName;
 
-    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42",
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "" + TrainingConfig.DEFAULT_SEED,
             description = "Seed of the model's initialization and of the data order. Default: ${DEFAULT-VALUE}.")
     long seed;
 
@@ -78,7 +78,7 @@ public final class TrainingOptions {
                     + "cpu, saying why). Default: ${DEFAULT-VALUE}.")
     EngineChoice engine;
 
-    @Option(names = "--workers", paramLabel = "W", defaultValue = "2",
+    @Option(names = "--workers", paramLabel = "W", defaultValue = "" + TrainingConfig.DEFAULT_WORKERS,
             description = "Worker replicas computing gradients in parallel. Default: ${DEFAULT-VALUE}.")
     int workers;
 
@@ -86,7 +86,7 @@ public final class TrainingOptions {
             description = "Parameter-server subtasks (0: one per worker, at most one per shard). Default: ${DEFAULT-VALUE}.")
     int parameterServers;
 
-    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "32",
+    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "" + TrainingConfig.DEFAULT_BATCH_SIZE,
             description = "Examples per mini-batch of each worker. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
@@ -134,11 +134,11 @@ public final class TrainingOptions {
                     + "Default: ${DEFAULT-VALUE}.")
     Dealing dealing;
 
-    @Option(names = "--staleness", paramLabel = "S", defaultValue = "4",
+    @Option(names = "--staleness", paramLabel = "S", defaultValue = "" + TrainingConfig.DEFAULT_STALENESS_BOUND,
             description = "SSP's bound: pushes a worker may run ahead of the slowest worker. Default: ${DEFAULT-VALUE}.")
     int staleness;
 
-    @Option(names = "--average-decay", paramLabel = "D", defaultValue = "0.99",
+    @Option(names = "--average-decay", paramLabel = "D", defaultValue = "" + TrainingConfig.DEFAULT_AVERAGE_DECAY,
             description = "Per-step decay of the parameters' moving average, which serving answers with "
                     + "(0: no average, serve the latest values). Default: ${DEFAULT-VALUE}.")
     double averageDecay;
@@ -156,31 +156,31 @@ public final class TrainingOptions {
             converter = DurationConverter.class, description = "Flink checkpoint interval. Default: ${DEFAULT-VALUE}.")
     Duration checkpointInterval;
 
-    @Option(names = "--examples-topic", paramLabel = "TOPIC", defaultValue = "examples", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--examples-topic", paramLabel = "TOPIC", defaultValue = TopicNames.EXAMPLES, description = "Default: ${DEFAULT-VALUE}.")
     String examplesTopic;
 
-    @Option(names = "--params-topic", paramLabel = "TOPIC", defaultValue = "model-params", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--params-topic", paramLabel = "TOPIC", defaultValue = TopicNames.MODEL_PARAMS, description = "Default: ${DEFAULT-VALUE}.")
     String paramsTopic;
 
-    @Option(names = "--snapshots-topic", paramLabel = "TOPIC", defaultValue = "model-snapshots", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--snapshots-topic", paramLabel = "TOPIC", defaultValue = TopicNames.MODEL_SNAPSHOTS, description = "Default: ${DEFAULT-VALUE}.")
     String snapshotsTopic;
 
-    @Option(names = "--dead-letter-topic", paramLabel = "TOPIC", defaultValue = "dead-letter", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--dead-letter-topic", paramLabel = "TOPIC", defaultValue = TopicNames.DEAD_LETTER, description = "Default: ${DEFAULT-VALUE}.")
     String deadLetterTopic;
 
-    @Option(names = "--metrics-topic", paramLabel = "TOPIC", defaultValue = "training-metrics", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--metrics-topic", paramLabel = "TOPIC", defaultValue = TopicNames.TRAINING_METRICS, description = "Default: ${DEFAULT-VALUE}.")
     String metricsTopic;
 
-    @Option(names = "--param-deltas-topic", paramLabel = "TOPIC", defaultValue = "model-param-deltas",
+    @Option(names = "--param-deltas-topic", paramLabel = "TOPIC", defaultValue = TopicNames.MODEL_PARAM_DELTAS,
             description = "Where the parameter servers send async workers what changed. Default: ${DEFAULT-VALUE}.")
     String paramDeltasTopic;
 
-    @Option(names = "--embedding-gradients-topic", paramLabel = "TOPIC", defaultValue = "embedding-gradients",
+    @Option(names = "--embedding-gradients-topic", paramLabel = "TOPIC", defaultValue = TopicNames.EMBEDDING_GRADIENTS,
             description = "Sparse models: where workers send row gradients to the embedding shards. "
                     + "Default: ${DEFAULT-VALUE}.")
     String embeddingGradientsTopic;
 
-    @Option(names = "--embedding-rows-topic", paramLabel = "TOPIC", defaultValue = "embedding-rows",
+    @Option(names = "--embedding-rows-topic", paramLabel = "TOPIC", defaultValue = TopicNames.EMBEDDING_ROWS,
             description = "Sparse models: where the embedding shards publish rows for serving. Default: ${DEFAULT-VALUE}.")
     String embeddingRowsTopic;
 

@@ -73,6 +73,12 @@ class TrainingConfigTest {
         assertThatThrownBy(() -> parse("--dealing", "by-offset")).hasMessageContaining("use round-robin or partition");
     }
 
+    /** The command line's defaults are the builder's: one set of defaults, whichever way a job is configured. */
+    @Test
+    void withoutOptionsTheCommandLineGivesTheBuildersDefaults() {
+        assertThat(parse()).isEqualTo(TrainingConfig.builder("b:9092").build());
+    }
+
     /** The seed makes a sparse model's dense part: a copy of the configuration must keep it. */
     @Test
     void aCopyOfTheConfigurationIsTheSameConfiguration() {

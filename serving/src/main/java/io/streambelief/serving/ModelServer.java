@@ -24,6 +24,7 @@ import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpServer;
 
 import io.streambelief.kafka.process.ParentWatchdog;
+import io.streambelief.kafka.topic.TopicNames;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -316,18 +317,18 @@ public final class ModelServer implements Closeable {
                 description = "Kafka bootstrap servers.")
         String bootstrapServers;
 
-        @Option(names = "--params-topic", defaultValue = "model-params", description = "Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--params-topic", defaultValue = TopicNames.MODEL_PARAMS, description = "Default: ${DEFAULT-VALUE}.")
         String paramsTopic;
 
-        @Option(names = "--snapshots-topic", defaultValue = "model-snapshots",
+        @Option(names = "--snapshots-topic", defaultValue = TopicNames.MODEL_SNAPSHOTS,
                 description = "Read in snapshot consistency. Default: ${DEFAULT-VALUE}.")
         String snapshotsTopic;
 
-        @Option(names = "--metrics-topic", defaultValue = "training-metrics",
+        @Option(names = "--metrics-topic", defaultValue = TopicNames.TRAINING_METRICS,
                 description = "The job's progress reports, drawn by the dashboard at /. Default: ${DEFAULT-VALUE}.")
         String metricsTopic;
 
-        @Option(names = "--rows-topic", defaultValue = "embedding-rows",
+        @Option(names = "--rows-topic", defaultValue = TopicNames.EMBEDDING_ROWS,
                 description = "The rows of sparse (wide & deep) models, kept in a local RocksDB next to the state "
                         + "directory (or a temporary one). Default: ${DEFAULT-VALUE}.")
         String rowsTopic;

@@ -13,20 +13,29 @@ public record TopicNames(String examples, String modelParams, String modelSnapsh
         String trainingMetrics, String embeddingGradients, String embeddingRows, String modelParamDeltas)
         implements Serializable {
 
+    public static final String EXAMPLES = "examples";
+    public static final String MODEL_PARAMS = "model-params";
+    public static final String MODEL_SNAPSHOTS = "model-snapshots";
+    public static final String DEAD_LETTER = "dead-letter";
+    public static final String TRAINING_METRICS = "training-metrics";
+    public static final String EMBEDDING_GRADIENTS = "embedding-gradients";
+    public static final String EMBEDDING_ROWS = "embedding-rows";
+    public static final String MODEL_PARAM_DELTAS = "model-param-deltas";
+
     public static final TopicNames DEFAULTS =
-            new TopicNames("examples", "model-params", "model-snapshots", "dead-letter", "training-metrics");
+            new TopicNames(EXAMPLES, MODEL_PARAMS, MODEL_SNAPSHOTS, DEAD_LETTER, TRAINING_METRICS);
 
     /** The dense topics named, the sparse ones at their defaults. */
     public TopicNames(String examples, String modelParams, String modelSnapshots, String deadLetter,
             String trainingMetrics) {
-        this(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics, "embedding-gradients", "embedding-rows");
+        this(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics, EMBEDDING_GRADIENTS, EMBEDDING_ROWS);
     }
 
     /** The dense and sparse topics named, the deltas' at its default. */
     public TopicNames(String examples, String modelParams, String modelSnapshots, String deadLetter,
             String trainingMetrics, String embeddingGradients, String embeddingRows) {
         this(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics, embeddingGradients, embeddingRows,
-                "model-param-deltas");
+                MODEL_PARAM_DELTAS);
     }
 
     public TopicNames {
