@@ -1,0 +1,45 @@
+package io.streambelief.flink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.jar.JarFile;
+import java.util.zip.ZipEntry;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The job jar is what users submit to their own Flink cluster: it must carry our code, the Kafka
+ * connector and kafka-clients, start the job by itself, and leave Flink, Log4j and DL4J/ND4J with
+ * its native libraries to the cluster's classpath — a second copy of those breaks class loading
+ * or doubles hundreds of megabytes. Read from {@code package}'s output, as a user gets it.
+ */
+class JobJarIT {
+    private static final Path JOB_JAR = Path.of("target/streambelief-job.jar");
+
+    @Test
+    void theJobJarCarriesTheJobAndTheConnectorAndLeavesTheClusterItsOwnLibraries() throws Exception {
+        assertThat(JOB_JAR).as("built by package").exists();
+        try (JarFile jar = new JarFile(JOB_JAR.toFile())) {
+            List<String> entries = jar.stream().map(ZipEntry::getName).toList();
+
+            assertThat(jar.getManifest().getMainAttributes().getValue("Main-Class"))
+                    .isEqualTo(TrainingJobCommand.class.getName());
+            assertThat(entries).contains("io/streambelief/flink/TrainingJob.class",
+                    "io/streambelief/model/ModelReplica.class",
+                    "io/streambelief/kafka/topic/Topics.class",
+                    "org/apache/flink/connector/kafka/sink/KafkaSink.class",
+                    "org/apache/kafka/clients/producer/KafkaProducer.class",
+                    "picocli/CommandLine.class");
+            assertThat(entries).noneMatch(entry -> entry.startsWith("org/apache/flink/runtime/")
+                    || entry.startsWith("org/apache/flink/streaming/api/")
+                    || entry.startsWith("org/apache/logging/log4j/")
+                    || entry.startsWith("org/deeplearning4j/")
+                    || entry.startsWith("org/nd4j/")
+                    || entry.startsWith("org/bytedeco/"));
+            assertThat(Files.size(JOB_JAR)).as("bytes").isLessThan(64L * 1024 * 1024);
+        }
+    }
+}
