@@ -186,7 +186,6 @@ public record TrainingConfig(
         return new ModelDefinition(modelId, spec, shardSize, sparse == null ? null : sparse.definition());
     }
 
-    /** Whether this is a sparse (wide &amp; deep) model, whose rows live on embedding shards. */
     /**
      * Refuses an examples topic of {@code partitions} partitions that this configuration cannot
      * deal: with {@link Dealing#PARTITION} each worker needs exactly one.
@@ -199,6 +198,7 @@ public record TrainingConfig(
         }
     }
 
+    /** Whether this is a sparse (wide &amp; deep) model, whose rows live on embedding shards. */
     public boolean isSparse() {
         return sparse != null;
     }

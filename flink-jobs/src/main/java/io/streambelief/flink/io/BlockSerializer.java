@@ -7,6 +7,8 @@ import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
+import io.streambelief.model.record.ExampleDigest;
+
 /**
  * Base of our serializers for the records that cross the network between operators: shard
  * values and gradients of 64 Ki floats. Flink's own array serializer writes one float per call;
@@ -58,6 +60,16 @@ abstract class BlockSerializer<T> extends TypeSerializerSingleton<T> {
         ByteBuffer bytes = ByteBuffer.allocate(4 * values.length);
         bytes.asFloatBuffer().put(values);
         out.write(bytes.array());
+    }
+
+    static void writeDigest(DataOutputView out, ExampleDigest digest) throws IOException {
+        out.writeLong(digest.count());
+        out.writeLong(digest.sum());
+        out.writeLong(digest.xor());
+    }
+
+    static ExampleDigest readDigest(DataInputView in) throws IOException {
+        return new ExampleDigest(in.readLong(), in.readLong(), in.readLong());
     }
 
     static float[] readFloats(DataInputView in) throws IOException {

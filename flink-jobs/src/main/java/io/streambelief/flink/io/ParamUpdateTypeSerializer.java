@@ -7,7 +7,6 @@ import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
-import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.ParamUpdate;
 
 public final class ParamUpdateTypeSerializer extends BlockSerializer<ParamUpdate> {
@@ -47,9 +46,7 @@ public final class ParamUpdateTypeSerializer extends BlockSerializer<ParamUpdate
             out.writeLong(push);
         }
         writeFloats(out, update.average());
-        out.writeLong(update.digest().count());
-        out.writeLong(update.digest().sum());
-        out.writeLong(update.digest().xor());
+        writeDigest(out, update.digest());
     }
 
     @Override
@@ -70,7 +67,7 @@ public final class ParamUpdateTypeSerializer extends BlockSerializer<ParamUpdate
         }
         float[] average = readFloats(in);
         return new ParamUpdate(modelId, shardId, version, examples, timestamp, values, slots, pushes, average,
-                new ExampleDigest(in.readLong(), in.readLong(), in.readLong()));
+                readDigest(in));
     }
 
     @Override

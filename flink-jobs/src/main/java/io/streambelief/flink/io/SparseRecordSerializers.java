@@ -9,7 +9,6 @@ import org.apache.flink.core.memory.DataOutputView;
 
 import io.streambelief.flink.sparse.RowReply;
 import io.streambelief.flink.sparse.RowRequest;
-import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.sparse.SparseExample;
 
@@ -130,16 +129,13 @@ public final class SparseRecordSerializers {
         @Override
         public void serialize(RowGradient gradient, DataOutputView out) throws IOException {
             out.writeLong(gradient.id());
-            out.writeLong(gradient.examples().count());
-            out.writeLong(gradient.examples().sum());
-            out.writeLong(gradient.examples().xor());
+            writeDigest(out, gradient.examples());
             writeFloats(out, gradient.values());
         }
 
         @Override
         public RowGradient deserialize(DataInputView in) throws IOException {
-            return new RowGradient(in.readLong(), new ExampleDigest(in.readLong(), in.readLong(), in.readLong()),
-                    readFloats(in));
+            return new RowGradient(in.readLong(), readDigest(in), readFloats(in));
         }
 
         @Override

@@ -35,9 +35,10 @@ import io.streambelief.model.sparse.EmbeddingTable;
  * cleaned by RocksDB's compaction filter, never returned once expired.
  *
  * <p>Each row counts the examples whose gradients it holds and keeps their digest (sum and xor of
- * their hashes), which is what the exactly-once test compares with the examples fed. Updated rows are published at most once per publish interval with their latest value:
- * an update notes the row's new lookup in a map of dirty rows, flushed at the next interval
- * boundary (one timer per interval, whichever key sets it) and before every checkpoint barrier
+ * their hashes), which is what the exactly-once test compares with the examples fed. Updated rows
+ * are published at most once per publish interval with their latest value: an update notes the
+ * row's new lookup in a map of dirty rows, flushed at the next interval boundary (one timer per
+ * interval, whichever key sets it) and before every checkpoint barrier
  * ({@link EmbeddingShardOperator}), so no update that a checkpoint holds goes unpublished and
  * publishing costs no second read of the row.
  */

@@ -15,9 +15,8 @@ public record StoredRow(ExampleDigest examples, float[] floats) {
     private static final byte FORMAT = 2;
 
     public byte[] encode() {
-        ByteBuffer buffer = ByteBuffer.allocate(1 + 3 * 8 + 4 * floats.length);
-        buffer.put(FORMAT).putLong(examples.count()).putLong(examples.sum()).putLong(examples.xor());
-        buffer.asFloatBuffer().put(floats);
+        ByteBuffer buffer = ByteBuffer.allocate(1 + ExampleDigest.BYTES + 4 * floats.length);
+        examples.putTo(buffer.put(FORMAT)).asFloatBuffer().put(floats);
         return buffer.array();
     }
 
@@ -28,9 +27,8 @@ public record StoredRow(ExampleDigest examples, float[] floats) {
                     + FORMAT_1 + " and " + FORMAT);
         }
         ByteBuffer buffer = ByteBuffer.wrap(stored, 1, stored.length - 1);
-        long count = buffer.getLong();
-        ExampleDigest examples = stored[0] == FORMAT_1 ? ExampleDigest.ofCount(count)
-                : new ExampleDigest(count, buffer.getLong(), buffer.getLong());
+        ExampleDigest examples = stored[0] == FORMAT_1 ? ExampleDigest.ofCount(buffer.getLong())
+                : ExampleDigest.getFrom(buffer);
         float[] floats = new float[width];
         buffer.asFloatBuffer().get(floats);
         return new StoredRow(examples, floats);

@@ -1,5 +1,7 @@
 package io.streambelief.model.record;
 
+import java.nio.ByteBuffer;
+
 import io.streambelief.model.Example;
 import io.streambelief.model.sparse.SparseExample;
 
@@ -12,6 +14,8 @@ import io.streambelief.model.sparse.SparseExample;
  */
 public record ExampleDigest(long count, long sum, long xor) {
     public static final ExampleDigest EMPTY = new ExampleDigest(0, 0, 0);
+    /** The size of the binary form ({@link #putTo}): count, sum and xor. */
+    public static final int BYTES = 3 * Long.BYTES;
 
     /** The digest of one example. */
     public static ExampleDigest of(Example example) {
@@ -30,6 +34,16 @@ public record ExampleDigest(long count, long sum, long xor) {
     /** The digest of {@code count} examples whose hashes nobody kept (records of an earlier format, tests). */
     public static ExampleDigest ofCount(long count) {
         return new ExampleDigest(count, 0, 0);
+    }
+
+    /** Writes the binary form, count, sum and xor, to {@code buffer}; returns the buffer. */
+    public ByteBuffer putTo(ByteBuffer buffer) {
+        return buffer.putLong(count).putLong(sum).putLong(xor);
+    }
+
+    /** Reads what {@link #putTo} wrote. */
+    public static ExampleDigest getFrom(ByteBuffer buffer) {
+        return new ExampleDigest(buffer.getLong(), buffer.getLong(), buffer.getLong());
     }
 
     /** The digest of both multisets together. */

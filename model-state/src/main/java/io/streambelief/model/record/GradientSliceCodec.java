@@ -19,7 +19,7 @@ public final class GradientSliceCodec {
     private static final byte VERSION = 2;
     private static final int SPARSE = 1;
     private static final int BFLOAT16 = 2;
-    private static final int HEADER = 2 + 4 + 4 + 8 + 8 + 4 + 8 + 8 + 8 + 4 + 1;
+    private static final int HEADER = 2 + 4 + 4 + 8 + 8 + 4 + ExampleDigest.BYTES + 4 + 1;
 
     private GradientSliceCodec() {}
 
@@ -27,9 +27,8 @@ public final class GradientSliceCodec {
         Plan plan = Plan.of(slice);
         ByteBuffer buffer = ByteBuffer.allocate(HEADER + plan.bodySize());
         buffer.put(TYPE).put(VERSION).putInt(slice.shardId()).putInt(slice.worker()).putLong(slice.push())
-                .putLong(slice.baseVersion()).putInt(slice.examples()).putLong(slice.digest().count())
-                .putLong(slice.digest().sum()).putLong(slice.digest().xor()).putInt(slice.length())
-                .put((byte) plan.encoding());
+                .putLong(slice.baseVersion()).putInt(slice.examples());
+        slice.digest().putTo(buffer).putInt(slice.length()).put((byte) plan.encoding());
         if (plan.sparse()) {
             int[] indices;
             float[] entries;
@@ -84,7 +83,7 @@ public final class GradientSliceCodec {
             long push = in.getLong();
             long baseVersion = in.getLong();
             int examples = in.getInt();
-            ExampleDigest digest = new ExampleDigest(in.getLong(), in.getLong(), in.getLong());
+            ExampleDigest digest = ExampleDigest.getFrom(in);
             int length = in.getInt();
             int encoding = in.get();
             if (length < 0 || encoding < 0 || encoding > (SPARSE | BFLOAT16)) {

@@ -30,7 +30,7 @@ public final class ParamUpdateCodec {
             buffer.putLong(push);
         }
         Frame.putFloats(buffer, update.average());
-        buffer.putLong(update.digest().count()).putLong(update.digest().sum()).putLong(update.digest().xor());
+        update.digest().putTo(buffer);
         return FRAME.seal(buffer);
     }
 
@@ -41,7 +41,7 @@ public final class ParamUpdateCodec {
 
     private static int bodySize(ParamUpdate update) {
         int size = Frame.stringSize(update.modelId()) + 4 + 8 + 8 + 8 + 4 + 4 * update.values().length
-                + 4 + 8 * update.pushesApplied().length + 4 + 4 + 4 * update.average().length + 3 * 8;
+                + 4 + 8 * update.pushesApplied().length + 4 + 4 + 4 * update.average().length + ExampleDigest.BYTES;
         for (float[] slot : update.slots()) {
             size += 4 + 4 * slot.length;
         }
@@ -73,8 +73,7 @@ public final class ParamUpdateCodec {
                 throw new RecordFormatException("ParamUpdate average has " + average.length + " values for a shard of "
                         + values.length);
             }
-            ExampleDigest digest = body.hasRemaining()
-                    ? new ExampleDigest(body.getLong(), body.getLong(), body.getLong()) : ExampleDigest.EMPTY;
+            ExampleDigest digest = body.hasRemaining() ? ExampleDigest.getFrom(body) : ExampleDigest.EMPTY;
             return new ParamUpdate(modelId, shardId, version, examples, timestamp, values, slots, pushes, average,
                     digest);
         });
