@@ -28,19 +28,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingJobCommand;
-import io.streambelief.flink.cluster.PublishedShards;
-import io.streambelief.flink.cluster.StandaloneCluster;
-import io.streambelief.flink.local.ServingProcess;
-import io.streambelief.kafka.ProjectHome;
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;
-import io.streambelief.kafka.process.LoopbackPort;
+import io.streambelief.launcher.cluster.PublishedShards;
+import io.streambelief.launcher.cluster.StandaloneCluster;
+import io.streambelief.launcher.local.ServingProcess;
 import io.streambelief.model.Example;
 import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.ModelIds;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ParamUpdateCodec;
+import io.streambelief.processes.LoopbackPort;
+import io.streambelief.processes.ProjectHome;
+import io.streambelief.processes.broker.KafkaBroker;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -11,15 +11,15 @@ import org.apache.flink.api.common.JobID;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingJobCommand;
-import io.streambelief.flink.cluster.PublishedShards;
-import io.streambelief.flink.cluster.StandaloneCluster;
-import io.streambelief.kafka.ProjectHome;
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
+import io.streambelief.launcher.cluster.PublishedShards;
+import io.streambelief.launcher.cluster.StandaloneCluster;
 import io.streambelief.model.engine.Dl4jBaseline;
+import io.streambelief.processes.ProjectHome;
+import io.streambelief.processes.broker.KafkaBroker;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

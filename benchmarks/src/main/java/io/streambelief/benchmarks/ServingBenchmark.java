@@ -25,11 +25,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.local.LocalDeployment;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
+import io.streambelief.launcher.local.LocalDeployment;
 import io.streambelief.model.Example;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.serving.ModelClient;

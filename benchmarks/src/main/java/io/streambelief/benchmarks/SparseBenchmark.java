@@ -16,21 +16,21 @@ import java.util.regex.Pattern;
 
 import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingOptions;
-import io.streambelief.flink.local.LocalDeployment;
 import io.streambelief.flink.sparse.SparseTraining;
 import io.streambelief.kafka.data.Flights;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.kafka.metrics.TrainingMetrics;
-import io.streambelief.kafka.process.ChildJvm;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.sparse.SparseExampleParser;
 import io.streambelief.kafka.topic.PartitionContents;
+import io.streambelief.launcher.local.LocalDeployment;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.sparse.EmbeddingTable;
 import io.streambelief.model.sparse.RowOptimizer;
 import io.streambelief.model.sparse.SparseExample;
 import io.streambelief.model.sparse.WideDeepSpec;
+import io.streambelief.processes.ChildJvm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

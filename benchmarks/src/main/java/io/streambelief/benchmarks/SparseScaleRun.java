@@ -19,13 +19,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.local.LocalDeployment;
 import io.streambelief.flink.sparse.SparseTraining;
 import io.streambelief.flink.sparse.StoredRow;
 import io.streambelief.kafka.data.SparseTeacher;
-import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.kafka.example.ExampleFormat;
+import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.kafka.sparse.FeatureSchema;
+import io.streambelief.launcher.local.LocalDeployment;
 import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.sparse.EmbeddingTable;
 import io.streambelief.model.sparse.FeatureHash;

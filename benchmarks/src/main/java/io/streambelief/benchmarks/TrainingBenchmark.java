@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
 import java.util.function.ToDoubleFunction;
 
 import io.streambelief.flink.TrainingConfig;
-import io.streambelief.kafka.process.ChildJvm;
+import io.streambelief.processes.ChildJvm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

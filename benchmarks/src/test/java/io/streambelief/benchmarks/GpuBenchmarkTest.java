@@ -13,11 +13,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.streambelief.kafka.process.ChildJvm;
 import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;
 import io.streambelief.model.engine.dense.DenseNetwork;
+import io.streambelief.processes.ChildJvm;
 
 /**
  * What the GPU bundle relies on: the benchmark runs with only the CUDA engine's jars on its

@@ -14,13 +14,15 @@ import org.junit.jupiter.api.Test;
  * The job jar is what users submit to their own Flink cluster: it must carry our code, the Kafka
  * connector and kafka-clients, start the job by itself, and leave Flink, Log4j and DL4J/ND4J with
  * its native libraries to the cluster's classpath — a second copy of those breaks class loading
- * or doubles hundreds of megabytes. Read from {@code package}'s output, as a user gets it.
+ * or doubles hundreds of megabytes. What only runs the system on one machine (launchers, the
+ * embedded broker, child processes, data sets and their feeder) stays out too. Read from
+ * {@code package}'s output, as a user gets it.
  */
 class JobJarIT {
     private static final Path JOB_JAR = Path.of("target/streambelief-job.jar");
 
     @Test
-    void theJobJarCarriesTheJobAndTheConnectorAndLeavesTheClusterItsOwnLibraries() throws Exception {
+    void theJobJarCarriesTheJobAndTheConnectorAndLeavesOutTheClustersLibrariesAndTheLaunchers() throws Exception {
         assertThat(JOB_JAR).as("built by package").exists();
         try (JarFile jar = new JarFile(JOB_JAR.toFile())) {
             List<String> entries = jar.stream().map(ZipEntry::getName).toList();
@@ -39,6 +41,11 @@ class JobJarIT {
                     || entry.startsWith("org/deeplearning4j/")
                     || entry.startsWith("org/nd4j/")
                     || entry.startsWith("org/bytedeco/"));
+            assertThat(entries).noneMatch(entry -> entry.startsWith("io/streambelief/launcher/")
+                    || entry.startsWith("io/streambelief/processes/")
+                    || entry.startsWith("io/streambelief/kafka/data/")
+                    || entry.startsWith("io/streambelief/kafka/feed/")
+                    || entry.startsWith("org/apache/commons/compress/"));
             assertThat(Files.size(JOB_JAR)).as("bytes").isLessThan(64L * 1024 * 1024);
         }
     }

@@ -18,4 +18,11 @@ class ModuleBoundariesTest {
         noClasses().should().dependOnClassesThat().resideInAnyPackage("org.apache.flink..", "io.streambelief.flink..",
                 "io.streambelief.serving..").check(KAFKA_CONNECTORS);
     }
+
+    /** The job jar leaves out the processes module; only the data step, which the job never runs, may use it. */
+    @Test
+    void onlyTheDataStepFindsTheCheckout() {
+        noClasses().that().resideOutsideOfPackage("io.streambelief.kafka.data..")
+                .should().dependOnClassesThat().resideInAPackage("io.streambelief.processes..").check(KAFKA_CONNECTORS);
+    }
 }

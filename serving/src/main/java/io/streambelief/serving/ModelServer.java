@@ -23,8 +23,8 @@ import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpServer;
 
-import io.streambelief.kafka.process.ParentWatchdog;
 import io.streambelief.kafka.topic.TopicNames;
+import io.streambelief.processes.ParentWatchdog;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

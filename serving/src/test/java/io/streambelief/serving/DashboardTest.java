@@ -36,8 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.streambelief.kafka.ProjectHome;
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.kafka.topic.Topics;
@@ -45,6 +43,8 @@ import io.streambelief.model.record.ModelDefinitionCodec;
 import io.streambelief.model.record.ModelIds;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ParamUpdateCodec;
+import io.streambelief.processes.ProjectHome;
+import io.streambelief.processes.broker.KafkaBroker;
 
 /**
  * The dashboard in a real browser: a model and two workers' training reports on a real broker,

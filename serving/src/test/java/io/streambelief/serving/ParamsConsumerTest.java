@@ -38,7 +38,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.record.ModelDefinitionCodec;
@@ -49,6 +48,7 @@ import io.streambelief.model.record.ParamUpdateCodec;
 import io.streambelief.model.record.SnapshotChunk;
 import io.streambelief.model.record.SnapshotChunkCodec;
 import io.streambelief.model.record.SnapshotManifestCodec;
+import io.streambelief.processes.broker.KafkaBroker;
 
 /** Following model-params on a real broker. */
 class ParamsConsumerTest {

@@ -24,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.topic.ModelDefinitions;
 import io.streambelief.kafka.topic.TopicNames;
@@ -39,6 +38,7 @@ import io.streambelief.model.sparse.RowOptimizer;
 import io.streambelief.model.sparse.SparseDefinition;
 import io.streambelief.model.sparse.WideDeepEngine;
 import io.streambelief.model.sparse.WideDeepSpec;
+import io.streambelief.processes.broker.KafkaBroker;
 
 /**
  * A sparse model served from its topics on a real broker: a request names raw fields, the server

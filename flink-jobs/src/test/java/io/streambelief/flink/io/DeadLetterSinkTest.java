@@ -23,11 +23,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.streambelief.flink.local.RecordAtTheLimit;
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.kafka.topic.PartitionContents;
+import io.streambelief.kafka.topic.RecordAtTheLimit;
 import io.streambelief.kafka.topic.Topics;
+import io.streambelief.processes.broker.KafkaBroker;
 
 /**
  * The dead-letter sink's writer against a real broker: a letter of a record at the source topic's

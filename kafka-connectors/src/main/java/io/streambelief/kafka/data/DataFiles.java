@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.streambelief.kafka.ProjectHome;
+import io.streambelief.processes.ProjectHome;
 
 /**
  * The project's data step: finds a published data file in the cache, then in the

@@ -26,13 +26,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.streambelief.kafka.broker.KafkaBroker;
 import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.example.ExampleParser;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.Example;
+import io.streambelief.processes.broker.KafkaBroker;
 
 /** The feeder and the dead-letter record against a real broker. */
 class ExampleFeederTest {

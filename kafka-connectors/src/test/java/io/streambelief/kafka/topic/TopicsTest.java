@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.streambelief.kafka.broker.KafkaBroker;
+import io.streambelief.processes.broker.KafkaBroker;
 
 class TopicsTest {
     @TempDir
