@@ -20,7 +20,7 @@ import io.streambelief.model.engine.cuda.CudaKernels;
 import io.streambelief.model.engine.cuda.CudaRuntime;
 import io.streambelief.model.engine.dense.CpuKernels;
 import io.streambelief.model.engine.dense.DenseEngine;
-import io.streambelief.model.engine.dense.DenseNetwork;
+import io.streambelief.model.DenseNetwork;
 import io.streambelief.model.engine.dense.Kernels;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

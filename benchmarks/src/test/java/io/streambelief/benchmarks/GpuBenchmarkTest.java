@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;
-import io.streambelief.model.engine.dense.DenseNetwork;
+import io.streambelief.model.DenseNetwork;
 import io.streambelief.processes.ChildJvm;
 
 /**

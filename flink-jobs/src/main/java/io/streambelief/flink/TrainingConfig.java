@@ -11,7 +11,7 @@ import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.compression.GradientCompression;
-import io.streambelief.model.engine.EngineChoice;
+import io.streambelief.model.trainer.EngineChoice;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.record.ModelDefinition;
 import io.streambelief.model.record.ModelIds;

@@ -9,7 +9,7 @@ import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.compression.GradientCompression;
-import io.streambelief.model.engine.EngineChoice;
+import io.streambelief.model.trainer.EngineChoice;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.sparse.EmbeddingTable;
 import io.streambelief.model.sparse.RowOptimizer;

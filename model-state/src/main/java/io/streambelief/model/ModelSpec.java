@@ -39,7 +39,6 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossBinaryXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
-import io.streambelief.model.engine.dense.DenseNetwork;
 
 /**
  * What a model is, in DL4J's own terms: a {@link MultiLayerConfiguration} (as DL4J JSON) whose

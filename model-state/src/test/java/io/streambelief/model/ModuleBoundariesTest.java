@@ -1,6 +1,7 @@
 package io.streambelief.model;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import org.junit.jupiter.api.Test;
 
@@ -21,5 +22,11 @@ class ModuleBoundariesTest {
         noClasses().should().dependOnClassesThat().resideInAnyPackage("org.apache.flink..", "org.apache.kafka..",
                 "io.streambelief.kafka..", "io.streambelief.flink..", "io.streambelief.serving..")
                 .check(MODEL_STATE);
+    }
+
+    /** Each package is a slice of its own, the root included, so a cycle anywhere in the module shows. */
+    @Test
+    void packagesAreFreeOfCycles() {
+        slices().matching("io.streambelief.(**)").should().beFreeOfCycles().check(MODEL_STATE);
     }
 }

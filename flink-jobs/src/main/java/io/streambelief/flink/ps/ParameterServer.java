@@ -30,7 +30,7 @@ import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingMode;
 import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.model.ParameterLayout;
-import io.streambelief.model.ParameterShard;
+import io.streambelief.model.parameters.ParameterShard;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;

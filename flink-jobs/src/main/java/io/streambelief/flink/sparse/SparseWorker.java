@@ -24,7 +24,7 @@ import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.flink.worker.BaseWorker;
 import io.streambelief.flink.worker.ProgressiveValidation;
 import io.streambelief.flink.worker.RestoredReplicas;
-import io.streambelief.model.ModelReplica;
+import io.streambelief.model.parameters.ModelReplica;
 import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamUpdate;

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.streambelief.flink.TrainingConfig;
-import io.streambelief.model.ModelReplica;
+import io.streambelief.model.parameters.ModelReplica;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.record.ReplicaState;
 import io.streambelief.model.record.ReplicaStateCodec;

@@ -9,7 +9,7 @@ import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingMode;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.model.compression.GradientCompression;
-import io.streambelief.model.engine.EngineChoice;
+import io.streambelief.model.trainer.EngineChoice;
 import io.streambelief.model.sparse.WideDeepSpec;
 
 class SparseTrainingConfigTest {

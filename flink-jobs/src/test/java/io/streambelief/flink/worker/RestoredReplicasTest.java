@@ -9,7 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import io.streambelief.flink.TrainingConfig;
-import io.streambelief.model.ModelReplica;
+import io.streambelief.model.parameters.ModelReplica;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.record.ReplicaState;
 import io.streambelief.model.record.ReplicaStateCodec;

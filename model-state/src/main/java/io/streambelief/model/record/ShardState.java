@@ -6,7 +6,7 @@ import java.util.Arrays;
  * A parameter shard as it is checkpointed: values, optimizer slots, version, the count of
  * examples applied, each worker's last push applied, the values' moving average (empty when
  * averaging is off) and the digest of the examples applied. An immutable copy; the live shard is
- * {@link io.streambelief.model.ParameterShard}.
+ * {@link io.streambelief.model.parameters.ParameterShard}.
  */
 public record ShardState(int shardId, long version, long examplesApplied, float[] values, float[][] slots,
         long[] pushesApplied, float[] average, ExampleDigest digest) {

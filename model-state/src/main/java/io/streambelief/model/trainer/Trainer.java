@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.function.Consumer;
 
 import io.streambelief.model.Example;
-import io.streambelief.model.ModelReplica;
+import io.streambelief.model.parameters.ModelReplica;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.compression.ErrorFeedback;
 import io.streambelief.model.compression.GradientCompression;

@@ -10,10 +10,10 @@ import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 import io.streambelief.model.Example;
-import io.streambelief.model.ModelReplica;
+import io.streambelief.model.parameters.ModelReplica;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
-import io.streambelief.model.ParameterShard;
+import io.streambelief.model.parameters.ParameterShard;
 import io.streambelief.model.compression.GradientCompression;
 import io.streambelief.model.engine.Dl4jBaseline;
 import io.streambelief.model.engine.Dl4jGradientEngine;

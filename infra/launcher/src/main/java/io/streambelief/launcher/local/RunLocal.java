@@ -28,7 +28,7 @@ import io.streambelief.kafka.data.Flights;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.model.ModelSpec;
-import io.streambelief.model.engine.EngineChoice;
+import io.streambelief.model.trainer.EngineChoice;
 import io.streambelief.model.engine.cuda.CudaRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -18,7 +18,7 @@ import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
 import io.streambelief.model.Example;
 import io.streambelief.model.ParameterLayout;
-import io.streambelief.model.ParameterShard;
+import io.streambelief.model.parameters.ParameterShard;
 import io.streambelief.model.compression.GradientCompression;
 import io.streambelief.model.engine.Dl4jGradientEngine;
 import io.streambelief.model.engine.MiniBatch;

@@ -28,7 +28,7 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.SizeTPointer;
 
-import io.streambelief.model.engine.dense.DenseNetwork;
+import io.streambelief.model.DenseNetwork;
 import io.streambelief.model.engine.dense.Kernels;
 
 /**

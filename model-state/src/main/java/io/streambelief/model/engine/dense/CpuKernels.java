@@ -2,6 +2,8 @@ package io.streambelief.model.engine.dense;
 
 import java.util.Objects;
 
+import io.streambelief.model.DenseNetwork;
+
 /**
  * The primitives in plain Java on the heap: the reference the CUDA kernels are held to, and what
  * lets {@link DenseEngine}'s composition be checked against DL4J without a GPU. Written for

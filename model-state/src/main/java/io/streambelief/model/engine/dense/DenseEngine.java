@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import io.streambelief.model.DenseNetwork;
 import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;

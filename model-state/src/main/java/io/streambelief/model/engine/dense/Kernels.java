@@ -1,5 +1,7 @@
 package io.streambelief.model.engine.dense;
 
+import io.streambelief.model.DenseNetwork;
+
 /**
  * The few primitive operations a dense network's forward and backward pass is made of, over
  * buffers of floats that live wherever the implementation computes (the Java heap for

@@ -18,10 +18,10 @@ import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;
 import io.streambelief.model.engine.dense.CpuKernels;
 import io.streambelief.model.engine.dense.DenseEngine;
-import io.streambelief.model.engine.dense.DenseNetwork;
-import io.streambelief.model.engine.dense.DenseNetwork.Activation;
-import io.streambelief.model.engine.dense.DenseNetwork.Layer;
-import io.streambelief.model.engine.dense.DenseNetwork.Loss;
+import io.streambelief.model.DenseNetwork;
+import io.streambelief.model.DenseNetwork.Activation;
+import io.streambelief.model.DenseNetwork.Layer;
+import io.streambelief.model.DenseNetwork.Loss;
 
 /**
  * The whole engine on CUDA primitives computes what it computes on the CPU primitives — loss,

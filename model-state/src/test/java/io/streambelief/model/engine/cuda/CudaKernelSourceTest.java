@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.streambelief.model.engine.dense.CpuKernels;
-import io.streambelief.model.engine.dense.DenseNetwork;
+import io.streambelief.model.DenseNetwork;
 import io.streambelief.model.engine.dense.Kernels;
 
 /**

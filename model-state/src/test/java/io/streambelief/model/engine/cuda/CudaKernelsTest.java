@@ -13,7 +13,7 @@ import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;
 import io.streambelief.model.engine.dense.CpuKernels;
 import io.streambelief.model.engine.dense.DenseEngine;
-import io.streambelief.model.engine.dense.DenseNetwork;
+import io.streambelief.model.DenseNetwork;
 import io.streambelief.model.engine.dense.Kernels;
 
 /**

@@ -21,6 +21,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 
+import io.streambelief.model.DenseNetwork;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.TestBatches;
 import io.streambelief.model.engine.Dl4jGradientEngine;

@@ -1,4 +1,4 @@
-package io.streambelief.model;
+package io.streambelief.model.parameters;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,6 +6,7 @@ import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
 
+import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ReplicaState;

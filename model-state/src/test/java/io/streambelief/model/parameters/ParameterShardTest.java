@@ -1,4 +1,4 @@
-package io.streambelief.model;
+package io.streambelief.model.parameters;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -9,6 +9,9 @@ import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 
+import io.streambelief.model.ModelSpec;
+import io.streambelief.model.ParameterLayout;
+import io.streambelief.model.TestBatches;
 import io.streambelief.model.engine.Dl4jGradientEngine;
 import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.MiniBatch;

@@ -1,4 +1,4 @@
-package io.streambelief.model;
+package io.streambelief.model.parameters;
 
 import java.util.Arrays;
 import java.util.List;

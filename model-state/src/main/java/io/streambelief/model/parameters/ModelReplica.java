@@ -1,10 +1,11 @@
-package io.streambelief.model;
+package io.streambelief.model.parameters;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Objects;
 
+import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;

@@ -1,14 +1,16 @@
-package io.streambelief.model.engine;
+package io.streambelief.model.trainer;
 
 import java.util.Locale;
 import java.util.Objects;
 import java.util.OptionalInt;
 
+import io.streambelief.model.DenseNetwork;
 import io.streambelief.model.ModelSpec;
+import io.streambelief.model.engine.Dl4jGradientEngine;
+import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.engine.cuda.CudaKernels;
 import io.streambelief.model.engine.cuda.CudaRuntime;
 import io.streambelief.model.engine.dense.DenseEngine;
-import io.streambelief.model.engine.dense.DenseNetwork;
 
 /**
  * Which gradient engine a worker runs: {@code cpu} (DL4J on nd4j-native), {@code cuda} (our dense

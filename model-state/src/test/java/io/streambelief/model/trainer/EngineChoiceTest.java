@@ -1,4 +1,4 @@
-package io.streambelief.model.engine;
+package io.streambelief.model.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.TestBatches;
+import io.streambelief.model.engine.Dl4jGradientEngine;
+import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.engine.cuda.CudaRuntime;
 
 class EngineChoiceTest {

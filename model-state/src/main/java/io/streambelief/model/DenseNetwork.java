@@ -1,4 +1,4 @@
-package io.streambelief.model.engine.dense;
+package io.streambelief.model;
 
 import java.util.ArrayList;
 import java.util.List;
