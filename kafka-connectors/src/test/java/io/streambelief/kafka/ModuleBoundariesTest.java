@@ -1,6 +1,7 @@
 package io.streambelief.kafka;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import org.junit.jupiter.api.Test;
 
@@ -24,5 +25,11 @@ class ModuleBoundariesTest {
     void onlyTheDataStepFindsTheCheckout() {
         noClasses().that().resideOutsideOfPackage("io.streambelief.kafka.data..")
                 .should().dependOnClassesThat().resideInAPackage("io.streambelief.processes..").check(KAFKA_CONNECTORS);
+    }
+
+    /** A cycle would make the packages one unit in disguise: none can be understood, tested or moved alone. */
+    @Test
+    void packagesDependOnEachOtherWithoutCycles() {
+        slices().matching("io.streambelief.kafka.(*)..").should().beFreeOfCycles().check(KAFKA_CONNECTORS);
     }
 }

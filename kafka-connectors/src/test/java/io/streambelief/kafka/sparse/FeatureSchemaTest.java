@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.util.List;
 import java.util.Map;
 
@@ -69,25 +73,22 @@ class FeatureSchemaTest {
     }
 
     @Test
-    void badSchemasSayWhatIsWrong() {
-        assertMessage("is not JSON", "{columns");
-        assertMessage("needs \"columns\"", "{\"label\": \"y\"}");
-        assertMessage("unknown type 'text'", "{\"columns\": {\"a\": \"text\"}, \"label\": \"a\"}");
-        assertMessage("names unknown column 'b'",
-                "{\"columns\": {\"a\": \"categorical\", \"y\": \"numeric\"}, \"label\": \"y\", \"categorical\": [\"b\"]}");
-        assertMessage("needs a numeric column, but 'a' is categorical",
-                "{\"columns\": {\"a\": \"categorical\"}, \"label\": \"a > 1\", \"categorical\": [\"a\"]}");
-        assertMessage("unknown function 'weekday'", "{\"columns\": {\"t\": {\"type\": \"time\", \"format\": \"HHmm\"}, "
-                + "\"y\": \"numeric\"}, \"label\": \"y\", \"categorical\": [\"d = weekday(t)\"]}");
-        assertMessage("not a categorical feature", "{\"columns\": {\"a\": \"categorical\", \"y\": \"numeric\"}, "
-                + "\"label\": \"y\", \"categorical\": [\"a\"], \"crosses\": [\"a x c\"]}");
-        assertMessage("no categorical features", "{\"columns\": {\"y\": \"numeric\"}, \"label\": \"y\"}");
-        assertMessage("unknown key 'colums'", "{\"colums\": {}}");
-    }
-
-    private static void assertMessage(String expected, String json) {
-        var e = assertThrows(IllegalArgumentException.class, () -> FeatureSchema.parse("test.json", json));
-        assertTrue(e.getMessage().startsWith("Schema test.json "), e.getMessage());
-        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    void aSchemaCarriedInTheJobGraphDerivesTheSameFeaturesAfterSerialization() throws Exception {
+        var bytes = new ByteArrayOutputStream();
+        try (var out = new ObjectOutputStream(bytes)) {
+            out.writeObject(flights);
+        }
+        FeatureSchema copy;
+        try (var in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            copy = (FeatureSchema) in.readObject();
+        }
+        Map<String, String> flight = Map.of("date", "01010530", "delay", "16", "distance", "370", "origin", "LAX",
+                "destination", "PHX");
+        var expected = flights.features(flight::get, true);
+        var actual = copy.features(flight::get, true);
+        assertArrayEquals(expected.ids(), actual.ids());
+        assertArrayEquals(expected.numerics(), actual.numerics());
+        assertEquals(expected.label(), actual.label());
+        assertEquals(flights.toString(), copy.toString());
     }
 }
