@@ -15,6 +15,7 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.record.ModelDefinition;
 import io.streambelief.model.record.ModelDefinitionCodec;
@@ -167,11 +168,23 @@ public final class ModelStore {
                     + "server's heap is " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB (raise -Xmx to serve it)");
             return;
         }
+        FeatureSchema schema = null;
+        if (definition.sparse() != null) {
+            // Parsed here, once per definition, so that no request ever parses it, nor fails on it.
+            try {
+                schema = FeatureSchema.parse(definition.sparse().schemaSource(), definition.sparse().schemaJson());
+            } catch (RuntimeException e) {
+                skip(ModelIds.definitionKey(model), "the feature schema " + definition.sparse().schemaSource()
+                        + " of wide & deep model " + model + " does not parse, so its requests could not be read: "
+                        + e.getMessage());
+                return;
+            }
+        }
         if (existing != null) {
             LOG.info("Model {} was redefined as {}; serving its initial parameters until updates arrive", model,
                     definition.spec().source());
         }
-        Assembly assembly = new Assembly(definition);
+        Assembly assembly = new Assembly(definition, schema);
         assemblies.put(model, assembly);
         Map<Integer, ParamUpdate> early = pending.remove(model);
         if (early != null) {
@@ -329,6 +342,8 @@ public final class ModelStore {
     /** The working copy of one model; touched only by the applying thread. */
     private static final class Assembly {
         final ModelDefinition definition;
+        /** The wide & deep model's schema, parsed from its definition; null for a dense model. */
+        final FeatureSchema schema;
         final ParameterLayout layout;
         final MultiLayerConfiguration configuration;
         final float[] parameters;
@@ -344,8 +359,9 @@ public final class ModelStore {
         long checkpointId = -1;
         boolean changed = true;
 
-        Assembly(ModelDefinition definition) {
+        Assembly(ModelDefinition definition, FeatureSchema schema) {
             this.definition = definition;
+            this.schema = schema;
             this.layout = definition.layout();
             this.configuration = definition.spec().configuration();
             // Shards never published hold the spec's deterministic initial values.
@@ -399,9 +415,14 @@ public final class ModelStore {
             for (int s = 0; s < examples.length; s++) {
                 trained = Math.min(trained, published[s] ? examples[s] : 0);
             }
-            return new ServedModel(definition.modelId(), definition.spec(), version, trained, updatedAtMillis,
-                    layout.shardCount(), checkpointId, new ServedModel.Network(configuration, parameters.clone()),
-                    averaged ? new ServedModel.Network(configuration, average.clone()) : null, definition.sparse());
+            ServedModel.Network latestNetwork = new ServedModel.Network(configuration, parameters.clone());
+            ServedModel.Network averageNetwork = averaged ? new ServedModel.Network(configuration, average.clone()) : null;
+            if (schema == null) {
+                return new DenseModel(definition.modelId(), definition.spec(), version, trained, updatedAtMillis,
+                        layout.shardCount(), checkpointId, latestNetwork, averageNetwork);
+            }
+            return new WideDeepModel(definition.modelId(), definition.spec(), version, trained, updatedAtMillis,
+                    layout.shardCount(), checkpointId, latestNetwork, averageNetwork, definition.sparse(), schema);
         }
     }
 
