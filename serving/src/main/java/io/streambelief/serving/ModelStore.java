@@ -32,7 +32,8 @@ import io.streambelief.model.record.RecordFormatException;
  *
  * <p>In {@link Consistency#LATEST} mode each shard takes its newest record as it arrives; in
  * {@link Consistency#SNAPSHOT} mode shard records are ignored and the values come whole, one
- * checkpoint's {@link ModelSnapshot} at a time, from {@code model-snapshots}. Either way a shard
+ * checkpoint's {@link ModelSnapshot} at a time, from {@code model-snapshots}, and a model is
+ * served from its first snapshot on, never with its definition's initial values. Either way a shard
  * never goes back: a record older than the shard's current one (by the record timestamps, which
  * grow strictly per shard, also across job restores) is stale and dropped. That keeps a server
  * restored from its local copy from serving older values while it re-reads the topic.
@@ -181,8 +182,8 @@ public final class ModelStore {
             }
         }
         if (existing != null) {
-            LOG.info("Model {} was redefined as {}; serving its initial parameters until updates arrive", model,
-                    definition.spec().source());
+            LOG.info("Model {} was redefined as {}; serving {} until updates arrive", model, definition.spec().source(),
+                    consistency == Consistency.LATEST ? "its initial parameters" : "the previous definition");
         }
         Assembly assembly = new Assembly(definition, schema);
         assemblies.put(model, assembly);
@@ -278,7 +279,7 @@ public final class ModelStore {
     public void publish() {
         for (Assembly assembly : assemblies.values()) {
             String name = assembly.definition.modelId();
-            if (assembly.changed && (gate.isOpen(name) || !served.containsKey(name))) {
+            if (assembly.changed && servable(assembly) && (gate.isOpen(name) || !served.containsKey(name))) {
                 served.put(assembly.definition.modelId(), assembly.snapshot());
                 if (copy != null) {
                     copy.save(assembly.definition, assembly.changedShards.values(),
@@ -289,6 +290,15 @@ public final class ModelStore {
                 swaps.incrementAndGet();
             }
         }
+    }
+
+    /**
+     * In snapshot mode only a checkpoint's values are served, never the initial ones of a
+     * definition that no snapshot has filled yet: whether the definition and the first snapshot
+     * arrive in one poll or two must not change what is served.
+     */
+    private boolean servable(Assembly assembly) {
+        return consistency == Consistency.LATEST || assembly.checkpointId >= 0;
     }
 
     public PublishGate gate() {

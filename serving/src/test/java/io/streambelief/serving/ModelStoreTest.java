@@ -286,6 +286,24 @@ class ModelStoreTest {
         assertThat(snapshots.get("m").orElseThrow().modelVersion()).isEqualTo(3 * 1_100);
     }
 
+    /**
+     * Served initial values would be no checkpoint's: whether a definition and its first snapshot
+     * come in one poll or two must not change what is served.
+     */
+    @Test
+    void inSnapshotModeAModelIsServedOnlyOnceItsFirstSnapshotArrives() {
+        ModelStore snapshots = new ModelStore(ModelStore.Consistency.SNAPSHOT, null);
+        define(snapshots, DEFINITION);
+        snapshots.publish();
+        assertThat(snapshots.get("m")).as("a definition without a snapshot").isEmpty();
+
+        snapshots.apply(snapshot(1, 1_000, ramp(LAYOUT.numParams())));
+        snapshots.publish();
+
+        assertThat(snapshots.get("m").orElseThrow().checkpointId()).isEqualTo(1);
+        assertThat(snapshots.swaps()).isEqualTo(1);
+    }
+
     /** Requests never parse the schema: the store parses it once, with the definition, and every version shares it. */
     @Test
     void aWideDeepModelsSchemaIsParsedOnceWhenTheModelIsDefined() {
