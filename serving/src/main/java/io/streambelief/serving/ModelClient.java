@@ -29,7 +29,7 @@ public final class ModelClient {
 
     /** @param server e.g. {@code http://127.0.0.1:8501} */
     public ModelClient(URI server, String model) {
-        this.resource = server.resolve(ModelsHandler.PREFIX + model);
+        this.resource = server.resolve(ModelsRouter.PREFIX + model);
     }
 
     /** What {@code GET /v1/models/{name}} says. */

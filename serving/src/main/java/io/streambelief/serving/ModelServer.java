@@ -248,7 +248,7 @@ public final class ModelServer implements Closeable {
             filters.add(new BearerAuth(settings.authToken()));
         }
         for (HttpContext context : List.of(
-                http.createContext(ModelsHandler.PREFIX, new ModelsHandler(store, rows, settings.maxRequestBytes())),
+                http.createContext(ModelsRouter.PREFIX, new ModelsRouter(store, rows, settings.maxRequestBytes())),
                 http.createContext("/metrics", new MetricsHandler(metrics)),
                 http.createContext("/healthz", new HealthHandler(consumer)),
                 http.createContext("/", new DashboardHandler(store, history)))) {

@@ -15,6 +15,7 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.record.ModelDefinition;
 import io.streambelief.model.record.ModelDefinitionCodec;
@@ -31,7 +32,8 @@ import io.streambelief.model.record.RecordFormatException;
  *
  * <p>In {@link Consistency#LATEST} mode each shard takes its newest record as it arrives; in
  * {@link Consistency#SNAPSHOT} mode shard records are ignored and the values come whole, one
- * checkpoint's {@link ModelSnapshot} at a time, from {@code model-snapshots}. Either way a shard
+ * checkpoint's {@link ModelSnapshot} at a time, from {@code model-snapshots}, and a model is
+ * served from its first snapshot on, never with its definition's initial values. Either way a shard
  * never goes back: a record older than the shard's current one (by the record timestamps, which
  * grow strictly per shard, also across job restores) is stale and dropped. That keeps a server
  * restored from its local copy from serving older values while it re-reads the topic.
@@ -167,11 +169,23 @@ public final class ModelStore {
                     + "server's heap is " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB (raise -Xmx to serve it)");
             return;
         }
-        if (existing != null) {
-            LOG.info("Model {} was redefined as {}; serving its initial parameters until updates arrive", model,
-                    definition.spec().source());
+        FeatureSchema schema = null;
+        if (definition.sparse() != null) {
+            // Parsed here, once per definition, so that no request ever parses it, nor fails on it.
+            try {
+                schema = FeatureSchema.parse(definition.sparse().schemaSource(), definition.sparse().schemaJson());
+            } catch (RuntimeException e) {
+                skip(ModelIds.definitionKey(model), "the feature schema " + definition.sparse().schemaSource()
+                        + " of wide & deep model " + model + " does not parse, so its requests could not be read: "
+                        + e.getMessage());
+                return;
+            }
         }
-        Assembly assembly = new Assembly(definition);
+        if (existing != null) {
+            LOG.info("Model {} was redefined as {}; serving {} until updates arrive", model, definition.spec().source(),
+                    consistency == Consistency.LATEST ? "its initial parameters" : "the previous definition");
+        }
+        Assembly assembly = new Assembly(definition, schema);
         assemblies.put(model, assembly);
         Map<Integer, ParamUpdate> early = pending.remove(model);
         if (early != null) {
@@ -265,7 +279,7 @@ public final class ModelStore {
     public void publish() {
         for (Assembly assembly : assemblies.values()) {
             String name = assembly.definition.modelId();
-            if (assembly.changed && (gate.isOpen(name) || !served.containsKey(name))) {
+            if (assembly.changed && servable(assembly) && (gate.isOpen(name) || !served.containsKey(name))) {
                 served.put(assembly.definition.modelId(), assembly.snapshot());
                 if (copy != null) {
                     copy.save(assembly.definition, assembly.changedShards.values(),
@@ -276,6 +290,15 @@ public final class ModelStore {
                 swaps.incrementAndGet();
             }
         }
+    }
+
+    /**
+     * In snapshot mode only a checkpoint's values are served, never the initial ones of a
+     * definition that no snapshot has filled yet: whether the definition and the first snapshot
+     * arrive in one poll or two must not change what is served.
+     */
+    private boolean servable(Assembly assembly) {
+        return consistency == Consistency.LATEST || assembly.checkpointId >= 0;
     }
 
     public PublishGate gate() {
@@ -329,6 +352,8 @@ public final class ModelStore {
     /** The working copy of one model; touched only by the applying thread. */
     private static final class Assembly {
         final ModelDefinition definition;
+        /** The wide & deep model's schema, parsed from its definition; null for a dense model. */
+        final FeatureSchema schema;
         final ParameterLayout layout;
         final MultiLayerConfiguration configuration;
         final float[] parameters;
@@ -344,8 +369,9 @@ public final class ModelStore {
         long checkpointId = -1;
         boolean changed = true;
 
-        Assembly(ModelDefinition definition) {
+        Assembly(ModelDefinition definition, FeatureSchema schema) {
             this.definition = definition;
+            this.schema = schema;
             this.layout = definition.layout();
             this.configuration = definition.spec().configuration();
             // Shards never published hold the spec's deterministic initial values.
@@ -399,9 +425,14 @@ public final class ModelStore {
             for (int s = 0; s < examples.length; s++) {
                 trained = Math.min(trained, published[s] ? examples[s] : 0);
             }
-            return new ServedModel(definition.modelId(), definition.spec(), version, trained, updatedAtMillis,
-                    layout.shardCount(), checkpointId, new ServedModel.Network(configuration, parameters.clone()),
-                    averaged ? new ServedModel.Network(configuration, average.clone()) : null, definition.sparse());
+            ServedModel.Network latestNetwork = new ServedModel.Network(configuration, parameters.clone());
+            ServedModel.Network averageNetwork = averaged ? new ServedModel.Network(configuration, average.clone()) : null;
+            if (schema == null) {
+                return new DenseModel(definition.modelId(), definition.spec(), version, trained, updatedAtMillis,
+                        layout.shardCount(), checkpointId, latestNetwork, averageNetwork);
+            }
+            return new WideDeepModel(definition.modelId(), definition.spec(), version, trained, updatedAtMillis,
+                    layout.shardCount(), checkpointId, latestNetwork, averageNetwork, definition.sparse(), schema);
         }
     }
 

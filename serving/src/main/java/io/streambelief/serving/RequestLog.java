@@ -46,7 +46,7 @@ final class RequestLog extends Filter {
 
     /** A fixed name for the kind of request, whatever model or path it names. */
     static String endpoint(String path) {
-        if (path.startsWith(ModelsHandler.PREFIX)) {
+        if (path.startsWith(ModelsRouter.PREFIX)) {
             if (path.endsWith(":predict")) {
                 return "predict";
             }

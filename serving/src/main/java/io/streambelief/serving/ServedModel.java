@@ -3,14 +3,13 @@ package io.streambelief.serving;
 import java.util.Locale;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Function;
 
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import io.streambelief.model.ModelSpec;
-import io.streambelief.model.sparse.SparseDefinition;
-import io.streambelief.model.sparse.WideDeepEngine;
 import io.streambelief.model.engine.NativeArrays;
 
 /**
@@ -22,26 +21,53 @@ import io.streambelief.model.engine.NativeArrays;
  * recent steps (when the job keeps one), which is what requests get by default: asynchronous
  * training makes the latest values noisy, and the average is the more accurate model.
  *
- * @param name the model's name
- * @param spec the model
- * @param modelVersion the sum of the shards' record timestamps; each shard's are strictly increasing,
- *     also after the job restores from a checkpoint, so the version grows with every update folded
- *     in and never goes back (a shard's own version, its step count, does go back on a restore)
- * @param examplesTrained examples whose gradients are in every shard of these parameters
- * @param updatedAtMillis time of the newest shard update in these parameters
- * @param shards number of parameter shards
- * @param checkpointId the Flink checkpoint these values were taken at, when served from
- *     {@code model-snapshots}; -1 when served from the latest shard records
- * @param latest the latest values
- * @param average their moving average, or {@code null} when the job keeps none
- * @param sparse for a sparse model, its schema and table (its rows are in the {@link RowStore});
- *     {@code spec} is then the deep part's MLP. {@code null} for a dense model.
+ * <p>A model is either a {@link DenseModel}, which takes rows of numbers, or a
+ * {@link WideDeepModel}, which takes named fields and looks up embedding rows.
  */
-public record ServedModel(String name, ModelSpec spec, long modelVersion, long examplesTrained, long updatedAtMillis,
-        int shards, long checkpointId, Network latest, Network average, SparseDefinition sparse) {
+public sealed interface ServedModel permits DenseModel, WideDeepModel {
+
+    /** The model's name. */
+    String name();
+
+    /** The model; for a wide &amp; deep model, its deep part's MLP. */
+    ModelSpec spec();
+
+    /**
+     * The sum of the shards' record timestamps; each shard's are strictly increasing, also after
+     * the job restores from a checkpoint, so the version grows with every update folded in and
+     * never goes back (a shard's own version, its step count, does go back on a restore).
+     */
+    long modelVersion();
+
+    /** Examples whose gradients are in every shard of these parameters. */
+    long examplesTrained();
+
+    /** Time of the newest shard update in these parameters. */
+    long updatedAtMillis();
+
+    /** Number of parameter shards. */
+    int shards();
+
+    /**
+     * The Flink checkpoint these values were taken at, when served from {@code model-snapshots};
+     * -1 when served from the latest shard records.
+     */
+    long checkpointId();
+
+    /** The latest values. */
+    Network latest();
+
+    /** Their moving average, or {@code null} when the job keeps none. */
+    Network average();
+
+    /**
+     * What Java 17 offers for an exhaustive switch over the kinds of model: a third kind has to
+     * change this signature, and with it every caller.
+     */
+    <T> T fold(Function<? super DenseModel, ? extends T> dense, Function<? super WideDeepModel, ? extends T> wideDeep);
 
     /** The parameter sets a request can ask for, by TF Serving's version label. */
-    public enum Parameters {
+    enum Parameters {
         AVERAGE, LATEST;
 
         public String label() {
@@ -50,38 +76,19 @@ public record ServedModel(String name, ModelSpec spec, long modelVersion, long e
     }
 
     /** What requests without a label get. */
-    public Parameters defaultParameters() {
-        return average != null ? Parameters.AVERAGE : Parameters.LATEST;
+    default Parameters defaultParameters() {
+        return average() != null ? Parameters.AVERAGE : Parameters.LATEST;
     }
 
-    public boolean has(Parameters parameters) {
-        return parameters == Parameters.LATEST || average != null;
+    default boolean has(Parameters parameters) {
+        return parameters == Parameters.LATEST || average() != null;
     }
 
-    /** Class probabilities for each row (one probability per row for a binary model). */
-    public float[][] predict(float[][] rows) {
-        return predict(rows, defaultParameters());
-    }
-
-    public float[][] predict(float[][] rows, Parameters parameters) {
-        return network(parameters).output(rows);
-    }
-
-    /**
-     * Probabilities of a sparse model for {@code size} requests, given their rows as looked up
-     * ({@code size × slots × (1 + dim)}) and their numeric inputs: the same computation as in
-     * training ({@link WideDeepEngine#probabilities}).
-     */
-    public float[] predictSparse(float[] lookups, float[] numerics, int slots, int size, Parameters parameters) {
-        return network(parameters).borrow(network -> WideDeepEngine.probabilities(
-                network, slots, sparse.table().dim(), numerics.length / size, lookups, numerics, size));
-    }
-
-    private Network network(Parameters parameters) {
+    default Network network(Parameters parameters) {
         if (!has(parameters)) {
-            throw new IllegalArgumentException("model " + name + " has no " + parameters.label() + " parameters");
+            throw new IllegalArgumentException("model " + name() + " has no " + parameters.label() + " parameters");
         }
-        return parameters == Parameters.AVERAGE ? average : latest;
+        return parameters == Parameters.AVERAGE ? average() : latest();
     }
 
     /**
@@ -91,7 +98,7 @@ public record ServedModel(String name, ModelSpec spec, long modelVersion, long e
      * layer objects, not a copy of the parameters. Networks are built on first use: snapshots
      * arrive several times a second and most are replaced before any request needs them.
      */
-    public static final class Network {
+    final class Network {
         private final MultiLayerConfiguration configuration;
         private final float[] parameters;
         private final Queue<MultiLayerNetwork> idle = new ConcurrentLinkedQueue<>();
@@ -107,7 +114,7 @@ public record ServedModel(String name, ModelSpec spec, long modelVersion, long e
         }
 
         /** Runs {@code work} on a network of this parameter set that no other request uses meanwhile. */
-        <T> T borrow(java.util.function.Function<MultiLayerNetwork, T> work) {
+        <T> T borrow(Function<MultiLayerNetwork, T> work) {
             MultiLayerNetwork network = idle.poll();
             if (network == null) {
                 network = build();

@@ -270,7 +270,7 @@ class ModelServerTest {
     /** 16 MiB of a small model's rows would be millions of arrays: a request holds at most 10,000. */
     @Test
     void aRequestOfMoreRowsThanTheLimitIsRefused() throws Exception {
-        String rows = "[1,2,3,4],".repeat(ModelsHandler.MAX_INSTANCES);
+        String rows = "[1,2,3,4],".repeat(PredictEndpoint.MAX_INSTANCES);
 
         assertThat(post("/v1/models/m:predict", "{\"instances\": [" + rows + "[1,2,3,4]]}").statusCode())
                 .isEqualTo(413);

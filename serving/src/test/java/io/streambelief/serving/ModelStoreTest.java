@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.factory.Nd4j;
 
+import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.record.ModelDefinition;
@@ -28,6 +29,10 @@ import io.streambelief.model.record.ModelSnapshot;
 import io.streambelief.model.record.ParamUpdate;
 import io.streambelief.model.record.ParamUpdateCodec;
 import io.streambelief.model.record.SnapshotManifest;
+import io.streambelief.model.sparse.EmbeddingTable;
+import io.streambelief.model.sparse.RowOptimizer;
+import io.streambelief.model.sparse.SparseDefinition;
+import io.streambelief.model.sparse.WideDeepSpec;
 
 class ModelStoreTest {
     /** 4 inputs, 3 hidden, 2 outputs: 23 parameters in shards of 10, 10 and 3. */
@@ -42,7 +47,7 @@ class ModelStoreTest {
         define(store, DEFINITION);
         store.publish();
 
-        ServedModel model = store.get("m").orElseThrow();
+        DenseModel model = (DenseModel) store.get("m").orElseThrow();
         assertThat(model.modelVersion()).isZero();
         assertThat(model.examplesTrained()).isZero();
         assertThat(model.shards()).isEqualTo(3);
@@ -61,7 +66,7 @@ class ModelStoreTest {
         }
         store.publish();
 
-        ServedModel model = store.get("m").orElseThrow();
+        DenseModel model = (DenseModel) store.get("m").orElseThrow();
         assertThat(model.modelVersion()).as("sum of the shards' record timestamps").isEqualTo(231);
         assertThat(model.examplesTrained()).as("examples in every shard").isEqualTo(1_000);
         assertThat(model.updatedAtMillis()).isEqualTo(154);
@@ -95,7 +100,7 @@ class ModelStoreTest {
     void readersKeepTheirSnapshotWhileNewRecordsAreApplied() {
         define(store, DEFINITION);
         store.publish();
-        ServedModel before = store.get("m").orElseThrow();
+        DenseModel before = (DenseModel) store.get("m").orElseThrow();
         float[][] input = {{1, 1, 1, 1}};
         float[] predictionBefore = before.predict(input)[0];
 
@@ -121,7 +126,7 @@ class ModelStoreTest {
         }
         store.publish();
 
-        ServedModel model = store.get("m").orElseThrow();
+        DenseModel model = (DenseModel) store.get("m").orElseThrow();
         float[] row = {1f, 2f, 3f, 4f};
         assertThat(model.defaultParameters()).isEqualTo(ServedModel.Parameters.AVERAGE);
         assertThat(model.predict(new float[][] {row})[0]).containsExactly(dl4jOutput(average, row), within());
@@ -133,7 +138,7 @@ class ModelStoreTest {
     void unusableRecordsAreSkippedAndCountedWithoutDisturbingTheModel() {
         define(store, DEFINITION);
         store.publish();
-        ServedModel before = store.get("m").orElseThrow();
+        DenseModel before = (DenseModel) store.get("m").orElseThrow();
 
         store.apply("m/0", "not a record".getBytes(StandardCharsets.UTF_8));
         store.apply("nokey", ParamUpdateCodec.encode(new ParamUpdate("m", 0, 1, 1, 0, new float[10])));
@@ -146,7 +151,7 @@ class ModelStoreTest {
 
         assertThat(store.skippedRecords()).isEqualTo(7);
         assertThat(store.get("m").orElseThrow().modelVersion()).as("shapes that do not fit are dropped").isZero();
-        assertThat(store.get("m").orElseThrow().predict(new float[][] {{1, 2, 3, 4}})[0])
+        assertThat(((DenseModel) store.get("m").orElseThrow()).predict(new float[][] {{1, 2, 3, 4}})[0])
                 .containsExactly(before.predict(new float[][] {{1, 2, 3, 4}})[0]);
     }
 
@@ -159,7 +164,7 @@ class ModelStoreTest {
         define(store, new ModelDefinition("m", ModelSpec.parse("mlp:4-5-2", 5), 10));
         store.publish();
 
-        ServedModel model = store.get("m").orElseThrow();
+        DenseModel model = (DenseModel) store.get("m").orElseThrow();
         assertThat(model.modelVersion()).isZero();
         assertThat(model.spec().source()).isEqualTo("mlp:4-5-2");
     }
@@ -172,7 +177,7 @@ class ModelStoreTest {
             publishShard(store, new ParamUpdate("m", shard, 1, 1, 1 + shard, LAYOUT.slice(parameters, shard)));
         }
         store.publish();
-        ServedModel model = store.get("m").orElseThrow();
+        DenseModel model = (DenseModel) store.get("m").orElseThrow();
         Random random = new Random(3);
         float[][] rows = new float[64][4];
         for (float[] row : rows) {
@@ -224,7 +229,7 @@ class ModelStoreTest {
 
         assertThat(store.skippedRecords()).isEqualTo(4);
         assertThat(store.staleRecords()).isZero();
-        ServedModel model = store.get("m").orElseThrow();
+        DenseModel model = (DenseModel) store.get("m").orElseThrow();
         assertThat(model.modelVersion()).isEqualTo(now);
         for (float probability : model.predict(new float[][] {{1, 2, 3, 4}})[0]) {
             assertThat(probability).isFinite();
@@ -250,7 +255,7 @@ class ModelStoreTest {
         publishShard(store, new ParamUpdate("m", 0, 5, 500, 1_000, new float[LAYOUT.length(0)]));
         store.publish();
 
-        ServedModel model = store.get("m").orElseThrow();
+        DenseModel model = (DenseModel) store.get("m").orElseThrow();
         assertThat(model.modelVersion()).isEqualTo(2_000);
         assertThat(store.staleRecords()).isEqualTo(1);
         assertThat(store.skippedRecords()).as("a stale record is not a bad one").isZero();
@@ -265,7 +270,7 @@ class ModelStoreTest {
         publishShard(snapshots, new ParamUpdate("m", 0, 99, 9_000, 5_000, new float[LAYOUT.length(0)]));
         snapshots.publish();
 
-        ServedModel model = snapshots.get("m").orElseThrow();
+        DenseModel model = (DenseModel) snapshots.get("m").orElseThrow();
         assertThat(model.checkpointId()).as("the snapshot that came before its definition").isEqualTo(4);
         assertThat(model.modelVersion()).isEqualTo(3 * 1_000);
         float[] row = {1f, -1f, 0.5f, 2f};
@@ -281,6 +286,63 @@ class ModelStoreTest {
         assertThat(snapshots.get("m").orElseThrow().modelVersion()).isEqualTo(3 * 1_100);
     }
 
+    /**
+     * Served initial values would be no checkpoint's: whether a definition and its first snapshot
+     * come in one poll or two must not change what is served.
+     */
+    @Test
+    void inSnapshotModeAModelIsServedOnlyOnceItsFirstSnapshotArrives() {
+        ModelStore snapshots = new ModelStore(ModelStore.Consistency.SNAPSHOT, null);
+        define(snapshots, DEFINITION);
+        snapshots.publish();
+        assertThat(snapshots.get("m")).as("a definition without a snapshot").isEmpty();
+
+        snapshots.apply(snapshot(1, 1_000, ramp(LAYOUT.numParams())));
+        snapshots.publish();
+
+        assertThat(snapshots.get("m").orElseThrow().checkpointId()).isEqualTo(1);
+        assertThat(snapshots.swaps()).isEqualTo(1);
+    }
+
+    /** Requests never parse the schema: the store parses it once, with the definition, and every version shares it. */
+    @Test
+    void aWideDeepModelsSchemaIsParsedOnceWhenTheModelIsDefined() {
+        ModelDefinition definition = wideDeep("w", FeatureSchema.load("flights").json());
+        define(store, definition);
+        store.publish();
+        WideDeepModel first = (WideDeepModel) store.get("w").orElseThrow();
+
+        define(store, definition);
+        publishShard(store, new ParamUpdate("w", 0, 1, 32, 5, new float[definition.layout().length(0)]));
+        store.publish();
+        WideDeepModel next = (WideDeepModel) store.get("w").orElseThrow();
+
+        assertThat(next).isNotSameAs(first);
+        assertThat(next.modelVersion()).isEqualTo(5);
+        assertThat(next.schema()).as("parsed once for the definition").isSameAs(first.schema());
+        assertThat(first.schema().columnNames()).isEqualTo(FeatureSchema.load("flights").columnNames());
+    }
+
+    /** Such a model's requests could not be read: its definition is skipped, and the rest served. */
+    @Test
+    void aWideDeepDefinitionWhoseSchemaDoesNotParseIsSkippedAndCounted() {
+        define(store, wideDeep("w", "{\"columns\": "));
+        define(store, DEFINITION);
+        store.publish();
+
+        assertThat(store.skippedRecords()).isEqualTo(1);
+        assertThat(store.names()).containsExactly("m");
+    }
+
+    /** Model {@code name} on the bundled flights columns, its schema given as {@code schemaJson}. */
+    static ModelDefinition wideDeep(String name, String schemaJson) {
+        FeatureSchema flights = FeatureSchema.load("flights");
+        WideDeepSpec model = WideDeepSpec.parse("widedeep:dim=4,mlp=8");
+        EmbeddingTable table = new EmbeddingTable(4, RowOptimizer.parse("ftrl"), RowOptimizer.parse("adagrad"), 3);
+        return new ModelDefinition(name, model.denseSpec(flights.slots(), flights.numerics(), 3), 1 << 16,
+                new SparseDefinition(flights.source(), schemaJson, model, table));
+    }
+
     @Test
     void aStoreWithALocalCopyServesWhatItHeldBeforeAnyRecordArrives(@TempDir Path dir) {
         float[] parameters = ramp(LAYOUT.numParams());
@@ -294,7 +356,7 @@ class ModelStoreTest {
         }
 
         try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
-            ServedModel restored = new ModelStore(ModelStore.Consistency.LATEST, copy).get("m").orElseThrow();
+            DenseModel restored = (DenseModel) new ModelStore(ModelStore.Consistency.LATEST, copy).get("m").orElseThrow();
             assertThat(restored.modelVersion()).isEqualTo(500 + 501 + 502);
             assertThat(restored.examplesTrained()).isEqualTo(1_000);
             float[] row = {1f, -1f, 0.5f, 2f};
@@ -314,7 +376,7 @@ class ModelStoreTest {
         }
 
         try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
-            ServedModel restored = new ModelStore(ModelStore.Consistency.LATEST, copy).get("m").orElseThrow();
+            DenseModel restored = (DenseModel) new ModelStore(ModelStore.Consistency.LATEST, copy).get("m").orElseThrow();
             assertThat(restored.modelVersion()).as("initial values of the new definition").isZero();
             assertThat(restored.spec().seed()).isEqualTo(6);
         }
@@ -330,7 +392,7 @@ class ModelStoreTest {
         }
 
         try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
-            ServedModel restored = new ModelStore(ModelStore.Consistency.SNAPSHOT, copy).get("m").orElseThrow();
+            DenseModel restored = (DenseModel) new ModelStore(ModelStore.Consistency.SNAPSHOT, copy).get("m").orElseThrow();
             assertThat(restored.checkpointId()).isEqualTo(8);
             assertThat(restored.modelVersion()).isEqualTo(3_000);
         }

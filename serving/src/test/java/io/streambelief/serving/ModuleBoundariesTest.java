@@ -1,6 +1,7 @@
 package io.streambelief.serving;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import org.junit.jupiter.api.Test;
 
@@ -16,6 +17,16 @@ class ModuleBoundariesTest {
     @Test
     void servingUsesNeitherFlinkNorTheJob() {
         noClasses().should().dependOnClassesThat().resideInAnyPackage("org.apache.flink..", "io.streambelief.flink..")
+                .check(SERVING);
+    }
+
+    /**
+     * Serving's packages, once it has more than one, depend on each other one way only. While it
+     * is one package there are no slices to check, which is not a failure.
+     */
+    @Test
+    void servingsPackagesAreFreeOfCycles() {
+        slices().matching("io.streambelief.serving.(*)..").should().beFreeOfCycles().allowEmptyShould(true)
                 .check(SERVING);
     }
 }

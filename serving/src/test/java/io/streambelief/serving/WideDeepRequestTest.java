@@ -12,8 +12,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.sparse.SparseExampleParser;
 
-/** A sparse model's request, read as a stream of instances, each through the schema training uses. */
-class SparseRequestTest {
+/** A wide &amp; deep model's request, read as a stream of instances, each through the schema training uses. */
+class WideDeepRequestTest {
     private static final FeatureSchema FLIGHTS = FeatureSchema.load("flights");
     private static final String FLIGHT = "{\"date\": \"04010005\", \"distance\": 111, \"origin\": \"TUL\", "
             + "\"destination\": \"OKC\"}";
@@ -21,7 +21,7 @@ class SparseRequestTest {
     @Test
     void eachInstanceBecomesTheIdsAndInputsTheSchemaGivesIt() throws Exception {
         String other = "{\"date\": \"01020930\", \"distance\": 2475, \"origin\": \"JFK\", \"destination\": \"LAX\"}";
-        ModelsHandler.SparseInstances read = read("{\"signature_name\": \"x\", \"instances\": [" + FLIGHT + ", "
+        WideDeepRequest read = read("{\"signature_name\": \"x\", \"instances\": [" + FLIGHT + ", "
                 + other + "]}");
 
         assertThat(read.size()).isEqualTo(2);
@@ -35,7 +35,7 @@ class SparseRequestTest {
     @Test
     void aRequestOfMoreInstancesThanTheLimitIsRefusedBeforeItIsAllRead() {
         StringBuilder body = new StringBuilder("{\"instances\": [");
-        for (int i = 0; i <= ModelsHandler.MAX_INSTANCES; i++) {
+        for (int i = 0; i <= PredictEndpoint.MAX_INSTANCES; i++) {
             body.append(i == 0 ? "" : ",").append(FLIGHT);
         }
         body.append(",{\"this\": is not even JSON");
@@ -64,7 +64,7 @@ class SparseRequestTest {
         return refused.getMessage();
     }
 
-    private static ModelsHandler.SparseInstances read(String body) throws Exception {
-        return ModelsHandler.readSparseInstances(body.getBytes(StandardCharsets.UTF_8), FLIGHTS, "flights");
+    private static WideDeepRequest read(String body) throws Exception {
+        return WideDeepRequest.read(body.getBytes(StandardCharsets.UTF_8), FLIGHTS, "flights");
     }
 }
