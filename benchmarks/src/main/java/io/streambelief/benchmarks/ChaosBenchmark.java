@@ -26,7 +26,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.TrainingJobCommand;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;

@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 
 import org.apache.flink.api.common.JobID;
 
-import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.TrainingJobCommand;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;

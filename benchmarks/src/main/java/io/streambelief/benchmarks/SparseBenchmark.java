@@ -14,9 +14,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 
-import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingOptions;
-import io.streambelief.flink.sparse.SparseTraining;
+import io.streambelief.flink.config.TrainingConfig;
+import io.streambelief.flink.config.TrainingOptions;
+import io.streambelief.flink.config.SparseTraining;
 import io.streambelief.kafka.data.Flights;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;

@@ -1,4 +1,4 @@
-package io.streambelief.flink;
+package io.streambelief.flink.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

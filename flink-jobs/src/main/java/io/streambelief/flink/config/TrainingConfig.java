@@ -1,11 +1,9 @@
-package io.streambelief.flink;
+package io.streambelief.flink.config;
 
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Objects;
 
-import io.streambelief.flink.ps.ShardKeys;
-import io.streambelief.flink.sparse.SparseTraining;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.ModelSpec;
@@ -60,8 +58,8 @@ public record TrainingConfig(
         Objects.requireNonNull(engine, "engine");
         positive("workers", workers);
         positive("parameter servers", parameterServers);
-        if (parameterServers > ShardKeys.MAX_PARALLELISM) {
-            throw new IllegalArgumentException("Parameter-server parallelism must be 1.." + ShardKeys.MAX_PARALLELISM
+        if (parameterServers > MAX_PARAMETER_SERVERS) {
+            throw new IllegalArgumentException("Parameter-server parallelism must be 1.." + MAX_PARAMETER_SERVERS
                     + ", got " + parameterServers);
         }
         positive("batch size", batchSize);
@@ -137,6 +135,9 @@ public record TrainingConfig(
      * normal training, and it bounds the step one absurd example can cause to lr × 10.
      */
     public static final double DEFAULT_CLIP_NORM = 10;
+
+    /** The parameter servers' maximum parallelism: fixed for good, {@code ShardKeys.MAX_PARALLELISM} says why. */
+    public static final int MAX_PARAMETER_SERVERS = 128;
     public static final String DEFAULT_MODEL_ID = "fashion";
     public static final long DEFAULT_SEED = 42;
     public static final int DEFAULT_WORKERS = 2;
@@ -155,11 +156,6 @@ public record TrainingConfig(
 
     public ParameterLayout layout() {
         return ParameterLayout.of(spec, shardSize);
-    }
-
-    /** The Flink keys of the parameter shards, spread evenly over the parameter servers whatever their number. */
-    public ShardKeys shardKeys() {
-        return ShardKeys.spread(layout().shardCount());
     }
 
     /**

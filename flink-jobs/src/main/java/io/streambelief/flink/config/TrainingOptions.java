@@ -1,9 +1,8 @@
-package io.streambelief.flink;
+package io.streambelief.flink.config;
 
 import java.time.Duration;
 import java.util.Locale;
 
-import io.streambelief.flink.sparse.SparseTraining;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.model.ModelSpec;
@@ -20,7 +19,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The training job's command-line options, shared by {@code ./run-local} and the cluster entry
- * point {@link TrainingJobCommand}. Parsed once into a {@link TrainingConfig}.
+ * point {@code TrainingJobCommand}. Parsed once into a {@link TrainingConfig}.
  */
 public final class TrainingOptions {
 
