@@ -26,6 +26,9 @@ public record SparseTraining(FeatureSchema schema, WideDeepSpec model, Embedding
 
     public static final int DEFAULT_MIN_COUNT = 1;
 
+    /** What {@code --embedding-shards} means by default: as many embedding shards as workers. */
+    public static final int AS_MANY_AS_WORKERS = 0;
+
     public SparseTraining {
         Objects.requireNonNull(schema, "schema");
         Objects.requireNonNull(model, "model");

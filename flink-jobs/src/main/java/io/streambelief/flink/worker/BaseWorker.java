@@ -28,10 +28,10 @@ import io.streambelief.model.engine.EngineChoice;
 import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.cuda.CudaRuntime;
+import io.streambelief.model.record.ExampleCodec;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;
-import io.streambelief.model.record.ExampleCodec;
 import io.streambelief.model.record.ResidualCodec;
 import io.streambelief.model.trainer.Trainer;
 

@@ -26,8 +26,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.streambelief.flink.config.FailureInjection;
-import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.kafka.data.Flights;
 import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.kafka.example.ExampleFormat;
