@@ -26,8 +26,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingJobCommand;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.launcher.cluster.PublishedShards;

@@ -9,8 +9,9 @@ import java.util.concurrent.Callable;
 
 import org.apache.flink.api.common.JobID;
 
-import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingJobCommand;
+import io.streambelief.flink.config.Intervals;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;
@@ -63,8 +64,8 @@ public final class RecoveryBenchmark implements Callable<Integer> {
             description = "Workers, and TaskManagers of one slot each. Default: ${DEFAULT-VALUE}.")
     int workers;
 
-    @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = "5s",
-            description = "The job's checkpoint interval (its default is 5s). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = Intervals.DEFAULT_CHECKPOINT,
+            description = "The job's checkpoint interval (the job's own default). Default: ${DEFAULT-VALUE}.")
     String checkpointInterval;
 
     @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = "benchmarks/target/work/recovery",

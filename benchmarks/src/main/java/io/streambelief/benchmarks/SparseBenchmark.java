@@ -14,9 +14,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 
-import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingOptions;
-import io.streambelief.flink.sparse.SparseTraining;
+import io.streambelief.flink.config.Intervals;
+import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.config.TrainingConfig;
+import io.streambelief.flink.config.TrainingOptions;
 import io.streambelief.kafka.data.Flights;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
@@ -50,7 +51,7 @@ public final class SparseBenchmark implements Callable<Integer> {
     @Option(names = "--model", defaultValue = WideDeepSpec.DEFAULT, description = "Flights model. Default: ${DEFAULT-VALUE}.")
     String model;
 
-    @Option(names = "--checkpoint-interval", defaultValue = "5s", converter = TrainingOptions.DurationConverter.class,
+    @Option(names = "--checkpoint-interval", defaultValue = Intervals.DEFAULT_CHECKPOINT, converter = TrainingOptions.DurationConverter.class,
             description = "The flights pipeline's checkpoint interval: how long row gradients wait to be applied. "
                     + "Default: ${DEFAULT-VALUE}.")
     Duration checkpointInterval;

@@ -18,8 +18,8 @@ import org.rocksdb.WriteOptions;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.sparse.SparseTraining;
+import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.sparse.StoredRow;
 import io.streambelief.kafka.data.SparseTeacher;
 import io.streambelief.kafka.example.ExampleFormat;

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.model.Example;
 import io.streambelief.model.parameters.ModelReplica;

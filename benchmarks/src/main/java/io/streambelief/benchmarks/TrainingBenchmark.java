@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.ToDoubleFunction;
 
-import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.processes.ChildJvm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,53 +1,35 @@
 package io.streambelief.flink;
 
-import java.util.Properties;
-import java.util.concurrent.TimeUnit;
-
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
-import org.apache.flink.connector.kafka.sink.KafkaSink;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.config.TopicConfig;
 
-import io.streambelief.flink.io.DeadLetterSink;
-import io.streambelief.flink.io.ParamDeltaDeserializer;
-import io.streambelief.flink.io.ParamDeltaSerializer;
-import io.streambelief.flink.io.ParamUpdateDeserializer;
-import io.streambelief.flink.io.ParamUpdateSerializer;
-import io.streambelief.flink.io.RawRecord;
-import io.streambelief.flink.io.RawRecordDeserializer;
+import io.streambelief.flink.config.Dealing;
+import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.config.TrainingConfig;
+import io.streambelief.flink.config.TrainingMode;
 import io.streambelief.flink.io.RecordTypes;
-import io.streambelief.flink.io.RowGradientDeserializer;
-import io.streambelief.flink.io.RowGradientSerializer;
-import io.streambelief.flink.io.RowUpdateSerializer;
-import io.streambelief.flink.io.SnapshotRecordSerializer;
-import io.streambelief.flink.io.TrainingMetricsSerializer;
+import io.streambelief.flink.io.RowReply;
+import io.streambelief.flink.io.RowRequest;
+import io.streambelief.flink.parse.DeadLetters;
+import io.streambelief.flink.parse.ParseExamples;
+import io.streambelief.flink.parse.ParseSparseExamples;
+import io.streambelief.flink.parse.RawRecord;
 import io.streambelief.flink.ps.ParameterServer;
 import io.streambelief.flink.ps.ParameterServerOperator;
 import io.streambelief.flink.ps.ShardKeys;
 import io.streambelief.flink.snapshot.SnapshotWriter;
 import io.streambelief.flink.sparse.EmbeddingShard;
 import io.streambelief.flink.sparse.EmbeddingShardOperator;
-import io.streambelief.flink.sparse.ParseSparseExamples;
-import io.streambelief.flink.sparse.RowReply;
-import io.streambelief.flink.sparse.RowRequest;
-import io.streambelief.flink.sparse.SparseTraining;
 import io.streambelief.flink.sparse.SparseWorker;
 import io.streambelief.flink.worker.BoundedWorker;
+import io.streambelief.flink.worker.ProgressiveValidation;
 import io.streambelief.flink.worker.Worker;
 import io.streambelief.kafka.deadletter.DeadLetter;
-import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.Example;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamDelta;
@@ -81,46 +63,56 @@ import io.streambelief.model.record.RowGradient;
  * {@code model-params} topic. Gradients flow forward inside the graph and are covered by
  * checkpoint barriers: each example's gradient is applied exactly once to the checkpointed
  * parameter state.
+ *
+ * <p>The job reads and writes through a {@link JobIo}: Kafka in a deployment, what a test passes
+ * otherwise. Every operator's uid is fixed: savepoints find their state by it.
  */
 public final class TrainingJob {
 
     private TrainingJob() {}
 
-    /** Adds the training pipeline to {@code env}. */
+    /** Adds the training pipeline to {@code env}, on the Kafka topics of {@code config}. */
     public static void build(StreamExecutionEnvironment env, TrainingConfig config) {
+        build(env, config, JobIo.kafka(config));
+    }
+
+    /** Adds the training pipeline to {@code env}, reading and writing through {@code io}. */
+    public static void build(StreamExecutionEnvironment env, TrainingConfig config, JobIo io) {
         configure(env, config);
+        JobIo.Sources sources = io.sources();
+        JobIo.Sinks sinks = io.sinks();
 
         // Examples: raw records, parsed next to the source; what does not parse goes to dead-letter.
         DataStream<RawRecord> rawExamples = env
-                .fromSource(examplesSource(config), WatermarkStrategy.noWatermarks(), "examples")
+                .fromSource(sources.examples(), WatermarkStrategy.noWatermarks(), "examples")
                 .uid("examples-source")
                 .setParallelism(config.workers());
 
         SingleOutputStreamOperator<GradientSlice> gradients = config.isSparse()
-                ? sparseWorkers(env, config, rawExamples)
-                : denseWorkers(env, config, rawExamples);
+                ? sparseWorkers(env, config, io, rawExamples)
+                : denseWorkers(env, config, io, rawExamples);
 
-        gradients.getSideOutput(Worker.METRICS)
-                .sinkTo(atLeastOnceSink(config, new TrainingMetricsSerializer(config.topics().trainingMetrics()), 5))
+        gradients.getSideOutput(ProgressiveValidation.METRICS)
+                .sinkTo(sinks.trainingMetrics())
                 .name("training-metrics-sink").uid("training-metrics-sink")
                 .setParallelism(1);
 
         // Parameter servers: one key per shard (spread evenly over the subtasks), state on RocksDB.
         SingleOutputStreamOperator<ParamUpdate> updates = gradients
-                .keyBy(config.shardKeys().selector())
+                .keyBy(ShardKeys.spread(config.layout().shardCount()).selector())
                 .transform("parameter-server", RecordTypes.PARAM_UPDATE,
                         new ParameterServerOperator(new ParameterServer(config)))
-                .uid("parameter-server")
+                .name("parameter-server").uid("parameter-server")
                 .setParallelism(config.parameterServers())
                 .setMaxParallelism(ShardKeys.MAX_PARALLELISM);
 
-        updates.sinkTo(atLeastOnceSink(config, new ParamUpdateSerializer(config.topics().modelParams()), 0))
+        updates.sinkTo(sinks.modelParams())
                 .name("model-params-sink").uid("model-params-sink")
                 .setParallelism(config.parameterServers());
 
         // What changed in each shard, for the async workers (whole shards stay on model-params).
         updates.getSideOutput(ParameterServer.DELTAS)
-                .sinkTo(atLeastOnceSink(config, new ParamDeltaSerializer(config.topics().modelParamDeltas()), 0))
+                .sinkTo(sinks.modelParamDeltas())
                 .name("model-param-deltas-sink").uid("model-param-deltas-sink")
                 .setParallelism(config.parameterServers());
 
@@ -130,22 +122,21 @@ public final class TrainingJob {
                 .process(new SnapshotWriter(), PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)
                 .name("snapshot-writer").uid("snapshot-writer")
                 .setParallelism(1)
-                .sinkTo(exactlyOnceSink(config, new SnapshotRecordSerializer(config.topics().modelSnapshots(),
-                        config.modelId()), "snapshots"))
+                .sinkTo(sinks.modelSnapshots())
                 .name("model-snapshots-sink").uid("model-snapshots-sink")
                 .setParallelism(1);
     }
 
     /** Dense examples, parsed next to the source, dealt to the workers. */
     private static SingleOutputStreamOperator<GradientSlice> denseWorkers(StreamExecutionEnvironment env,
-            TrainingConfig config, DataStream<RawRecord> rawExamples) {
+            TrainingConfig config, JobIo io, DataStream<RawRecord> rawExamples) {
         SingleOutputStreamOperator<Example> examples = rawExamples
                 .process(new ParseExamples(config.spec().numInputs(), config.spec().numLabels(),
                         config.maxExampleBytes()))
                 .name("parse-examples").uid("parse-examples")
                 .setParallelism(config.workers());
 
-        deadLetters(config, examples.getSideOutput(ParseExamples.DEAD_LETTERS));
+        deadLetters(io, examples.getSideOutput(DeadLetters.OUTPUT));
 
         // Examples are dealt to the workers in turn; with warmstart, the first ones all go to worker 0
         // (only then a custom partitioner: SSP and BSP need unaligned checkpoints, which refuse one).
@@ -162,13 +153,13 @@ public final class TrainingJob {
         SingleOutputStreamOperator<GradientSlice> gradients;
         if (config.mode() == TrainingMode.ASYNC) {
             gradients = dealt
-                    .connect(parameterDeltas(env, config).broadcast())
+                    .connect(parameterDeltas(env, io).broadcast())
                     .transform("worker", RecordTypes.GRADIENT_SLICE, new Worker(config))
-                    .uid("worker");
+                    .name("worker").uid("worker");
         } else {
             gradients = dealt
                     .transform("worker", RecordTypes.GRADIENT_SLICE, new BoundedWorker(config))
-                    .uid("bounded-worker");
+                    .name("worker").uid("bounded-worker");
         }
         gradients.setParallelism(config.workers()).setBufferTimeout(0);
         return gradients;
@@ -182,7 +173,7 @@ public final class TrainingJob {
      * read_committed, so a gradient is applied once, after the checkpoint that covers its examples.
      */
     private static SingleOutputStreamOperator<GradientSlice> sparseWorkers(StreamExecutionEnvironment env,
-            TrainingConfig config, DataStream<RawRecord> rawExamples) {
+            TrainingConfig config, JobIo io, DataStream<RawRecord> rawExamples) {
         SparseTraining sparse = config.sparse();
         SingleOutputStreamOperator<RowRequest> lookups = rawExamples
                 .process(new ParseSparseExamples(sparse.schema(), config.workers(), config.maxExampleBytes()),
@@ -190,10 +181,10 @@ public final class TrainingJob {
                 .name("parse-sparse-examples").uid("parse-sparse-examples")
                 .setParallelism(config.workers());
 
-        deadLetters(config, lookups.getSideOutput(ParseExamples.DEAD_LETTERS));
+        deadLetters(io, lookups.getSideOutput(DeadLetters.OUTPUT));
 
         DataStream<RowGradient> rowGradients = env
-                .fromSource(rowGradientsSource(config), WatermarkStrategy.noWatermarks(), "embedding-gradients")
+                .fromSource(io.sources().embeddingGradients(), WatermarkStrategy.noWatermarks(), "embedding-gradients")
                 .uid("embedding-gradients-source")
                 .setParallelism(sparse.embeddingShards());
 
@@ -201,65 +192,50 @@ public final class TrainingJob {
                 .connect(rowGradients.keyBy(RowGradient::id))
                 .transform("embedding-shard", RecordTypes.ROW_REPLY, new EmbeddingShardOperator(
                         new EmbeddingShard(config.modelId(), sparse, config.publishInterval().toMillis())))
-                .uid("embedding-shard")
+                .name("embedding-shard").uid("embedding-shard")
                 .setParallelism(sparse.embeddingShards());
 
         rows.getSideOutput(EmbeddingShard.ROW_UPDATES)
-                .sinkTo(atLeastOnceSink(config, new RowUpdateSerializer(config.topics().embeddingRows()), 5))
+                .sinkTo(io.sinks().embeddingRows())
                 .name("embedding-rows-sink").uid("embedding-rows-sink")
                 .setParallelism(sparse.embeddingShards());
 
+        // The model's parameters fed back to the sparse workers: model-params from its beginning.
+        DataStream<ParamUpdate> parameters = env
+                .fromSource(io.sources().modelParams(), WatermarkStrategy.noWatermarks(), "model-params")
+                .uid("model-params-source")
+                .setParallelism(1)
+                .setBufferTimeout(0);
+
         SingleOutputStreamOperator<GradientSlice> gradients = rows
                 .partitionCustom((worker, workers) -> worker, RowReply::worker)
-                .connect(parameters(env, config).broadcast())
+                .connect(parameters.broadcast())
                 .transform("sparse-worker", RecordTypes.GRADIENT_SLICE, new SparseWorker(config))
-                .uid("sparse-worker")
+                .name("sparse-worker").uid("sparse-worker")
                 .setParallelism(config.workers());
 
         gradients.getSideOutput(SparseWorker.ROW_GRADIENTS)
-                .sinkTo(exactlyOnceSink(config, new RowGradientSerializer(config.topics().embeddingGradients(),
-                        config.modelId()), "row-gradients"))
+                .sinkTo(io.sinks().embeddingGradients())
                 .name("embedding-gradients-sink").uid("embedding-gradients-sink")
                 .setParallelism(config.workers());
         return gradients;
     }
 
     /**
-     * What changed in the model's shards, fed back to the async workers: model-param-deltas from
-     * the time the job was built (a restored job resumes from its checkpointed offsets). Every
-     * shard's first delta is full, so nothing earlier is needed.
+     * What changed in the model's shards, fed back to the async workers (a restored job resumes
+     * from its checkpointed offsets).
      */
-    private static DataStream<ParamDelta> parameterDeltas(StreamExecutionEnvironment env, TrainingConfig config) {
-        KafkaSource<ParamDelta> source = KafkaSource.<ParamDelta>builder()
-                .setBootstrapServers(config.bootstrapServers())
-                .setTopics(config.topics().modelParamDeltas())
-                .setGroupId("streambelief-" + config.modelId() + "-deltas")
-                .setStartingOffsets(OffsetsInitializer.timestamp(System.currentTimeMillis()))
-                .setProperty("commit.offsets.on.checkpoint", "false")
-                .setProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES))
-                .setDeserializer(new ParamDeltaDeserializer(config.modelId()))
-                .build();
+    private static DataStream<ParamDelta> parameterDeltas(StreamExecutionEnvironment env, JobIo io) {
         return env
-                .fromSource(source, WatermarkStrategy.noWatermarks(), "model-param-deltas")
+                .fromSource(io.sources().modelParamDeltas(), WatermarkStrategy.noWatermarks(), "model-param-deltas")
                 .uid("model-param-deltas-source")
                 .setParallelism(1)
                 .setBufferTimeout(0);
     }
 
-    /** The model's parameters fed back to the sparse workers: model-params from its beginning. */
-    private static DataStream<ParamUpdate> parameters(StreamExecutionEnvironment env, TrainingConfig config) {
-        return env
-                .fromSource(parametersSource(config), WatermarkStrategy.noWatermarks(), "model-params")
-                .uid("model-params-source")
-                .setParallelism(1)
-                .setBufferTimeout(0);
-    }
-
-    /** Letters are cut to the limits the dead-letter topic is created with and the producer sends under. */
-    private static void deadLetters(TrainingConfig config, DataStream<DeadLetter> deadLetters) {
-        int topicLimit = Integer.parseInt(Topics.deadLetterConfig().get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG));
+    private static void deadLetters(JobIo io, DataStream<DeadLetter> deadLetters) {
         deadLetters
-                .sinkTo(new DeadLetterSink(config.topics().deadLetter(), producerConfig(config, 5), topicLimit))
+                .sinkTo(io.sinks().deadLetters())
                 .name("dead-letter-sink").uid("dead-letter-sink");
     }
 
@@ -285,89 +261,5 @@ public final class TrainingJob {
         }
         env.configure(conf);
         env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
-    }
-
-    private static KafkaSource<RawRecord> examplesSource(TrainingConfig config) {
-        return KafkaSource.<RawRecord>builder()
-                .setBootstrapServers(config.bootstrapServers())
-                .setTopics(config.topics().examples())
-                .setGroupId("streambelief-" + config.modelId())
-                // A new job trains a new model on the whole topic; a restored job resumes from its checkpoint.
-                .setStartingOffsets(OffsetsInitializer.earliest())
-                .setDeserializer(new RawRecordDeserializer())
-                .build();
-    }
-
-    private static KafkaSource<ParamUpdate> parametersSource(TrainingConfig config) {
-        KafkaRecordDeserializationSchema<ParamUpdate> deserializer = new ParamUpdateDeserializer(config.modelId());
-        return KafkaSource.<ParamUpdate>builder()
-                .setBootstrapServers(config.bootstrapServers())
-                .setTopics(config.topics().modelParams())
-                .setGroupId("streambelief-" + config.modelId() + "-params")
-                .setStartingOffsets(OffsetsInitializer.earliest())
-                .setProperty("commit.offsets.on.checkpoint", "false")
-                // Shard records are large: the default 1 MiB per fetch would carry two of them and
-                // make the feedback loop wait on fetch round trips.
-                .setProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES))
-                .setDeserializer(deserializer)
-                .build();
-    }
-
-    /**
-     * Exactly-once: each checkpoint's records are one Kafka transaction, committed when the
-     * checkpoint completes and aborted if it does not. The transaction timeout must stay within
-     * the broker's {@code transaction.max.timeout.ms} (15 minutes by default; the sink's own
-     * default of one hour is refused) and well above the checkpoint interval.
-     */
-    private static <T> KafkaSink<T> exactlyOnceSink(TrainingConfig config, KafkaRecordSerializationSchema<T> schema,
-            String name) {
-        Properties producer = new Properties();
-        producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES));
-        producer.setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
-                Long.toString(Math.max(TimeUnit.MINUTES.toMillis(10), 3 * config.checkpointInterval().toMillis())));
-        producer.setProperty(ProducerConfig.LINGER_MS_CONFIG, "5");
-        return KafkaSink.<T>builder()
-                .setBootstrapServers(config.bootstrapServers())
-                .setKafkaProducerConfig(producer)
-                .setRecordSerializer(schema)
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix("streambelief-" + config.modelId() + "-" + name)
-                .build();
-    }
-
-    /**
-     * Row gradients, read_committed: only those of completed checkpoints. A restored job resumes
-     * from its checkpointed offsets; a new one starts at the time it was built, so gradients a
-     * previous job of the same model left in the topic are not applied to fresh rows.
-     */
-    private static KafkaSource<RowGradient> rowGradientsSource(TrainingConfig config) {
-        return KafkaSource.<RowGradient>builder()
-                .setBootstrapServers(config.bootstrapServers())
-                .setTopics(config.topics().embeddingGradients())
-                .setGroupId("streambelief-" + config.modelId() + "-row-gradients")
-                .setStartingOffsets(OffsetsInitializer.timestamp(System.currentTimeMillis()))
-                .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
-                .setProperty("commit.offsets.on.checkpoint", "false")
-                .setDeserializer(new RowGradientDeserializer(config.modelId()))
-                .build();
-    }
-
-    /** @param lingerMillis how long the producer may wait to batch records: 0 where freshness matters */
-    private static <T> KafkaSink<T> atLeastOnceSink(TrainingConfig config, KafkaRecordSerializationSchema<T> schema,
-            int lingerMillis) {
-        return KafkaSink.<T>builder()
-                .setKafkaProducerConfig(producerConfig(config, lingerMillis))
-                .setRecordSerializer(schema)
-                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                .build();
-    }
-
-    /** The at-least-once producers': records as large as the broker takes. */
-    private static Properties producerConfig(TrainingConfig config, int lingerMillis) {
-        Properties producer = new Properties();
-        producer.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Topics.MAX_RECORD_BYTES));
-        producer.setProperty(ProducerConfig.LINGER_MS_CONFIG, Integer.toString(lingerMillis));
-        return producer;
     }
 }

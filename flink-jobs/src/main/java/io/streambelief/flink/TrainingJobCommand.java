@@ -7,6 +7,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
+import io.streambelief.flink.config.TrainingConfig;
+import io.streambelief.flink.config.TrainingOptions;
 import io.streambelief.kafka.topic.ModelDefinitions;
 import io.streambelief.kafka.topic.Topics;
 import picocli.CommandLine;

@@ -7,8 +7,6 @@ import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
-import io.streambelief.flink.sparse.RowReply;
-import io.streambelief.flink.sparse.RowRequest;
 import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.sparse.SparseExample;
 
@@ -18,6 +16,10 @@ import io.streambelief.model.sparse.SparseExample;
  * reads and writes them field by field through reflection and copies them between chained
  * operators; these write them directly, and share instead of copying: the records are never
  * changed once emitted.
+ *
+ * <p>They live here, and the row records with them, rather than in {@code sparse}: savepoints name
+ * the serializer snapshot of the sparse worker's held replies by its class, so this class keeps
+ * its name, and {@code sparse} and {@code parse} both use the records.
  */
 public final class SparseRecordSerializers {
     private SparseRecordSerializers() {}

@@ -25,9 +25,9 @@ import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.streambelief.flink.FailureInjection;
-import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingMode;
+import io.streambelief.flink.config.FailureInjection;
+import io.streambelief.flink.config.TrainingConfig;
+import io.streambelief.flink.config.TrainingMode;
 import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.parameters.ParameterShard;
@@ -87,7 +87,7 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     @Override
     public void open(OpenContext context) {
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("shard", TypeInformation.of(ShardState.class)));
-        shardKeys = config.shardKeys();
+        shardKeys = ShardKeys.spread(config.layout().shardCount());
         TaskInfo task = getRuntimeContext().getTaskInfo();
         gradientsBeforeFailure = config.failureInjection().eventsBeforeFailure(task.getAttemptNumber(),
                 FailureInjection.Operator.PARAMETER_SERVER, task.getIndexOfThisSubtask());

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 
+import io.streambelief.flink.config.Parallelism;
 import io.streambelief.model.record.GradientSlice;
 
 /**
@@ -33,7 +34,7 @@ public final class ShardKeys implements Serializable {
      * parallelism; changing it would move keyed state between key groups, so savepoints could not
      * be restored.
      */
-    public static final int MAX_PARALLELISM = 128;
+    public static final int MAX_PARALLELISM = Parallelism.MAX_PARAMETER_SERVERS;
 
     private final int[] keyOfShard;
     private final Map<Integer, Integer> shardOfKey = new HashMap<>();

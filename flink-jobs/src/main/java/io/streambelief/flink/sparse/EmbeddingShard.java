@@ -17,6 +17,9 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
+import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.io.RowReply;
+import io.streambelief.flink.io.RowRequest;
 import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.record.RowUpdate;

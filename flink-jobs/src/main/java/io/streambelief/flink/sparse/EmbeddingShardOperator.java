@@ -3,6 +3,8 @@ package io.streambelief.flink.sparse;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
+import io.streambelief.flink.io.RowReply;
+import io.streambelief.flink.io.RowRequest;
 import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.record.RowUpdate;
 

@@ -18,10 +18,11 @@ import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
-import io.streambelief.flink.FailureInjection;
-import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.config.FailureInjection;
+import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.io.RecordTypes;
-import io.streambelief.flink.worker.BaseWorker;
+import io.streambelief.flink.io.RowReply;
 import io.streambelief.flink.worker.ProgressiveValidation;
 import io.streambelief.flink.worker.RestoredReplicas;
 import io.streambelief.model.parameters.ModelReplica;
@@ -97,7 +98,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         index = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        replicaState = BaseWorker.replicaState(context);
+        replicaState = RestoredReplicas.state(context);
         heldState = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("held-replies", RecordTypes.ROW_REPLY));
         restoredReplies = new ArrayList<>();
@@ -261,7 +262,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         }
         if (now - lastReportMillis >= config.metricsInterval().toMillis()) {
             if (validation.hasWindow()) {
-                output.collect(BaseWorker.METRICS, new StreamRecord<>(validation.report(config.modelId(), index,
+                output.collect(ProgressiveValidation.METRICS, new StreamRecord<>(validation.report(config.modelId(), index,
                         System.currentTimeMillis()).withAuc(auc.auc())
                         .withTraffic(trainer.bytesPushed(), trainer.bytesReceived(), null)));
             }
@@ -290,7 +291,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        replicaState.update(BaseWorker.checkpointed(replica, config.mode()));
+        replicaState.update(RestoredReplicas.checkpointed(replica, config.mode()));
         List<RowReply> held = new ArrayList<>();
         for (RowReply[] example : batch) {
             for (RowReply reply : example) {

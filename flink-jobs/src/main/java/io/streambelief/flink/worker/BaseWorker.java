@@ -9,7 +9,6 @@ import java.util.stream.IntStream;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
@@ -18,25 +17,21 @@ import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.streambelief.flink.FailureInjection;
-import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingMode;
-import io.streambelief.kafka.metrics.TrainingMetrics;
+import io.streambelief.flink.config.FailureInjection;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.model.Example;
 import io.streambelief.model.parameters.ModelReplica;
 import io.streambelief.model.trainer.EngineChoice;
 import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.engine.GradientStep;
 import io.streambelief.model.engine.cuda.CudaRuntime;
+import io.streambelief.model.record.ExampleCodec;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;
-import io.streambelief.model.record.ExampleCodec;
-import io.streambelief.model.record.ReplicaStateCodec;
 import io.streambelief.model.record.ResidualCodec;
 import io.streambelief.model.trainer.Trainer;
 
@@ -63,10 +58,6 @@ import io.streambelief.model.trainer.Trainer;
 public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(BaseWorker.class);
-
-    /** Progressive-validation reports, one per worker and metrics interval. */
-    public static final OutputTag<TrainingMetrics> METRICS =
-            new OutputTag<>("training-metrics", TypeInformation.of(TrainingMetrics.class));
 
     private static final long TICK_MILLIS = 100;
 
@@ -102,7 +93,7 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         index = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        replicaState = replicaState(context);
+        replicaState = RestoredReplicas.state(context);
         // Bytes for the same reason as the replica's (ReplicaStateCodec).
         partialBatchState = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("partial-batch", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
@@ -115,22 +106,6 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         residualState.get().forEach(bytes -> restoredResiduals.add(ResidualCodec.decode(bytes)));
         restored = RestoredReplicas.decode(replicaState.get());
         replica = restored.replicaFor(config, index);
-    }
-
-    /**
-     * Every worker's checkpointed replica. Union state: after a restore (even at another
-     * parallelism) each worker sees every checkpointed replica and continues from the freshest
-     * within the checkpoint ({@link RestoredReplicas}). Encoded with {@link ReplicaStateCodec},
-     * which says why.
-     */
-    public static ListState<byte[]> replicaState(StateInitializationContext context) throws Exception {
-        return context.getOperatorStateStore().getUnionListState(
-                new ListStateDescriptor<>("replica", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-    }
-
-    /** What {@link #replicaState} keeps for {@code replica} in {@code mode}. */
-    public static List<byte[]> checkpointed(ModelReplica replica, TrainingMode mode) {
-        return List.of(ReplicaStateCodec.encode(mode == TrainingMode.BSP ? replica.receivedState() : replica.toState()));
     }
 
     @Override
@@ -281,7 +256,7 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         }
         if (now - lastReportMillis >= config.metricsInterval().toMillis()) {
             if (validation.hasWindow()) {
-                output.collect(METRICS, new StreamRecord<>(validation.report(config.modelId(), index,
+                output.collect(ProgressiveValidation.METRICS, new StreamRecord<>(validation.report(config.modelId(), index,
                         System.currentTimeMillis())
                         .withEngine(engineDecision.engineName(), engineDecision.device().isPresent()
                                 ? engineDecision.device().getAsInt() : null)
@@ -302,7 +277,7 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        replicaState.update(checkpointed(replica, config.mode()));
+        replicaState.update(RestoredReplicas.checkpointed(replica, config.mode()));
         partialBatchState.update(trainer.partialBatch().stream().map(ExampleCodec::encode).toList());
         residualState.update(config.compression().isLossy()
                 ? List.of(ResidualCodec.encode(trainer.errorFeedback().residual()))

@@ -17,7 +17,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
-import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.io.ParamUpdateDeserializer;
 import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.record.ParamUpdate;

@@ -1,10 +1,17 @@
 package io.streambelief.flink.worker;
 
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.util.OutputTag;
+
 import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.engine.GradientStep;
 
 /** Sums one worker's evaluations over a reporting interval. */
 public final class ProgressiveValidation {
+    /** Progressive-validation reports, one per worker and metrics interval. */
+    public static final OutputTag<TrainingMetrics> METRICS =
+            new OutputTag<>("training-metrics", TypeInformation.of(TrainingMetrics.class));
+
     private long totalExamples;
     private long windowExamples;
     private double windowLossSum;

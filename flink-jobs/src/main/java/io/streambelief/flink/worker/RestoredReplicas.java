@@ -5,7 +5,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.streambelief.flink.TrainingConfig;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.runtime.state.StateInitializationContext;
+
+import io.streambelief.flink.config.TrainingConfig;
+import io.streambelief.flink.config.TrainingMode;
 import io.streambelief.model.parameters.ModelReplica;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.record.ReplicaState;
@@ -33,6 +39,22 @@ public final class RestoredReplicas {
     private RestoredReplicas(List<ReplicaState> states, Map<Integer, Long> lastPushes) {
         this.states = states;
         this.lastPushes = lastPushes;
+    }
+
+    /**
+     * Every worker's checkpointed replica. Union state: after a restore (even at another
+     * parallelism) each worker sees every checkpointed replica and continues from the freshest
+     * within the checkpoint (see above). Encoded with {@link ReplicaStateCodec},
+     * which says why.
+     */
+    public static ListState<byte[]> state(StateInitializationContext context) throws Exception {
+        return context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("replica", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    }
+
+    /** What {@link #state} keeps for {@code replica} in {@code mode}. */
+    public static List<byte[]> checkpointed(ModelReplica replica, TrainingMode mode) {
+        return List.of(ReplicaStateCodec.encode(mode == TrainingMode.BSP ? replica.receivedState() : replica.toState()));
     }
 
     public static RestoredReplicas decode(Iterable<byte[]> checkpointed) {

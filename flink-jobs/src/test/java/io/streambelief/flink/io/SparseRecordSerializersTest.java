@@ -7,8 +7,6 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
 
-import io.streambelief.flink.sparse.RowReply;
-import io.streambelief.flink.sparse.RowRequest;
 import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.sparse.SparseExample;
 

@@ -11,8 +11,8 @@ import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
-import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingMode;
+import io.streambelief.flink.config.TrainingConfig;
+import io.streambelief.flink.config.TrainingMode;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.optimizer.Optimizer;
@@ -173,7 +173,7 @@ class ParameterServerTest {
     private static KeyedOneInputStreamOperatorTestHarness<Integer, GradientSlice, ParamUpdate> harness(
             TrainingConfig config) throws Exception {
         var harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new ParameterServerOperator(new ParameterServer(config)), config.shardKeys().selector(), Types.INT);
+                new ParameterServerOperator(new ParameterServer(config)), ShardKeys.spread(config.layout().shardCount()).selector(), Types.INT);
         harness.setStateBackend(new EmbeddedRocksDBStateBackend());
         return harness;
     }

@@ -12,6 +12,9 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
+import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.io.RowReply;
+import io.streambelief.flink.io.RowRequest;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.RowGradient;

@@ -11,8 +11,10 @@ import java.util.Random;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
-import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.worker.BaseWorker;
+import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.config.TrainingConfig;
+import io.streambelief.flink.io.RowReply;
+import io.streambelief.flink.worker.ProgressiveValidation;
 import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.model.ParameterLayout;
@@ -92,7 +94,7 @@ class SparseWorkerTest {
             assertThat(slices).extracting(GradientSlice::baseVersion).containsExactly(5L, 0L, 0L);
             assertThat(concat(slices)).containsExactly(step(received, batch).denseGradient());
             List<TrainingMetrics> reports = new ArrayList<>();
-            harness.getSideOutput(BaseWorker.METRICS).forEach(r -> reports.add(r.getValue()));
+            harness.getSideOutput(ProgressiveValidation.METRICS).forEach(r -> reports.add(r.getValue()));
             assertThat(reports).singleElement().satisfies(m -> {
                 assertThat(m.examples()).isEqualTo(2);
                 assertThat(m.bytesPushed()).isEqualTo(slices.stream().mapToLong(GradientSliceCodec::encodedSize).sum());

@@ -8,7 +8,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.model.parameters.ModelReplica;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.record.ReplicaState;

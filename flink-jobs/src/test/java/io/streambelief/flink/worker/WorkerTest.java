@@ -11,7 +11,7 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
-import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.model.Example;
 import io.streambelief.model.ModelSpec;
@@ -193,7 +193,7 @@ class WorkerTest {
             harness.setProcessingTime(1_100);
 
             List<TrainingMetrics> reports = new ArrayList<>();
-            harness.getSideOutput(Worker.METRICS).forEach(r -> reports.add(r.getValue()));
+            harness.getSideOutput(ProgressiveValidation.METRICS).forEach(r -> reports.add(r.getValue()));
             assertThat(reports).singleElement().satisfies(m -> {
                 assertThat(m.model()).isEqualTo("tiny");
                 assertThat(m.examples()).isEqualTo(4);

@@ -23,8 +23,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.streambelief.flink.TrainingConfig;
 import io.streambelief.flink.TrainingJob;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.kafka.topic.ModelDefinitions;
 import io.streambelief.kafka.topic.Topics;
 import io.streambelief.processes.LoopbackPort;

@@ -19,9 +19,9 @@ import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.util.FileUtils;
 
-import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingOptions;
-import io.streambelief.flink.sparse.SparseTraining;
+import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.config.TrainingConfig;
+import io.streambelief.flink.config.TrainingOptions;
 import io.streambelief.kafka.data.DataSets;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.Flights;

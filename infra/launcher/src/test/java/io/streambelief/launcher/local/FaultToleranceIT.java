@@ -17,10 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import io.streambelief.flink.Dealing;
-import io.streambelief.flink.FailureInjection;
-import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingMode;
+import io.streambelief.flink.config.Dealing;
+import io.streambelief.flink.config.FailureInjection;
+import io.streambelief.flink.config.TrainingConfig;
+import io.streambelief.flink.config.TrainingMode;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;

@@ -25,9 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.streambelief.flink.FailureInjection;
-import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.sparse.SparseTraining;
+import io.streambelief.flink.config.FailureInjection;
+import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.kafka.data.Flights;
 import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.kafka.example.ExampleFormat;

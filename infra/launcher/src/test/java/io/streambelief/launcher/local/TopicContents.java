@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
-import io.streambelief.flink.TrainingConfig;
+import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.io.ParamUpdateDeserializer;
 import io.streambelief.kafka.topic.PartitionContents;
 import io.streambelief.model.record.ModelSnapshot;

@@ -19,8 +19,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.assertj.core.data.Offset;
 
-import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingMode;
+import io.streambelief.flink.config.TrainingConfig;
+import io.streambelief.flink.config.TrainingMode;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
 import io.streambelief.kafka.example.ExampleFormat;

@@ -1,9 +1,9 @@
-package io.streambelief.flink.sparse;
+package io.streambelief.flink.io;
 
 import io.streambelief.model.sparse.SparseExample;
 
 /**
- * One id of one example, on its way to the id's {@link EmbeddingShard} to be looked up. The
+ * One id of one example, on its way to the id's embedding shard to be looked up. The
  * request of slot 0 also carries the example itself, which comes back with its row, so that an
  * example needs no path of its own to the worker that assembles it.
  *

@@ -1,4 +1,4 @@
-package io.streambelief.flink.io;
+package io.streambelief.flink.parse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.streambelief.flink.io;
+package io.streambelief.flink.parse;
 
 import java.io.IOException;
 import java.time.Duration;

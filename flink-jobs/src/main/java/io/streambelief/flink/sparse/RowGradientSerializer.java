@@ -1,4 +1,4 @@
-package io.streambelief.flink.io;
+package io.streambelief.flink.sparse;
 
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;

@@ -1,4 +1,4 @@
-package io.streambelief.flink;
+package io.streambelief.flink.config;
 
 import java.io.Serializable;
 import java.util.Random;

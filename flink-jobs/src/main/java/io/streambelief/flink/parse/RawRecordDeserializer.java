@@ -1,4 +1,4 @@
-package io.streambelief.flink.io;
+package io.streambelief.flink.parse;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;

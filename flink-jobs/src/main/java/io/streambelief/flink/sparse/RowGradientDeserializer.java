@@ -1,4 +1,4 @@
-package io.streambelief.flink.io;
+package io.streambelief.flink.sparse;
 
 import java.nio.charset.StandardCharsets;
 
@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.model.record.RowCodecs;
 import io.streambelief.model.record.RowGradient;
 

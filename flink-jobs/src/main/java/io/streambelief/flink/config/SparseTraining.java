@@ -1,4 +1,4 @@
-package io.streambelief.flink.sparse;
+package io.streambelief.flink.config;
 
 import java.io.Serializable;
 import java.time.Duration;
@@ -25,6 +25,9 @@ public record SparseTraining(FeatureSchema schema, WideDeepSpec model, Embedding
         int minCount, Duration rowTtl) implements Serializable {
 
     public static final int DEFAULT_MIN_COUNT = 1;
+
+    /** What {@code --embedding-shards} means by default: as many embedding shards as workers. */
+    public static final int AS_MANY_AS_WORKERS = 0;
 
     public SparseTraining {
         Objects.requireNonNull(schema, "schema");

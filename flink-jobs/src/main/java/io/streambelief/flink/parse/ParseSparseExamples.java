@@ -1,13 +1,11 @@
-package io.streambelief.flink.sparse;
+package io.streambelief.flink.parse;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
-import io.streambelief.flink.ParseExamples;
-import io.streambelief.flink.io.RawRecord;
-import io.streambelief.kafka.deadletter.DeadLetter;
+import io.streambelief.flink.io.RowRequest;
 import io.streambelief.kafka.example.MalformedExampleException;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.sparse.SparseExampleParser;
@@ -17,7 +15,7 @@ import io.streambelief.model.sparse.SparseExample;
  * Turns raw records into sparse examples and explodes each into one {@link RowRequest} per slot,
  * all naming the worker that will assemble it. The example's id is its place in the topic
  * (partition and offset), so a replayed record becomes the same example with the same worker.
- * What does not parse goes to the dead-letter side output with its reason and is counted.
+ * What does not parse goes to the dead-letter side output ({@link DeadLetters}) with its reason and is counted.
  */
 public final class ParseSparseExamples extends ProcessFunction<RawRecord, RowRequest> {
     private static final long serialVersionUID = 1L;
@@ -50,8 +48,7 @@ public final class ParseSparseExamples extends ProcessFunction<RawRecord, RowReq
             example = parser.parse(record.value());
         } catch (MalformedExampleException e) {
             deadLetters.inc();
-            context.output(ParseExamples.DEAD_LETTERS, new DeadLetter(record.topic(), record.partition(),
-                    record.offset(), record.key(), record.value(), e.reason()));
+            context.output(DeadLetters.OUTPUT, DeadLetters.of(record, e));
             return;
         }
         parsed.inc();

@@ -1,14 +1,10 @@
-package io.streambelief.flink;
+package io.streambelief.flink.parse;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
 
-import io.streambelief.flink.io.RawRecord;
-import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.kafka.example.ExampleParser;
 import io.streambelief.kafka.example.MalformedExampleException;
 import io.streambelief.model.Example;
@@ -16,13 +12,10 @@ import io.streambelief.model.Example;
 /**
  * Turns raw records of the examples topic into examples for the model; every record that is not
  * one (unparseable, wrong size, bad label, NaN, empty, oversized) goes to the dead-letter side
- * output with its reason and is counted, and training goes on.
+ * output ({@link DeadLetters}) with its reason and is counted, and training goes on.
  */
 public final class ParseExamples extends ProcessFunction<RawRecord, Example> {
     private static final long serialVersionUID = 1L;
-
-    public static final OutputTag<DeadLetter> DEAD_LETTERS =
-            new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
 
     private final int numFeatures;
     private final int numLabels;
@@ -51,8 +44,7 @@ public final class ParseExamples extends ProcessFunction<RawRecord, Example> {
             example = parser.parse(record.value());
         } catch (MalformedExampleException e) {
             deadLetters.inc();
-            context.output(DEAD_LETTERS, new DeadLetter(record.topic(), record.partition(), record.offset(),
-                    record.key(), record.value(), e.reason()));
+            context.output(DeadLetters.OUTPUT, DeadLetters.of(record, e));
             return;
         }
         parsed.inc();

@@ -1,4 +1,4 @@
-package io.streambelief.flink.io;
+package io.streambelief.flink.snapshot;
 
 import java.nio.charset.StandardCharsets;
 

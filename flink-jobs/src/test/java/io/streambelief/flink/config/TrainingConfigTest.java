@@ -1,11 +1,18 @@
-package io.streambelief.flink;
+package io.streambelief.flink.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.reflect.RecordComponent;
+import java.time.Duration;
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
 
+import io.streambelief.kafka.topic.TopicNames;
+import io.streambelief.model.ModelSpec;
 import io.streambelief.model.compression.GradientCompression;
+import io.streambelief.model.trainer.EngineChoice;
 import io.streambelief.model.optimizer.Optimizer;
 import picocli.CommandLine;
 
@@ -79,15 +86,52 @@ class TrainingConfigTest {
         assertThat(parse()).isEqualTo(TrainingConfig.builder("b:9092").build());
     }
 
-    /** The seed makes a sparse model's dense part: a copy of the configuration must keep it. */
+    /**
+     * A copy is the same configuration, field for field: the seed makes a sparse model's dense
+     * part, so a copy that lost it would train another model. Between them the configurations
+     * below set every field away from its default, which the test checks so that a field added
+     * later is covered too.
+     */
     @Test
-    void aCopyOfTheConfigurationIsTheSameConfiguration() {
-        TrainingConfig sparse = parse("--schema", "flights", "--seed", "3");
-        TrainingConfig copy = sparse.toBuilder().build();
+    void aCopyOfTheConfigurationIsTheSameConfiguration() throws Exception {
+        TrainingConfig defaults = TrainingConfig.builder("b:9092").build();
+        List<TrainingConfig> configs = List.of(
+                TrainingConfig.builder("other:9093")
+                        .topics(new TopicNames("a", "b", "c", "d", "e", "f", "g", "h"))
+                        .modelId("other")
+                        .spec(ModelSpec.parse("mlp:4-3-2", 9))
+                        .seed(7)
+                        .shardSize(1000)
+                        .optimizer(Optimizer.parse("sgd:lr=0.1"))
+                        .engine(EngineChoice.AUTO)
+                        .workers(3)
+                        .parameterServers(2)
+                        .batchSize(16)
+                        .nPush(2)
+                        .nFetch(3)
+                        .stalenessBound(2)
+                        .clipNorm(2.5)
+                        .compression(new GradientCompression(0.05, false))
+                        .warmstartExamples(500L)
+                        .averageDecay(0.5)
+                        .publishInterval(Duration.ofMillis(250))
+                        .checkpointInterval(Duration.ofSeconds(7))
+                        .metricsInterval(Duration.ofSeconds(3))
+                        .idleFlush(Duration.ofMillis(700))
+                        .maxExampleBytes(4096)
+                        .failureInjection(new FailureInjection(1, 2, 3, 4))
+                        .build(),
+                TrainingConfig.builder("b:9092").mode(TrainingMode.SSP).dealing(Dealing.PARTITION).build(),
+                parse("--schema", "flights", "--seed", "3", "--min-count", "2"));
 
-        assertThat(copy.seed()).isEqualTo(3);
-        assertThat(copy.spec().initialParameters()).containsExactly(sparse.spec().initialParameters());
-        assertThat(copy).isEqualTo(sparse);
+        for (RecordComponent field : TrainingConfig.class.getRecordComponents()) {
+            Object byDefault = field.getAccessor().invoke(defaults);
+            assertThat(configs).as(field.getName() + " set away from its default")
+                    .anySatisfy(config -> assertThat(field.getAccessor().invoke(config)).isNotEqualTo(byDefault));
+        }
+        for (TrainingConfig config : configs) {
+            assertThat(config.toBuilder().build()).isEqualTo(config);
+        }
     }
 
     @Test
@@ -96,7 +140,7 @@ class TrainingConfigTest {
                 "--dead-letter-topic", "d", "--metrics-topic", "e", "--embedding-gradients-topic", "f",
                 "--embedding-rows-topic", "g", "--param-deltas-topic", "h");
 
-        assertThat(renamed.topics()).isEqualTo(new io.streambelief.kafka.topic.TopicNames("a", "b", "c", "d", "e",
+        assertThat(renamed.topics()).isEqualTo(new TopicNames("a", "b", "c", "d", "e",
                 "f", "g", "h"));
     }
 

@@ -1,12 +1,10 @@
-package io.streambelief.flink.sparse;
+package io.streambelief.flink.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
-import io.streambelief.flink.TrainingConfig;
-import io.streambelief.flink.TrainingMode;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.model.compression.GradientCompression;
 import io.streambelief.model.trainer.EngineChoice;

@@ -1,11 +1,9 @@
-package io.streambelief.flink;
+package io.streambelief.flink.config;
 
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Objects;
 
-import io.streambelief.flink.ps.ShardKeys;
-import io.streambelief.flink.sparse.SparseTraining;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.kafka.topic.Topics;
 import io.streambelief.model.ModelSpec;
@@ -20,7 +18,10 @@ import io.streambelief.model.trainer.Trainer;
 
 /**
  * Everything the training job needs, parsed and checked once. Built with {@link #builder}, whose
- * setters document each default.
+ * setters document each default. Each default is a constant, here or in the group of options it
+ * belongs to ({@link Parallelism}, {@link MiniBatches}, {@link Synchronization}, {@link Intervals},
+ * {@link TopicNames}), which the command line ({@link TrainingOptions}) takes its own from; each
+ * group checks its own values, and this record what holds between groups.
  */
 public record TrainingConfig(
         String bootstrapServers,
@@ -31,22 +32,15 @@ public record TrainingConfig(
         int shardSize,
         Optimizer optimizer,
         EngineChoice engine,
-        int workers,
-        int parameterServers,
-        int batchSize,
-        int nPush,
-        int nFetch,
-        TrainingMode mode,
-        int stalenessBound,
+        Parallelism parallelism,
+        MiniBatches miniBatches,
+        Synchronization synchronization,
         double clipNorm,
         GradientCompression compression,
         long warmstartExamples,
         Dealing dealing,
         double averageDecay,
-        Duration publishInterval,
-        Duration checkpointInterval,
-        Duration metricsInterval,
-        Duration idleFlush,
+        Intervals intervals,
         int maxExampleBytes,
         FailureInjection failureInjection,
         SparseTraining sparse) implements Serializable {
@@ -58,15 +52,13 @@ public record TrainingConfig(
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(optimizer, "optimizer");
         Objects.requireNonNull(engine, "engine");
-        positive("workers", workers);
-        positive("parameter servers", parameterServers);
-        if (parameterServers > ShardKeys.MAX_PARALLELISM) {
-            throw new IllegalArgumentException("Parameter-server parallelism must be 1.." + ShardKeys.MAX_PARALLELISM
-                    + ", got " + parameterServers);
-        }
-        positive("batch size", batchSize);
-        positive("nPush", nPush);
-        positive("nFetch", nFetch);
+        Objects.requireNonNull(parallelism, "parallelism");
+        Objects.requireNonNull(miniBatches, "miniBatches");
+        Objects.requireNonNull(synchronization, "synchronization");
+        Objects.requireNonNull(intervals, "intervals");
+        TrainingMode mode = synchronization.mode();
+        int nPush = miniBatches.nPush();
+        int nFetch = miniBatches.nFetch();
         positive("shard size", shardSize);
         positive("max example bytes", maxExampleBytes);
         Objects.requireNonNull(failureInjection, "failureInjection");
@@ -74,11 +66,7 @@ public record TrainingConfig(
         if (!(averageDecay >= 0 && averageDecay < 1)) {
             throw new IllegalArgumentException("average decay must be in [0, 1), got " + averageDecay);
         }
-        Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(dealing, "dealing");
-        if (stalenessBound < 0) {
-            throw new IllegalArgumentException("staleness bound must be >= 0, got " + stalenessBound);
-        }
         if (mode != TrainingMode.ASYNC && warmstartExamples > 0) {
             throw new IllegalArgumentException("Warmstart is for async training: in " + mode + " mode the other "
                     + "workers' clocks would hold the first worker back; leave --warmstart out or set it to 0");
@@ -95,11 +83,6 @@ public record TrainingConfig(
         }
         if (dealing == Dealing.PARTITION && sparse != null) {
             throw new IllegalArgumentException("Sparse models deal their examples round-robin; leave --dealing out");
-        }
-        for (Duration d : new Duration[] {publishInterval, checkpointInterval, metricsInterval, idleFlush}) {
-            if (d == null || d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException("Intervals must be positive, got " + d);
-            }
         }
         // A shard travels as one Kafka record: keep it under the broker's limit with room for the header.
         long shardBytes = 4L * shardSize + 1024;
@@ -139,27 +122,70 @@ public record TrainingConfig(
     public static final double DEFAULT_CLIP_NORM = 10;
     public static final String DEFAULT_MODEL_ID = "fashion";
     public static final long DEFAULT_SEED = 42;
-    public static final int DEFAULT_WORKERS = 2;
-    public static final int DEFAULT_BATCH_SIZE = 32;
-    public static final int DEFAULT_STALENESS_BOUND = 4;
+    /** A word, as the command line writes it: {@link EngineChoice#parse} makes the default of it. */
+    public static final String DEFAULT_ENGINE = "cpu";
+    /** A word, as the command line writes it: {@link Dealing#parse} makes the default of it. */
+    public static final String DEFAULT_DEALING = "round-robin";
     public static final double DEFAULT_AVERAGE_DECAY = 0.99;
+    /** Async dense workers dealt round-robin start with this many examples on worker 0 alone; others with none. */
+    public static final long DEFAULT_WARMSTART_EXAMPLES = 10_000;
+    public static final int DEFAULT_MAX_EXAMPLE_BYTES = 1 << 20;
 
     /** What workers push unless told otherwise: chosen by {@code infra/bench training} (docs/benchmarks.md). */
     public static final GradientCompression DEFAULT_COMPRESSION = new GradientCompression(0.01, true);
 
-    private static void positive(String name, long value) {
+    static void positive(String name, long value) {
         if (value < 1) {
             throw new IllegalArgumentException(name + " must be at least 1, got " + value);
         }
     }
 
-    public ParameterLayout layout() {
-        return ParameterLayout.of(spec, shardSize);
+    public int workers() {
+        return parallelism.workers();
     }
 
-    /** The Flink keys of the parameter shards, spread evenly over the parameter servers whatever their number. */
-    public ShardKeys shardKeys() {
-        return ShardKeys.spread(layout().shardCount());
+    public int parameterServers() {
+        return parallelism.parameterServers();
+    }
+
+    public int batchSize() {
+        return miniBatches.batchSize();
+    }
+
+    public int nPush() {
+        return miniBatches.nPush();
+    }
+
+    public int nFetch() {
+        return miniBatches.nFetch();
+    }
+
+    public TrainingMode mode() {
+        return synchronization.mode();
+    }
+
+    public int stalenessBound() {
+        return synchronization.stalenessBound();
+    }
+
+    public Duration publishInterval() {
+        return intervals.publish();
+    }
+
+    public Duration checkpointInterval() {
+        return intervals.checkpoint();
+    }
+
+    public Duration metricsInterval() {
+        return intervals.metrics();
+    }
+
+    public Duration idleFlush() {
+        return intervals.idleFlush();
+    }
+
+    public ParameterLayout layout() {
+        return ParameterLayout.of(spec, shardSize);
     }
 
     /**
@@ -169,17 +195,18 @@ public record TrainingConfig(
      * workers read it too.
      */
     public boolean sendsDeltas() {
-        return mode == TrainingMode.ASYNC && sparse == null;
+        return mode() == TrainingMode.ASYNC && sparse == null;
     }
 
     /** The worker loop's part of this configuration. */
     public Trainer.Settings trainerSettings() {
-        StepBound bound = switch (mode) {
+        StepBound bound = switch (mode()) {
             case ASYNC -> StepBound.NONE;
             case SSP -> StepBound.STALENESS;
             case BSP -> StepBound.SYNCHRONOUS;
         };
-        return new Trainer.Settings(batchSize, nFetch, nPush, clipNorm, compression, bound, stalenessBound, workers);
+        return new Trainer.Settings(batchSize(), nFetch(), nPush(), clipNorm, compression, bound, stalenessBound(),
+                workers());
     }
 
     public ModelDefinition definition() {
@@ -191,9 +218,9 @@ public record TrainingConfig(
      * deal: with {@link Dealing#PARTITION} each worker needs exactly one.
      */
     public void checkExamplePartitions(int partitions) {
-        if (dealing == Dealing.PARTITION && partitions != workers) {
+        if (dealing == Dealing.PARTITION && partitions != workers()) {
             throw new IllegalArgumentException("--dealing partition needs one examples partition per worker: topic "
-                    + topics.examples() + " has " + partitions + " for " + workers + " workers; use --workers "
+                    + topics.examples() + " has " + partitions + " for " + workers() + " workers; use --workers "
                     + partitions + " or --dealing round-robin");
         }
     }
@@ -209,14 +236,15 @@ public record TrainingConfig(
 
     public Builder toBuilder() {
         return new Builder(bootstrapServers).topics(topics).modelId(modelId).spec(spec).seed(seed).shardSize(shardSize)
-                .optimizer(optimizer).engine(engine).workers(workers).parameterServers(parameterServers).batchSize(batchSize)
-                .nPush(nPush).nFetch(nFetch).mode(mode).stalenessBound(stalenessBound).clipNorm(clipNorm)
+                .optimizer(optimizer).engine(engine).workers(workers()).parameterServers(parameterServers())
+                .batchSize(batchSize()).nPush(nPush()).nFetch(nFetch()).mode(mode()).stalenessBound(stalenessBound())
+                .clipNorm(clipNorm)
                 .compression(compression)
                 .warmstartExamples(warmstartExamples)
                 .dealing(dealing)
                 .averageDecay(averageDecay)
-                .publishInterval(publishInterval).checkpointInterval(checkpointInterval)
-                .metricsInterval(metricsInterval).idleFlush(idleFlush).maxExampleBytes(maxExampleBytes)
+                .publishInterval(publishInterval()).checkpointInterval(checkpointInterval())
+                .metricsInterval(metricsInterval()).idleFlush(idleFlush()).maxExampleBytes(maxExampleBytes)
                 .failureInjection(failureInjection).sparse(sparse);
     }
 
@@ -229,26 +257,26 @@ public record TrainingConfig(
         private long seed = DEFAULT_SEED;
         private int shardSize = ParameterLayout.DEFAULT_SHARD_SIZE;
         private Optimizer optimizer = Optimizer.parse(Optimizer.DEFAULT);
-        private EngineChoice engine = EngineChoice.CPU;
-        private int workers = DEFAULT_WORKERS;
-        private int parameterServers;
-        private int batchSize = DEFAULT_BATCH_SIZE;
-        private int nPush = 1;
-        private int nFetch = 1;
-        private TrainingMode mode = TrainingMode.ASYNC;
-        private int stalenessBound = DEFAULT_STALENESS_BOUND;
+        private EngineChoice engine = EngineChoice.parse(DEFAULT_ENGINE);
+        private int workers = Parallelism.DEFAULT_WORKERS;
+        private int parameterServers = Parallelism.ONE_PER_WORKER;
+        private int batchSize = MiniBatches.DEFAULT_BATCH_SIZE;
+        private int nPush = MiniBatches.DEFAULT_N_PUSH;
+        private int nFetch = MiniBatches.DEFAULT_N_FETCH;
+        private TrainingMode mode = TrainingMode.parse(Synchronization.DEFAULT_MODE);
+        private int stalenessBound = Synchronization.DEFAULT_STALENESS_BOUND;
         /** Null: the optimizer's default ({@link #DEFAULT_CLIP_NORM} for those that do not bound each step, else off). */
         private Double clipNorm;
         private GradientCompression compression;
-        /** Null: the mode's default, 10,000 for async training and 0 otherwise. */
+        /** Null: the mode's default, {@value #DEFAULT_WARMSTART_EXAMPLES} for async training and 0 otherwise. */
         private Long warmstartExamples;
-        private Dealing dealing = Dealing.ROUND_ROBIN;
+        private Dealing dealing = Dealing.parse(DEFAULT_DEALING);
         private double averageDecay = DEFAULT_AVERAGE_DECAY;
-        private Duration publishInterval = Duration.ofMillis(100);
-        private Duration checkpointInterval = Duration.ofSeconds(5);
-        private Duration metricsInterval = Duration.ofSeconds(2);
-        private Duration idleFlush = Duration.ofMillis(500);
-        private int maxExampleBytes = 1 << 20;
+        private Duration publishInterval = Intervals.DEFAULTS.publish();
+        private Duration checkpointInterval = Intervals.DEFAULTS.checkpoint();
+        private Duration metricsInterval = Intervals.DEFAULTS.metrics();
+        private Duration idleFlush = Intervals.DEFAULTS.idleFlush();
+        private int maxExampleBytes = DEFAULT_MAX_EXAMPLE_BYTES;
         private FailureInjection failureInjection = FailureInjection.NONE;
         private SparseTraining sparse;
 
@@ -256,13 +284,13 @@ public record TrainingConfig(
             this.bootstrapServers = bootstrapServers;
         }
 
-        /** Topic names (default: examples, model-params, dead-letter, training-metrics). */
+        /** Topic names (default {@link TopicNames#DEFAULTS}). */
         public Builder topics(TopicNames topics) {
             this.topics = topics;
             return this;
         }
 
-        /** Model name: the Kafka key prefix and the serving URL's name (default {@code fashion}). */
+        /** Model name: the Kafka key prefix and the serving URL's name (default {@value #DEFAULT_MODEL_ID}). */
         public Builder modelId(String modelId) {
             this.modelId = modelId;
             return this;
@@ -274,13 +302,13 @@ public record TrainingConfig(
             return this;
         }
 
-        /** Seed of the default model's initialization (default 42). */
+        /** Seed of the default model's initialization (default {@value #DEFAULT_SEED}). */
         public Builder seed(long seed) {
             this.seed = seed;
             return this;
         }
 
-        /** Floats per parameter shard (default 65,536). */
+        /** Floats per parameter shard (default {@value ParameterLayout#DEFAULT_SHARD_SIZE}). */
         public Builder shardSize(int shardSize) {
             this.shardSize = shardSize;
             return this;
@@ -293,7 +321,7 @@ public record TrainingConfig(
         }
 
         /**
-         * The workers' gradient engine (default {@link EngineChoice#CPU}: DL4J; the CUDA engine has
+         * The workers' gradient engine (default {@value #DEFAULT_ENGINE}: DL4J; the CUDA engine has
          * not yet run in this project's CI, which has no GPU).
          */
         public Builder engine(EngineChoice engine) {
@@ -301,7 +329,7 @@ public record TrainingConfig(
             return this;
         }
 
-        /** Worker replicas W (default 2). */
+        /** Worker replicas W (default {@value Parallelism#DEFAULT_WORKERS}). */
         public Builder workers(int workers) {
             this.workers = workers;
             return this;
@@ -313,31 +341,31 @@ public record TrainingConfig(
             return this;
         }
 
-        /** Examples per mini-batch of each worker (default 32). */
+        /** Examples per mini-batch of each worker (default {@value MiniBatches#DEFAULT_BATCH_SIZE}). */
         public Builder batchSize(int batchSize) {
             this.batchSize = batchSize;
             return this;
         }
 
-        /** Mini-batches whose gradients a worker sums before pushing them (Downpour's n_push, default 1). */
+        /** Mini-batches whose gradients a worker sums before pushing them (Downpour's n_push, default {@value MiniBatches#DEFAULT_N_PUSH}). */
         public Builder nPush(int nPush) {
             this.nPush = nPush;
             return this;
         }
 
-        /** A worker takes in received parameters at most every nFetch mini-batches (Downpour's n_fetch, default 1). */
+        /** A worker takes in received parameters at most every nFetch mini-batches (Downpour's n_fetch, default {@value MiniBatches#DEFAULT_N_FETCH}). */
         public Builder nFetch(int nFetch) {
             this.nFetch = nFetch;
             return this;
         }
 
-        /** How workers and parameter servers synchronize (default {@link TrainingMode#ASYNC}). */
+        /** How workers and parameter servers synchronize (default {@value Synchronization#DEFAULT_MODE}). */
         public Builder mode(TrainingMode mode) {
             this.mode = mode;
             return this;
         }
 
-        /** SSP's bound s: how many pushes a worker may run ahead of the slowest one it has heard from (default 4). */
+        /** SSP's bound s: how many pushes a worker may run ahead of the slowest one it has heard from (default {@value Synchronization#DEFAULT_STALENESS_BOUND}). */
         public Builder stalenessBound(int bound) {
             this.stalenessBound = bound;
             return this;
@@ -366,14 +394,14 @@ public record TrainingConfig(
 
         /**
          * Examples trained by worker 0 alone before the others join (DistBelief's warmstart;
-         * default 10,000 when async and dealt round-robin, else 0).
+         * default {@value #DEFAULT_WARMSTART_EXAMPLES} when async and dealt round-robin, else 0).
          */
         public Builder warmstartExamples(Long examples) {
             this.warmstartExamples = examples;
             return this;
         }
 
-        /** How the examples reach the workers (default {@link Dealing#ROUND_ROBIN}). */
+        /** How the examples reach the workers (default {@value #DEFAULT_DEALING}). */
         public Builder dealing(Dealing dealing) {
             this.dealing = dealing;
             return this;
@@ -381,32 +409,32 @@ public record TrainingConfig(
 
         /**
          * Per-step decay of the moving average of the parameters that serving answers with
-         * (default 0.99: roughly the last hundred steps); 0 keeps no average.
+         * (default {@value #DEFAULT_AVERAGE_DECAY}: roughly the last hundred steps); 0 keeps no average.
          */
         public Builder averageDecay(double decay) {
             this.averageDecay = decay;
             return this;
         }
 
-        /** How often at most a shard publishes its values (default 100 ms). */
+        /** How often at most a shard publishes its values (default {@value Intervals#DEFAULT_PUBLISH}). */
         public Builder publishInterval(Duration interval) {
             this.publishInterval = interval;
             return this;
         }
 
-        /** Checkpoint interval (default 5 s). */
+        /** Checkpoint interval (default {@value Intervals#DEFAULT_CHECKPOINT}). */
         public Builder checkpointInterval(Duration interval) {
             this.checkpointInterval = interval;
             return this;
         }
 
-        /** Interval of the progressive-validation reports (default 2 s). */
+        /** Interval of the progressive-validation reports (default {@value Intervals#DEFAULT_METRICS}). */
         public Builder metricsInterval(Duration interval) {
             this.metricsInterval = interval;
             return this;
         }
 
-        /** A partial mini-batch is trained once no example arrived for this long (default 500 ms). */
+        /** A partial mini-batch is trained once no example arrived for this long (default {@value Intervals#DEFAULT_IDLE_FLUSH}). */
         public Builder idleFlush(Duration idleFlush) {
             this.idleFlush = idleFlush;
             return this;
@@ -418,7 +446,7 @@ public record TrainingConfig(
             return this;
         }
 
-        /** Larger example records go to the dead-letter topic (default 1 MiB). */
+        /** Larger example records go to the dead-letter topic (default 1 MiB, {@value #DEFAULT_MAX_EXAMPLE_BYTES} bytes). */
         public Builder maxExampleBytes(int maxExampleBytes) {
             this.maxExampleBytes = maxExampleBytes;
             return this;
@@ -435,19 +463,22 @@ public record TrainingConfig(
 
         public TrainingConfig build() {
             ModelSpec model = sparse != null ? sparse.denseSpec(seed) : spec != null ? spec : ModelSpec.parse(ModelSpec.DEFAULT, seed);
-            int servers = parameterServers > 0 ? parameterServers
+            int servers = parameterServers > Parallelism.ONE_PER_WORKER ? parameterServers
                     : Math.min(workers, ParameterLayout.of(model, shardSize).shardCount());
-            return new TrainingConfig(bootstrapServers, topics, modelId, model, seed, shardSize, optimizer, engine, workers,
-                    servers,
-                    batchSize, nPush, nFetch, mode, stalenessBound,
+            return new TrainingConfig(bootstrapServers, topics, modelId, model, seed, shardSize, optimizer, engine,
+                    new Parallelism(workers, servers),
+                    new MiniBatches(batchSize, nPush, nFetch),
+                    new Synchronization(mode, stalenessBound),
                     clipNorm != null ? clipNorm : sparse != null || optimizer.boundsEachStep() ? 0 : DEFAULT_CLIP_NORM,
                     compression != null ? compression
                             : sparse != null || mode == TrainingMode.BSP ? GradientCompression.NONE
                             : DEFAULT_COMPRESSION,
                     warmstartExamples != null ? warmstartExamples
-                            : mode == TrainingMode.ASYNC && sparse == null && dealing == Dealing.ROUND_ROBIN ? 10_000 : 0,
-                    dealing, averageDecay, publishInterval,
-                    checkpointInterval, metricsInterval, idleFlush, maxExampleBytes, failureInjection, sparse);
+                            : mode == TrainingMode.ASYNC && sparse == null && dealing == Dealing.ROUND_ROBIN
+                            ? DEFAULT_WARMSTART_EXAMPLES : 0,
+                    dealing, averageDecay,
+                    new Intervals(publishInterval, checkpointInterval, metricsInterval, idleFlush),
+                    maxExampleBytes, failureInjection, sparse);
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.streambelief.flink.sparse;
+package io.streambelief.flink.io;
 
 import java.util.Arrays;
 

@@ -1,4 +1,4 @@
-package io.streambelief.flink;
+package io.streambelief.flink.parse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,7 +10,6 @@ import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import io.streambelief.flink.io.RawRecord;
 import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.model.Example;
@@ -51,7 +50,7 @@ class ParseExamplesTest {
             harness.processElement(new RawRecord("examples", 1, 42, null, ExampleFormat.BINARY.encode(GOOD)), 0);
 
             assertThat(harness.extractOutputValues()).containsExactly(GOOD);
-            var letters = harness.getSideOutput(ParseExamples.DEAD_LETTERS);
+            var letters = harness.getSideOutput(DeadLetters.OUTPUT);
             assertThat(letters).hasSize(1);
             DeadLetter letter = letters.peek().getValue();
             assertThat(letter.reason()).startsWith(bad.reason());

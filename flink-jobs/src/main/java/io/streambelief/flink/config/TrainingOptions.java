@@ -1,9 +1,7 @@
-package io.streambelief.flink;
+package io.streambelief.flink.config;
 
 import java.time.Duration;
-import java.util.Locale;
 
-import io.streambelief.flink.sparse.SparseTraining;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.model.ModelSpec;
@@ -20,7 +18,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The training job's command-line options, shared by {@code ./run-local} and the cluster entry
- * point {@link TrainingJobCommand}. Parsed once into a {@link TrainingConfig}.
+ * point {@code TrainingJobCommand}. Parsed once into a {@link TrainingConfig}.
  */
 public final class TrainingOptions {
 
@@ -36,7 +34,7 @@ public final class TrainingOptions {
                     + "(JSON; see the README), or 'flights' for the bundled one. Default: none (a dense model).")
     String schema;
 
-    @Option(names = "--embedding-shards", paramLabel = "N", defaultValue = "0",
+    @Option(names = "--embedding-shards", paramLabel = "N", defaultValue = "" + SparseTraining.AS_MANY_AS_WORKERS,
             description = "Sparse models: parallelism of the embedding-shard operator that keeps the rows. "
                     + "Default: as many as workers.")
     int embeddingShards;
@@ -72,29 +70,29 @@ public final class TrainingOptions {
                     + ". Default: ${DEFAULT-VALUE}.")
     String optimizer;
 
-    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "cpu", converter = EngineConverter.class,
+    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = TrainingConfig.DEFAULT_ENGINE, converter = EngineConverter.class,
             description = "Gradient engine of the workers: cpu (DL4J), cuda (our own engine on cuBLAS; the host needs "
                     + "an NVIDIA driver R580+ with cuBLAS 13 and NVRTC 13) or auto (cuda where a GPU is usable, else "
                     + "cpu, saying why). Default: ${DEFAULT-VALUE}.")
     EngineChoice engine;
 
-    @Option(names = "--workers", paramLabel = "W", defaultValue = "" + TrainingConfig.DEFAULT_WORKERS,
+    @Option(names = "--workers", paramLabel = "W", defaultValue = "" + Parallelism.DEFAULT_WORKERS,
             description = "Worker replicas computing gradients in parallel. Default: ${DEFAULT-VALUE}.")
     int workers;
 
-    @Option(names = "--parameter-servers", paramLabel = "N", defaultValue = "0",
+    @Option(names = "--parameter-servers", paramLabel = "N", defaultValue = "" + Parallelism.ONE_PER_WORKER,
             description = "Parameter-server subtasks (0: one per worker, at most one per shard). Default: ${DEFAULT-VALUE}.")
     int parameterServers;
 
-    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "" + TrainingConfig.DEFAULT_BATCH_SIZE,
+    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "" + MiniBatches.DEFAULT_BATCH_SIZE,
             description = "Examples per mini-batch of each worker. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
-    @Option(names = "--n-push", paramLabel = "N", defaultValue = "1",
+    @Option(names = "--n-push", paramLabel = "N", defaultValue = "" + MiniBatches.DEFAULT_N_PUSH,
             description = "Mini-batches a worker sums before pushing its gradient (Downpour). Default: ${DEFAULT-VALUE}.")
     int nPush;
 
-    @Option(names = "--n-fetch", paramLabel = "N", defaultValue = "1",
+    @Option(names = "--n-fetch", paramLabel = "N", defaultValue = "" + MiniBatches.DEFAULT_N_FETCH,
             description = "A worker takes in new parameters at most every n mini-batches (Downpour). Default: ${DEFAULT-VALUE}.")
     int nFetch;
 
@@ -118,23 +116,23 @@ public final class TrainingOptions {
 
     @Option(names = "--warmstart", paramLabel = "EXAMPLES",
             description = "Examples trained by one worker before the others join (DistBelief's warmstart; async "
-                    + "mode only). Default: 10000 in async mode.")
+                    + "mode only). Default: " + TrainingConfig.DEFAULT_WARMSTART_EXAMPLES + " in async mode.")
     Long warmstart;
 
-    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "async", converter = ModeConverter.class,
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = Synchronization.DEFAULT_MODE, converter = ModeConverter.class,
             description = "How workers synchronize: async (Downpour: never wait), ssp (wait when more than "
                     + "--staleness pushes ahead of the slowest worker) or bsp (lockstep: exactly one process with "
                     + "batch W x B). Default: ${DEFAULT-VALUE}.")
     TrainingMode mode;
 
-    @Option(names = "--dealing", paramLabel = "HOW", defaultValue = "round-robin", converter = DealingConverter.class,
+    @Option(names = "--dealing", paramLabel = "HOW", defaultValue = TrainingConfig.DEFAULT_DEALING, converter = DealingConverter.class,
             description = "How examples reach the workers: round-robin (in turn, an even share each) or partition "
                     + "(each worker trains its own partition of the examples topic in order, one partition per "
                     + "worker: reproducible runs, in BSP mode the same model whatever fails). "
                     + "Default: ${DEFAULT-VALUE}.")
     Dealing dealing;
 
-    @Option(names = "--staleness", paramLabel = "S", defaultValue = "" + TrainingConfig.DEFAULT_STALENESS_BOUND,
+    @Option(names = "--staleness", paramLabel = "S", defaultValue = "" + Synchronization.DEFAULT_STALENESS_BOUND,
             description = "SSP's bound: pushes a worker may run ahead of the slowest worker. Default: ${DEFAULT-VALUE}.")
     int staleness;
 
@@ -147,12 +145,12 @@ public final class TrainingOptions {
             description = "Parameters per shard (the parameter servers' key). Default: ${DEFAULT-VALUE}.")
     int shardSize;
 
-    @Option(names = "--publish-interval", paramLabel = "DURATION", defaultValue = "100ms",
+    @Option(names = "--publish-interval", paramLabel = "DURATION", defaultValue = Intervals.DEFAULT_PUBLISH,
             converter = DurationConverter.class,
             description = "A shard publishes its values at most this often. Default: ${DEFAULT-VALUE}.")
     Duration publishInterval;
 
-    @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = "5s",
+    @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = Intervals.DEFAULT_CHECKPOINT,
             converter = DurationConverter.class, description = "Flink checkpoint interval. Default: ${DEFAULT-VALUE}.")
     Duration checkpointInterval;
 
@@ -240,7 +238,7 @@ public final class TrainingOptions {
         EmbeddingTable table = new EmbeddingTable(wideDeep.dim(), RowOptimizer.parse(wideOptimizer),
                 RowOptimizer.parse(deepOptimizer), seed);
         return new SparseTraining(FeatureSchema.load(schema), wideDeep, table,
-                embeddingShards > 0 ? embeddingShards : workers, minCount, rowTtl);
+                embeddingShards > SparseTraining.AS_MANY_AS_WORKERS ? embeddingShards : workers, minCount, rowTtl);
     }
 
     public boolean isSparse() {
@@ -273,25 +271,11 @@ public final class TrainingOptions {
         return seed;
     }
 
-    /** Durations written the way people write them: {@code 250ms}, {@code 5s}, {@code 2m}. */
+    /** Durations written the way people write them: {@code 250ms}, {@code 5s}, {@code 2m} ({@link Intervals#parse}). */
     public static final class DurationConverter implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String text) {
-            String t = text.strip().toLowerCase(Locale.ROOT);
-            try {
-                if (t.endsWith("ms")) {
-                    return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-                }
-                if (t.endsWith("s")) {
-                    return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
-                }
-                if (t.endsWith("m")) {
-                    return Duration.ofSeconds(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 60));
-                }
-            } catch (NumberFormatException e) {
-                // fall through to the message below
-            }
-            throw new IllegalArgumentException("'" + text + "' is not a duration; write e.g. 250ms, 5s or 2m");
+            return Intervals.parse(text);
         }
     }
 
