@@ -328,9 +328,10 @@ public final class ModelServer implements Closeable {
                 description = "The job's progress reports, drawn by the dashboard at /. Default: ${DEFAULT-VALUE}.")
         String metricsTopic;
 
-        @Option(names = "--rows-topic", defaultValue = TopicNames.EMBEDDING_ROWS,
+        @Option(names = {"--embedding-rows-topic", "--rows-topic"}, defaultValue = TopicNames.EMBEDDING_ROWS,
                 description = "The rows of sparse (wide & deep) models, kept in a local RocksDB next to the state "
-                        + "directory (or a temporary one). Default: ${DEFAULT-VALUE}.")
+                        + "directory (or a temporary one); named as the job's option (--rows-topic is the older "
+                        + "name). Default: ${DEFAULT-VALUE}.")
         String rowsTopic;
 
         @Option(names = "--consistency", defaultValue = "latest", paramLabel = "latest|snapshot",

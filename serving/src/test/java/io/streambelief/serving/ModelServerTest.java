@@ -67,6 +67,20 @@ class ModelServerTest {
         server.close();
     }
 
+    /** The job's options name these topics the same way, so one set of names configures both. */
+    @Test
+    void everyTopicTheServerReadsIsAnOptionNamedAsTheJobNamesIt() {
+        ModelServer.ServeCommand given = new ModelServer.ServeCommand();
+        ModelServer.commandLine(given).parseArgs("--bootstrap-servers", "127.0.0.1:9092", "--params-topic", "p",
+                "--snapshots-topic", "s", "--metrics-topic", "m", "--embedding-rows-topic", "r");
+        ModelServer.ServeCommand older = new ModelServer.ServeCommand();
+        ModelServer.commandLine(older).parseArgs("--bootstrap-servers", "127.0.0.1:9092", "--rows-topic", "r");
+
+        assertThat(List.of(given.paramsTopic, given.snapshotsTopic, given.metricsTopic, given.rowsTopic))
+                .containsExactly("p", "s", "m", "r");
+        assertThat(older.rowsTopic).as("the option's older name").isEqualTo("r");
+    }
+
     @Test
     void theStatusNamesTheVersionAndWhatItWasTrainedOn() throws Exception {
         HttpResponse<String> response = get("/v1/models/m");

@@ -48,7 +48,7 @@ public final class ServingProcess implements AutoCloseable {
         ChildJvm jvm = ChildJvm.start("model-server", classpath, List.of("-Xmx1g", "-XX:+UseParallelGC"), MAIN_CLASS,
                 List.of("--bootstrap-servers", bootstrapServers, "--params-topic", topics.modelParams(),
                         "--snapshots-topic", topics.modelSnapshots(), "--metrics-topic", topics.trainingMetrics(),
-                        "--rows-topic", topics.embeddingRows(),
+                        "--embedding-rows-topic", topics.embeddingRows(),
                         "--port", Integer.toString(port), "--state-dir", stateDir.toString()),
                 Map.of("OMP_NUM_THREADS", "1"), logFile);
         ServingProcess serving = new ServingProcess(jvm, URI.create("http://127.0.0.1:" + port));
