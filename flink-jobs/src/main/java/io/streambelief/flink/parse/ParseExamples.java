@@ -1,8 +1,6 @@
 package io.streambelief.flink.parse;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 import io.streambelief.kafka.example.ExampleParser;
@@ -14,15 +12,13 @@ import io.streambelief.model.Example;
  * one (unparseable, wrong size, bad label, NaN, empty, oversized) goes to the dead-letter side
  * output ({@link DeadLetters}) with its reason and is counted, and training goes on.
  */
-public final class ParseExamples extends ProcessFunction<RawRecord, Example> {
+public final class ParseExamples extends ParseRecords<Example, Example> {
     private static final long serialVersionUID = 1L;
 
     private final int numFeatures;
     private final int numLabels;
     private final int maxBytes;
     private transient ExampleParser parser;
-    private transient Counter parsed;
-    private transient Counter deadLetters;
 
     public ParseExamples(int numFeatures, int numLabels, int maxBytes) {
         this.numFeatures = numFeatures;
@@ -32,22 +28,17 @@ public final class ParseExamples extends ProcessFunction<RawRecord, Example> {
 
     @Override
     public void open(OpenContext context) {
+        super.open(context);
         parser = new ExampleParser(numFeatures, numLabels, maxBytes);
-        parsed = getRuntimeContext().getMetricGroup().counter("examplesParsed");
-        deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
     }
 
     @Override
-    public void processElement(RawRecord record, Context context, Collector<Example> out) {
-        Example example;
-        try {
-            example = parser.parse(record.value());
-        } catch (MalformedExampleException e) {
-            deadLetters.inc();
-            context.output(DeadLetters.OUTPUT, DeadLetters.of(record, e));
-            return;
-        }
-        parsed.inc();
+    Example parse(byte[] value) throws MalformedExampleException {
+        return parser.parse(value);
+    }
+
+    @Override
+    void emit(RawRecord record, Example example, Collector<Example> out) {
         out.collect(example);
     }
 }

@@ -1,8 +1,6 @@
 package io.streambelief.flink.parse;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 import io.streambelief.flink.io.RowRequest;
@@ -17,7 +15,7 @@ import io.streambelief.model.sparse.SparseExample;
  * (partition and offset), so a replayed record becomes the same example with the same worker.
  * What does not parse goes to the dead-letter side output ({@link DeadLetters}) with its reason and is counted.
  */
-public final class ParseSparseExamples extends ProcessFunction<RawRecord, RowRequest> {
+public final class ParseSparseExamples extends ParseRecords<SparseExample, RowRequest> {
     private static final long serialVersionUID = 1L;
     private static final int OFFSET_BITS = 44;
 
@@ -25,8 +23,6 @@ public final class ParseSparseExamples extends ProcessFunction<RawRecord, RowReq
     private final int workers;
     private final int maxBytes;
     private transient SparseExampleParser parser;
-    private transient Counter parsed;
-    private transient Counter deadLetters;
 
     public ParseSparseExamples(FeatureSchema schema, int workers, int maxBytes) {
         this.schema = schema;
@@ -36,22 +32,17 @@ public final class ParseSparseExamples extends ProcessFunction<RawRecord, RowReq
 
     @Override
     public void open(OpenContext context) {
+        super.open(context);
         parser = new SparseExampleParser(schema, maxBytes);
-        parsed = getRuntimeContext().getMetricGroup().counter("examplesParsed");
-        deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
     }
 
     @Override
-    public void processElement(RawRecord record, Context context, Collector<RowRequest> out) {
-        SparseExample example;
-        try {
-            example = parser.parse(record.value());
-        } catch (MalformedExampleException e) {
-            deadLetters.inc();
-            context.output(DeadLetters.OUTPUT, DeadLetters.of(record, e));
-            return;
-        }
-        parsed.inc();
+    SparseExample parse(byte[] value) throws MalformedExampleException {
+        return parser.parse(value);
+    }
+
+    @Override
+    void emit(RawRecord record, SparseExample example, Collector<RowRequest> out) {
         long exampleId = ((long) record.partition() << OFFSET_BITS) | record.offset();
         int worker = Math.floorMod(Long.hashCode(exampleId * 0x9e3779b97f4a7c15L), workers);
         long[] ids = example.ids();
