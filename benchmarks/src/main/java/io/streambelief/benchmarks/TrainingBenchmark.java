@@ -31,7 +31,7 @@ public final class TrainingBenchmark implements Callable<Integer> {
 
     @Option(names = "--configurations", split = ",", paramLabel = "NAME[,NAME...]",
             defaultValue = "default,uncompressed",
-            description = "Pipeline configurations to run: default, uncompressed, w1, ssp, bsp; the first line's "
+            description = "Pipeline configurations to run: default, uncompressed, w1, ssp, bsp, serving1s; the first line's "
                     + "ratios always come from default. Default: ${DEFAULT-VALUE}.")
     List<String> configurations;
 

@@ -52,7 +52,9 @@ public final class TrainingRun {
         UNCOMPRESSED("async, W=2, whole gradients", builder -> builder.compression(GradientCompression.NONE)),
         W1("async, W=1, the defaults", builder -> builder.workers(1)),
         SSP("ssp(s=4), W=2, the defaults", builder -> builder.mode(TrainingMode.SSP).stalenessBound(4)),
-        BSP("bsp, W=2, the defaults", builder -> builder.mode(TrainingMode.BSP));
+        BSP("bsp, W=2, the defaults", builder -> builder.mode(TrainingMode.BSP)),
+        SERVING1S("async, W=2, whole shards to model-params every 1 s", builder -> builder.servingPublishInterval(
+                Duration.ofSeconds(1)));
 
         final String description;
         private final UnaryOperator<TrainingConfig.Builder> settings;

@@ -8,23 +8,28 @@ import java.util.Locale;
  * The job's clocks.
  *
  * @param publish a shard publishes its values at most this often
+ * @param servingPublish async modes: a shard's whole values go to model-params (what the model
+ *     server and restores read) at most this often, and never more often than {@code publish}; its
+ *     deltas still go to the workers every {@code publish}
  * @param checkpoint Flink's checkpoint interval: also how often snapshots and row gradients are committed
  * @param metrics interval of the progressive-validation reports
  * @param idleFlush a partial mini-batch is trained once no example arrived for this long
  */
-public record Intervals(Duration publish, Duration checkpoint, Duration metrics, Duration idleFlush)
+public record Intervals(Duration publish, Duration servingPublish, Duration checkpoint, Duration metrics,
+        Duration idleFlush)
         implements Serializable {
     // Written as the command line writes them, so that its defaults and these are the same text.
     public static final String DEFAULT_PUBLISH = "100ms";
+    public static final String DEFAULT_SERVING_PUBLISH = "100ms";
     public static final String DEFAULT_CHECKPOINT = "5s";
     public static final String DEFAULT_METRICS = "2s";
     public static final String DEFAULT_IDLE_FLUSH = "500ms";
 
-    public static final Intervals DEFAULTS = new Intervals(parse(DEFAULT_PUBLISH), parse(DEFAULT_CHECKPOINT),
+    public static final Intervals DEFAULTS = new Intervals(parse(DEFAULT_PUBLISH), parse(DEFAULT_SERVING_PUBLISH), parse(DEFAULT_CHECKPOINT),
             parse(DEFAULT_METRICS), parse(DEFAULT_IDLE_FLUSH));
 
     public Intervals {
-        for (Duration d : new Duration[] {publish, checkpoint, metrics, idleFlush}) {
+        for (Duration d : new Duration[] {publish, servingPublish, checkpoint, metrics, idleFlush}) {
             if (d == null || d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException("Intervals must be positive, got " + d);
             }

@@ -172,6 +172,12 @@ public record TrainingConfig(
         return intervals.publish();
     }
 
+    /** How often at most an async job publishes a shard's whole values: {@link Intervals#servingPublish}, at least the publish interval. */
+    public Duration servingPublishInterval() {
+        return intervals.servingPublish().compareTo(intervals.publish()) < 0 ? intervals.publish()
+                : intervals.servingPublish();
+    }
+
     public Duration checkpointInterval() {
         return intervals.checkpoint();
     }
@@ -243,7 +249,8 @@ public record TrainingConfig(
                 .warmstartExamples(warmstartExamples)
                 .dealing(dealing)
                 .averageDecay(averageDecay)
-                .publishInterval(publishInterval()).checkpointInterval(checkpointInterval())
+                .publishInterval(publishInterval()).servingPublishInterval(intervals.servingPublish())
+                .checkpointInterval(checkpointInterval())
                 .metricsInterval(metricsInterval()).idleFlush(idleFlush()).maxExampleBytes(maxExampleBytes)
                 .failureInjection(failureInjection).sparse(sparse);
     }
@@ -273,6 +280,7 @@ public record TrainingConfig(
         private Dealing dealing = Dealing.parse(DEFAULT_DEALING);
         private double averageDecay = DEFAULT_AVERAGE_DECAY;
         private Duration publishInterval = Intervals.DEFAULTS.publish();
+        private Duration servingPublishInterval = Intervals.DEFAULTS.servingPublish();
         private Duration checkpointInterval = Intervals.DEFAULTS.checkpoint();
         private Duration metricsInterval = Intervals.DEFAULTS.metrics();
         private Duration idleFlush = Intervals.DEFAULTS.idleFlush();
@@ -422,6 +430,15 @@ public record TrainingConfig(
             return this;
         }
 
+        /**
+         * Async modes: how often at most a shard's whole values go to model-params for serving and
+         * restores (default {@value Intervals#DEFAULT_SERVING_PUBLISH}); see {@link Intervals#servingPublish}.
+         */
+        public Builder servingPublishInterval(Duration interval) {
+            this.servingPublishInterval = interval;
+            return this;
+        }
+
         /** Checkpoint interval (default {@value Intervals#DEFAULT_CHECKPOINT}). */
         public Builder checkpointInterval(Duration interval) {
             this.checkpointInterval = interval;
@@ -477,7 +494,7 @@ public record TrainingConfig(
                             : mode == TrainingMode.ASYNC && sparse == null && dealing == Dealing.ROUND_ROBIN
                             ? DEFAULT_WARMSTART_EXAMPLES : 0,
                     dealing, averageDecay,
-                    new Intervals(publishInterval, checkpointInterval, metricsInterval, idleFlush),
+                    new Intervals(publishInterval, servingPublishInterval, checkpointInterval, metricsInterval, idleFlush),
                     maxExampleBytes, failureInjection, sparse);
         }
     }

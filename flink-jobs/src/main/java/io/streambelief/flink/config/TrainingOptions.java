@@ -150,6 +150,14 @@ public final class TrainingOptions {
             description = "A shard publishes its values at most this often. Default: ${DEFAULT-VALUE}.")
     Duration publishInterval;
 
+    @Option(names = "--serving-publish-interval", paramLabel = "DURATION",
+            defaultValue = Intervals.DEFAULT_SERVING_PUBLISH, converter = DurationConverter.class,
+            description = "Async modes: a shard's whole values go to model-params, which the model server reads, "
+                    + "at most this often (never more often than --publish-interval); the workers still get "
+                    + "deltas every --publish-interval. Longer: less broker and server work on a small machine, "
+                    + "a served model up to this much older. Default: ${DEFAULT-VALUE}.")
+    Duration servingPublishInterval;
+
     @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = Intervals.DEFAULT_CHECKPOINT,
             converter = DurationConverter.class, description = "Flink checkpoint interval. Default: ${DEFAULT-VALUE}.")
     Duration checkpointInterval;
@@ -214,6 +222,7 @@ public final class TrainingOptions {
                 .dealing(dealing)
                 .averageDecay(averageDecay)
                 .publishInterval(publishInterval)
+                .servingPublishInterval(servingPublishInterval)
                 .checkpointInterval(checkpointInterval)
                 .build();
     }

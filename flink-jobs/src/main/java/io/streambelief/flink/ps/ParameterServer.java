@@ -42,7 +42,10 @@ import io.streambelief.model.record.SnapshotChunkCodec;
  * The parameter server, keyed by shard id: applies each worker's gradient slice to its shard with
  * the configured optimizer, and publishes the shard's latest values at most every
  * {@code publishInterval} (a processing-time timer), so Kafka traffic stays bounded whatever the
- * number of workers while the served model stays a fraction of a second behind.
+ * number of workers while the served model stays a fraction of a second behind. In async modes the
+ * workers take deltas every publish interval, while the whole shard — hundreds of kilobytes for
+ * the broker to store and the model server to read — goes to model-params at most every
+ * {@code servingPublishInterval}, which a small machine may set longer than the publish interval.
  *
  * <p>State: one {@link ShardState} per key in RocksDB. Reading and writing a 256 KiB shard in
  * RocksDB for every gradient would cost more than the gradient math, so live shards are kept in
@@ -71,6 +74,9 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
     private transient Map<Integer, ParameterShard> shards;
     private transient Set<Integer> dirty;
     private transient Set<Integer> publishScheduled;
+    /** Async: when each shard's whole values last went out (processing time), and the shards that wait to go. */
+    private transient Map<Integer, Long> wholePublished;
+    private transient Set<Integer> wholePending;
     private transient float[] initialParameters;
     private transient ShardKeys shardKeys;
     private transient Counter applied;
@@ -98,6 +104,8 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
         shards = new HashMap<>();
         dirty = new HashSet<>();
         publishScheduled = new HashSet<>();
+        wholePublished = new HashMap<>();
+        wholePending = new HashSet<>();
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         applied = metrics.counter("gradientsApplied");
         rejected = metrics.counter("gradientsRejectedNonFinite");
@@ -174,18 +182,47 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
         }
     }
 
+    /**
+     * A publish timer (gradients came in), or an async shard's whole-values timer. A timer restored
+     * from a checkpoint is neither in this attempt's sets, and publishes both, as a publish timer.
+     */
     @Override
     public void onTimer(long timestamp, OnTimerContext context, Collector<ParamUpdate> out) throws Exception {
         int key = context.getCurrentKey();
+        boolean wholeOnly = wholePending.contains(key) && !publishScheduled.contains(key);
         publishScheduled.remove(key);
-        publish(shard(key), out, delta -> context.output(DELTAS, delta));
+        ParameterShard shard = shard(key);
+        long wallClock = System.currentTimeMillis();
+        if (!config.sendsDeltas()) {
+            published.inc();
+            publishWhole(key, shard, wallClock, out);
+            return;
+        }
+        if (!wholeOnly) {
+            published.inc();
+            context.output(DELTAS, shard.toDelta(config.modelId(), wallClock, FULL_DELTA_EVERY));
+        }
+        long now = context.timerService().currentProcessingTime();
+        Long last = wholePublished.get(key);
+        long due = last == null ? now : last + config.servingPublishInterval().toMillis();
+        if (now >= due) {
+            wholePublished.put(key, now);
+            publishWhole(key, shard, wallClock, out);
+        } else if (wholePending.add(key)) {
+            context.timerService().registerProcessingTimeTimer(due);
+        }
+    }
+
+    private void publishWhole(int key, ParameterShard shard, long wallClock, Collector<ParamUpdate> out) {
+        wholePending.remove(key);
+        out.collect(shard.toUpdate(config.modelId(), wallClock));
     }
 
     /** The shard's whole record for model-params and, for async workers, its delta. */
-    private void publish(ParameterShard shard, Collector<ParamUpdate> out, Consumer<ParamDelta> deltas) {
-        published.inc();
+    private void publish(int key, ParameterShard shard, Collector<ParamUpdate> out, Consumer<ParamDelta> deltas) {
         long now = System.currentTimeMillis();
-        out.collect(shard.toUpdate(config.modelId(), now));
+        published.inc();
+        publishWhole(key, shard, now, out);
         if (config.sendsDeltas()) {
             deltas.accept(shard.toDelta(config.modelId(), now, FULL_DELTA_EVERY));
         }
@@ -259,8 +296,10 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
 
     /** Publishes every shard whose publication is pending, for the end of a bounded input. */
     void publishPending(Collector<ParamUpdate> out, Consumer<ParamDelta> deltas) {
-        for (int key : publishScheduled) {
-            publish(shards.get(key), out, deltas);
+        Set<Integer> pending = new java.util.TreeSet<>(publishScheduled);
+        pending.addAll(wholePending);
+        for (int key : pending) {
+            publish(key, shards.get(key), out, deltas);
         }
         publishScheduled.clear();
     }

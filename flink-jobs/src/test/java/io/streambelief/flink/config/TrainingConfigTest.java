@@ -115,6 +115,7 @@ class TrainingConfigTest {
                         .warmstartExamples(500L)
                         .averageDecay(0.5)
                         .publishInterval(Duration.ofMillis(250))
+                        .servingPublishInterval(Duration.ofMillis(900))
                         .checkpointInterval(Duration.ofSeconds(7))
                         .metricsInterval(Duration.ofSeconds(3))
                         .idleFlush(Duration.ofMillis(700))

@@ -2,6 +2,7 @@ package io.streambelief.flink.ps;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 
@@ -52,6 +53,31 @@ class ParameterServerTest {
             assertThat(shard0.version()).isEqualTo(2);
             assertThat(shard0.examplesApplied()).isEqualTo(20);
             assertThat(shard0.values()).usingComparatorWithPrecision(1e-6f).containsExactly(shifted(LAYOUT.slice(INITIAL, 0), -1f));
+        }
+    }
+
+    /**
+     * The workers' deltas keep the publish interval while the whole shard, hundreds of kilobytes
+     * for the broker and the model server, goes at most every serving interval — and the last
+     * changes still go, one serving interval after the previous whole shard.
+     */
+    @Test
+    void asyncWorkersGetDeltasEveryPublishIntervalWhileTheWholeShardGoesAtMostEveryServingInterval()
+            throws Exception {
+        TrainingConfig config = CONFIG.toBuilder().servingPublishInterval(Duration.ofMillis(10 * PUBLISH)).build();
+        try (var harness = harness(config)) {
+            harness.open();
+            harness.setProcessingTime(0);
+            for (int i = 1; i <= 25; i++) {
+                harness.processElement(ones(0, 0, 1), 0);
+                harness.setProcessingTime(i * PUBLISH);
+            }
+            harness.setProcessingTime(40 * PUBLISH);
+
+            assertThat(harness.getSideOutput(ParameterServer.DELTAS)).as("deltas").hasSize(25);
+            assertThat(harness.extractOutputValues()).extracting(ParamUpdate::examplesApplied)
+                    .as("whole shards: at the first publish, then once per serving interval, the last with every example")
+                    .containsExactly(1L, 11L, 21L, 25L);
         }
     }
 
