@@ -25,8 +25,8 @@ public record Intervals(Duration publish, Duration servingPublish, Duration chec
     public static final String DEFAULT_METRICS = "2s";
     public static final String DEFAULT_IDLE_FLUSH = "500ms";
 
-    public static final Intervals DEFAULTS = new Intervals(parse(DEFAULT_PUBLISH), parse(DEFAULT_SERVING_PUBLISH), parse(DEFAULT_CHECKPOINT),
-            parse(DEFAULT_METRICS), parse(DEFAULT_IDLE_FLUSH));
+    public static final Intervals DEFAULTS = new Intervals(parse(DEFAULT_PUBLISH), parse(DEFAULT_SERVING_PUBLISH),
+            parse(DEFAULT_CHECKPOINT), parse(DEFAULT_METRICS), parse(DEFAULT_IDLE_FLUSH));
 
     public Intervals {
         for (Duration d : new Duration[] {publish, servingPublish, checkpoint, metrics, idleFlush}) {

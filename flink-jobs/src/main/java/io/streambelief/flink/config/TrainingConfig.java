@@ -172,7 +172,10 @@ public record TrainingConfig(
         return intervals.publish();
     }
 
-    /** How often at most an async job publishes a shard's whole values: {@link Intervals#servingPublish}, at least the publish interval. */
+    /**
+     * How often at most an async job publishes a shard's whole values: {@link Intervals#servingPublish},
+     * but never more often than {@link #publishInterval}.
+     */
     public Duration servingPublishInterval() {
         return intervals.servingPublish().compareTo(intervals.publish()) < 0 ? intervals.publish()
                 : intervals.servingPublish();
@@ -494,7 +497,8 @@ public record TrainingConfig(
                             : mode == TrainingMode.ASYNC && sparse == null && dealing == Dealing.ROUND_ROBIN
                             ? DEFAULT_WARMSTART_EXAMPLES : 0,
                     dealing, averageDecay,
-                    new Intervals(publishInterval, servingPublishInterval, checkpointInterval, metricsInterval, idleFlush),
+                    new Intervals(publishInterval, servingPublishInterval, checkpointInterval, metricsInterval,
+                            idleFlush),
                     maxExampleBytes, failureInjection, sparse);
         }
     }

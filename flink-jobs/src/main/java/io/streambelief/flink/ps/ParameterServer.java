@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 import org.apache.flink.api.common.TaskInfo;
@@ -192,12 +193,11 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
         boolean wholeOnly = wholePending.contains(key) && !publishScheduled.contains(key);
         publishScheduled.remove(key);
         ParameterShard shard = shard(key);
-        long wallClock = System.currentTimeMillis();
         if (!config.sendsDeltas()) {
-            published.inc();
-            publishWhole(key, shard, wallClock, out);
+            publish(key, shard, out, delta -> context.output(DELTAS, delta));
             return;
         }
+        long wallClock = System.currentTimeMillis();
         if (!wholeOnly) {
             published.inc();
             context.output(DELTAS, shard.toDelta(config.modelId(), wallClock, FULL_DELTA_EVERY));
@@ -296,7 +296,7 @@ public class ParameterServer extends KeyedProcessFunction<Integer, GradientSlice
 
     /** Publishes every shard whose publication is pending, for the end of a bounded input. */
     void publishPending(Collector<ParamUpdate> out, Consumer<ParamDelta> deltas) {
-        Set<Integer> pending = new java.util.TreeSet<>(publishScheduled);
+        Set<Integer> pending = new TreeSet<>(publishScheduled);
         pending.addAll(wholePending);
         for (int key : pending) {
             publish(key, shards.get(key), out, deltas);

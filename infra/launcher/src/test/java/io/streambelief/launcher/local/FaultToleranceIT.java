@@ -146,7 +146,10 @@ class FaultToleranceIT {
     /**
      * Every snapshot read_committed is whole (no torn manifest), later snapshots never hold fewer
      * examples (a restore goes back only to the last completed checkpoint, whose snapshot is the
-     * last one committed), and once training is over a snapshot holds exactly the final model.
+     * last one committed), and once training is over a snapshot holds exactly the final model —
+     * not at once: with compression a worker's residual is drained by its idle flush, a push of no
+     * examples after the last one counted, so the published values settle a little after the
+     * counts, and one checkpoint after that the snapshots do.
      *
      * <p>And no snapshot transaction is lost or left blocking readers. After each restore Flink's
      * committer commits the restored checkpoint's transaction again, and logs "Unable to commit
@@ -155,12 +158,6 @@ class FaultToleranceIT {
      * every completed checkpoint's snapshot is committed, which is asserted here. A superseded
      * transaction left open would instead hold read_committed readers at its first record until
      * its 10-minute timeout: then no snapshot after it would be readable within the 60 s waited.
-     */
-    /**
-     * The last snapshot must end where the published model ends. Not at once: with compression a
-     * worker's residual is drained by its idle flush, a push of no examples after the last one
-     * counted, so the values settle a little after the counts — and one more checkpoint after that
-     * the snapshots do.
      */
     private static void assertSnapshotsWholeAndMonotonicEndingWithThePublishedModel(LocalDeployment deployment)
             throws Exception {
