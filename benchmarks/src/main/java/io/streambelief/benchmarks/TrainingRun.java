@@ -45,6 +45,13 @@ import io.streambelief.model.record.ParamUpdateCodec;
  */
 public final class TrainingRun {
     static final long SEED = 42;
+    /**
+     * Examples each side trains on untimed before it is measured, plain DL4J and the pipeline
+     * alike. Twice the default warmstart, so that the pipeline's warm-up reaches the phase where
+     * both workers train: with the warmstart alone, the JIT compiled that phase's code (deltas,
+     * merges, two workers' pushes) during the measured run, a quarter of a core for most of it.
+     */
+    static final int WARM_UP_EXAMPLES = 59_999;
 
     /** The pipeline configurations the benchmark knows; {@code default} is what a user gets. */
     enum Configuration {
@@ -135,7 +142,7 @@ public final class TrainingRun {
         TrainingConfig defaults = TrainingConfig.builder("unused").seed(SEED).build();
         ModelSpec spec = defaults.spec();
         int batch = defaults.batchSize();
-        Dl4jBaseline.train(spec, defaults.optimizer(), train.take(10_000).examples(), batch);
+        Dl4jBaseline.train(spec, defaults.optimizer(), train.take(WARM_UP_EXAMPLES).examples(), batch);
         MultiLayerNetwork network = new MultiLayerNetwork(spec.configuration(defaults.optimizer().toDl4jUpdater()));
         network.init();
         Dl4jBaseline.ParameterAverage average = new Dl4jBaseline.ParameterAverage(network, defaults.averageDecay());
@@ -160,15 +167,15 @@ public final class TrainingRun {
     /**
      * The whole system as {@code ./run-local} starts it, timed from the first example fed until
      * the served model includes them all. It warms up as plain DL4J does: the same code on the
-     * first 10,000 examples, in this JVM, untimed (a pipeline of its own, closed before the
-     * measured one starts; the broker and model server are child processes and start cold again).
-     * Warming up DL4J alone left the JIT compiling Flink, Kafka and our own code during the
-     * measured run: half a core of the two for most of it.
+     * first {@value #WARM_UP_EXAMPLES} examples, in this JVM, untimed (a pipeline of its own, closed
+     * before the measured one starts; the broker and model server are child processes and start
+     * cold again). Warming up DL4J alone left the JIT compiling Flink, Kafka and our own code
+     * during the measured run: half a core of the two for most of it.
      */
     static Result pipeline(Configuration configuration, int examples, double target, Path workDir) throws Exception {
         ExampleSet train = train(examples);
-        System.out.println("Warm-up: the pipeline on 10,000 examples, untimed");
-        run(configuration, train.take(10_000), null, target, workDir.resolve("warm-up"));
+        System.out.printf(Locale.ROOT, "Warm-up: the pipeline on %,d examples, untimed%n", WARM_UP_EXAMPLES);
+        run(configuration, train.take(WARM_UP_EXAMPLES), null, target, workDir.resolve("warm-up"));
         return run(configuration, train, FashionMnist.read().test(), target, workDir.resolve("measured"));
     }
 
@@ -254,47 +261,61 @@ public final class TrainingRun {
     /** The served model's parameters (averaged) as the benchmark took them, with the time and examples. */
     private record Served(double seconds, long examples, float[] parameters) {}
 
-    /** The latest record of every shard of the model on model-params, followed as the model server follows it. */
+    /**
+     * The latest record of every shard of the model on model-params: what the model server serves.
+     * It reads the topic from its end backwards, a few records at a time, until it has each shard's
+     * newest record or reaches what it read last: reading every record (about 40 whole shards a
+     * second, 20 MB/s) made the broker serve a second copy of the topic to the benchmark.
+     */
     private static final class ServedShards implements AutoCloseable {
         private final TrainingConfig config;
         private final KafkaConsumer<byte[], byte[]> consumer;
+        private final TopicPartition partition;
         private final Map<Integer, ParamUpdate> latest = new HashMap<>();
+        private long readUpTo;
 
         ServedShards(String bootstrapServers, TrainingConfig config) {
             this.config = config;
             Properties props = new Properties();
             props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-            props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(64 << 20));
+            props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(8 << 20));
             consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            TopicPartition partition = new TopicPartition(config.topics().modelParams(), 0);
+            partition = new TopicPartition(config.topics().modelParams(), 0);
             consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
         }
 
-        /**
-         * Reads what is new; only the last record of each shard is decoded (about 40 whole shard
-         * records a second arrive, and decoding them all took CPU from the pipeline it measures).
-         */
+        /** Takes in the newest record of every shard published since the last call. */
         void poll() {
+            long end = consumer.endOffsets(List.of(partition), Duration.ofSeconds(10)).get(partition);
+            int shards = config.layout().shardCount();
+            Map<Integer, byte[]> newest = new HashMap<>();
+            for (long to = end; to > readUpTo && newest.size() < shards; to -= 2L * shards) {
+                long from = Math.max(readUpTo, to - 2L * shards);
+                readRange(from, to, newest);
+            }
+            readUpTo = end;
+            newest.values().forEach(value -> {
+                ParamUpdate update = ParamUpdateCodec.decode(value);
+                latest.put(update.shardId(), update);
+            });
+        }
+
+        /** Offsets {@code [from, to)}: each shard's record there, unless a later one is in {@code newest}. */
+        private void readRange(long from, long to, Map<Integer, byte[]> newest) {
             String prefix = config.modelId() + "/";
-            Map<String, byte[]> newest = new HashMap<>();
-            for (int polls = 0; polls < 100; polls++) {
-                var records = consumer.poll(Duration.ofMillis(polls == 0 ? 200 : 20));
-                if (records.isEmpty()) {
-                    break;
-                }
-                for (ConsumerRecord<byte[], byte[]> record : records) {
+            Map<Integer, byte[]> range = new HashMap<>();
+            consumer.seek(partition, from);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (consumer.position(partition) < to && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
                     String key = record.key() == null ? "" : new String(record.key(), StandardCharsets.UTF_8);
-                    if (record.value() != null && key.startsWith(prefix)
+                    if (record.offset() < to && record.value() != null && key.startsWith(prefix)
                             && !key.equals(ModelIds.definitionKey(config.modelId()))) {
-                        newest.put(key, record.value());
+                        range.put(Integer.parseInt(key.substring(prefix.length())), record.value());
                     }
                 }
             }
-            for (byte[] value : newest.values()) {
-                ParamUpdate update = ParamUpdateCodec.decode(value);
-                latest.put(update.shardId(), update);
-            }
+            range.forEach(newest::putIfAbsent);
         }
 
         /** What the model server counts: the examples every shard holds. */

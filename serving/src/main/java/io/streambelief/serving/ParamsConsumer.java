@@ -125,7 +125,11 @@ public final class ParamsConsumer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            consumer.close();
+            try {
+                store.saveCopy();
+            } finally {
+                consumer.close();
+            }
         }
     }
 

@@ -365,6 +365,36 @@ class ModelStoreTest {
     }
 
     @Test
+    void theLocalCopyIsWrittenAtMostOnceAnIntervalAndWhenTheStoreStops(@TempDir Path dir) {
+        long[] nanos = {0};
+        try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
+            ModelStore store = new ModelStore(ModelStore.Consistency.LATEST, copy,
+                    new PublishGate(PublishGate.Settings.DEFAULTS), () -> nanos[0]);
+            define(store, DEFINITION);
+            publishAllShards(store, 10, 1_000, 500);
+            store.publish();
+            nanos[0] += ModelStore.COPY_SAVE_INTERVAL_NANOS - 1;
+            publishAllShards(store, 11, 2_000, 600);
+            store.publish();
+            assertThat(store.get("m").orElseThrow().examplesTrained()).as("served at once").isEqualTo(2_000);
+        }
+        try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
+            ModelStore restored = new ModelStore(ModelStore.Consistency.LATEST, copy);
+            assertThat(restored.get("m").orElseThrow().examplesTrained()).as("saved within the interval")
+                    .isEqualTo(1_000);
+            publishAllShards(restored, 12, 3_000, 700);
+            restored.publish();
+            publishAllShards(restored, 13, 4_000, 800);
+            restored.publish();
+            restored.saveCopy();
+        }
+        try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
+            assertThat(new ModelStore(ModelStore.Consistency.LATEST, copy).get("m").orElseThrow().examplesTrained())
+                    .as("saved when the store stopped").isEqualTo(4_000);
+        }
+    }
+
+    @Test
     void aRedefinedModelDropsItsOldShardsFromTheLocalCopy(@TempDir Path dir) {
         try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
             ModelStore first = new ModelStore(ModelStore.Consistency.LATEST, copy);
@@ -373,6 +403,7 @@ class ModelStoreTest {
             first.publish();
             define(first, new ModelDefinition("m", ModelSpec.parse("mlp:4-3-2", 6), 10));
             first.publish();
+            first.saveCopy();
         }
 
         try (LocalModelCopy copy = LocalModelCopy.open(dir)) {
@@ -409,6 +440,14 @@ class ModelStoreTest {
 
     static void define(ModelStore store, ModelDefinition definition) {
         store.apply(ModelIds.definitionKey(definition.modelId()), ModelDefinitionCodec.encode(definition));
+    }
+
+    /** Every shard of model m at {@code version}, holding {@code examples}, with {@link #ramp} values. */
+    static void publishAllShards(ModelStore store, long version, long examples, long timestamp) {
+        float[] parameters = ramp(LAYOUT.numParams());
+        for (int shard = 0; shard < LAYOUT.shardCount(); shard++) {
+            publishShard(store, new ParamUpdate("m", shard, version, examples, timestamp, LAYOUT.slice(parameters, shard)));
+        }
     }
 
     static void publishShard(ModelStore store, ParamUpdate update) {
