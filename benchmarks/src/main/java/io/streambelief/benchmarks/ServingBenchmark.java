@@ -88,6 +88,11 @@ public final class ServingBenchmark implements Callable<Integer> {
             description = "Length of the load phase (after a 3 s warm-up). Default: ${DEFAULT-VALUE}.")
     int seconds;
 
+    @Option(names = "--batch-timeout-micros", paramLabel = "MICROS", defaultValue = "0",
+            description = "The model server's batching timeout (its option of the same name, with "
+                    + "--batch-max-rows 128); 0: off, as a server starts by default. Default: ${DEFAULT-VALUE}.")
+    long batchTimeoutMicros;
+
     @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = "benchmarks/target/work/serving",
             description = "Scratch directory for the broker and checkpoints; emptied first. Default: ${DEFAULT-VALUE}.")
     Path workDir;
@@ -108,15 +113,18 @@ public final class ServingBenchmark implements Callable<Integer> {
                     + " examples; the training split has " + train.size());
         }
         System.out.printf(Locale.ROOT, "Serving benchmark: %s, W=%d, %,d warm-up examples, then %d marked of %,d "
-                + "appended at %,d/s; load: %d clients x %d s of single-row requests; %d cores, OMP_NUM_THREADS=%s%n",
-                spec.source(), workers, warmUp, marked, marked * markEvery, rate, clients, seconds,
+                + "appended at %,d/s; load: %d clients x %d s of single-row requests, batching timeout %,d us; %d cores, "
+                + "OMP_NUM_THREADS=%s%n",
+                spec.source(), workers, warmUp, marked, marked * markEvery, rate, clients, seconds, batchTimeoutMicros,
                 Runtime.getRuntime().availableProcessors(), System.getenv("OMP_NUM_THREADS"));
 
         Latencies plain = plainDl4j(spec, rows);
         System.out.println(plain.line("plain DL4J output, in-process, 1 thread"));
 
         Path work = Bench.emptied(workDir.toAbsolutePath());
-        try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
+        LocalDeployment.Settings settings = LocalDeployment.Settings.forTests(work)
+                .withServingOptions(List.of("--batch-timeout-micros", Long.toString(batchTimeoutMicros)));
+        try (LocalDeployment deployment = LocalDeployment.start(settings,
                 bootstrap -> TrainingConfig.builder(bootstrap).workers(workers).seed(SEED).build())) {
             TrainingConfig config = deployment.config();
             ModelClient client = new ModelClient(deployment.servingUri(), config.modelId());

@@ -65,7 +65,7 @@ public final class ModelServer implements Closeable {
      *     {@code null} for none
      */
     public record Settings(String host, int port, long maxRequestBytes, int maxConcurrentRequests,
-            Duration requestTimeout, String authToken) {
+            Duration requestTimeout, String authToken, PredictionBatcher.Settings batching) {
         public static final String DEFAULT_HOST = "127.0.0.1";
         public static final int DEFAULT_PORT = 8501;
         public static final long DEFAULT_MAX_REQUEST_BYTES = 16L << 20;
@@ -81,6 +81,7 @@ public final class ModelServer implements Closeable {
                 throw new IllegalArgumentException("request limit and concurrent requests must be positive");
             }
             Objects.requireNonNull(requestTimeout, "requestTimeout");
+            Objects.requireNonNull(batching, "batching");
             if (requestTimeout.toSeconds() < 1 || requestTimeout.toNanosPart() != 0) {
                 throw new IllegalArgumentException("the request timeout must be a whole number of seconds, at least 1; got "
                         + requestTimeout);
@@ -89,27 +90,32 @@ public final class ModelServer implements Closeable {
 
         public static Settings defaults() {
             return new Settings(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_CONCURRENT_REQUESTS,
-                    Duration.ofSeconds(DEFAULT_REQUEST_TIMEOUT_SECONDS), null);
+                    Duration.ofSeconds(DEFAULT_REQUEST_TIMEOUT_SECONDS), null, PredictionBatcher.Settings.OFF);
         }
 
         public Settings withPort(int newPort) {
-            return new Settings(host, newPort, maxRequestBytes, maxConcurrentRequests, requestTimeout, authToken);
+            return new Settings(host, newPort, maxRequestBytes, maxConcurrentRequests, requestTimeout, authToken, batching);
         }
 
         public Settings withAuthToken(String token) {
-            return new Settings(host, port, maxRequestBytes, maxConcurrentRequests, requestTimeout, token);
+            return new Settings(host, port, maxRequestBytes, maxConcurrentRequests, requestTimeout, token, batching);
         }
 
         public Settings withMaxRequestBytes(long limit) {
-            return new Settings(host, port, limit, maxConcurrentRequests, requestTimeout, authToken);
+            return new Settings(host, port, limit, maxConcurrentRequests, requestTimeout, authToken, batching);
         }
 
         public Settings withMaxConcurrentRequests(int limit) {
-            return new Settings(host, port, maxRequestBytes, limit, requestTimeout, authToken);
+            return new Settings(host, port, maxRequestBytes, limit, requestTimeout, authToken, batching);
+        }
+
+        public Settings withBatching(PredictionBatcher.Settings newBatching) {
+            return new Settings(host, port, maxRequestBytes, maxConcurrentRequests, requestTimeout, authToken,
+                    newBatching);
         }
 
         public Settings withRequestTimeout(Duration timeout) {
-            return new Settings(host, port, maxRequestBytes, maxConcurrentRequests, timeout, authToken);
+            return new Settings(host, port, maxRequestBytes, maxConcurrentRequests, timeout, authToken, batching);
         }
     }
 
@@ -248,7 +254,7 @@ public final class ModelServer implements Closeable {
             filters.add(new BearerAuth(settings.authToken()));
         }
         for (HttpContext context : List.of(
-                http.createContext(ModelsRouter.PREFIX, new ModelsRouter(store, rows, settings.maxRequestBytes())),
+                http.createContext(ModelsRouter.PREFIX, new ModelsRouter(store, rows, settings.maxRequestBytes(), settings.batching())),
                 http.createContext("/metrics", new MetricsHandler(metrics)),
                 http.createContext("/healthz", new HealthHandler(consumer)),
                 http.createContext("/", new DashboardHandler(store, history)))) {
@@ -384,9 +390,22 @@ public final class ModelServer implements Closeable {
                         + "users can see); none if unset.")
         String authToken;
 
+        @Option(names = "--batch-max-rows", paramLabel = "N",
+                defaultValue = "" + PredictionBatcher.Settings.DEFAULT_MAX_ROWS,
+                description = "With --batch-timeout-micros: rows one batched forward pass holds at most (TF Serving's "
+                        + "max_batch_size); a request with more runs alone. Default: ${DEFAULT-VALUE}.")
+        int batchMaxRows;
+
+        @Option(names = "--batch-timeout-micros", paramLabel = "MICROS", defaultValue = "0",
+                description = "Gather concurrent predictions of a dense model into one forward pass, each request "
+                        + "waiting at most this long for others (TF Serving's batch_timeout_micros; e.g. 2000, at most "
+                        + "10000000). 0: every request makes its own pass. Default: ${DEFAULT-VALUE}.")
+        long batchTimeoutMicros;
+
         Settings settings() {
             return new Settings(host, port, maxRequestBytes, maxConcurrentRequests,
-                    Duration.ofSeconds(requestTimeoutSeconds), authToken == null || authToken.isEmpty() ? null : authToken);
+                    Duration.ofSeconds(requestTimeoutSeconds), authToken == null || authToken.isEmpty() ? null : authToken,
+                    new PredictionBatcher.Settings(batchMaxRows, Duration.ofNanos(1_000 * batchTimeoutMicros)));
         }
 
         @Override

@@ -24,10 +24,10 @@ final class ModelsRouter extends JsonExchange {
     private final PredictEndpoint predict;
 
     /** @param rows the wide &amp; deep models' rows, or {@code null} when this server serves dense models only */
-    ModelsRouter(ModelStore store, RowStore rows, long maxRequestBytes) {
+    ModelsRouter(ModelStore store, RowStore rows, long maxRequestBytes, PredictionBatcher.Settings batching) {
         this.store = store;
         this.status = new StatusEndpoint(store);
-        this.predict = new PredictEndpoint(rows, maxRequestBytes);
+        this.predict = new PredictEndpoint(rows, maxRequestBytes, batching);
     }
 
     @Override

@@ -20,11 +20,16 @@ final class PredictEndpoint {
 
     private final RowStore rows;
     private final long maxRequestBytes;
+    private final PredictionBatcher.Settings batching;
 
-    /** @param rows the wide &amp; deep models' rows, or {@code null} when this server serves dense models only */
-    PredictEndpoint(RowStore rows, long maxRequestBytes) {
+    /**
+     * @param rows the wide &amp; deep models' rows, or {@code null} when this server serves dense models only
+     * @param batching how a dense model's concurrent predictions are gathered into one pass
+     */
+    PredictEndpoint(RowStore rows, long maxRequestBytes, PredictionBatcher.Settings batching) {
         this.rows = rows;
         this.maxRequestBytes = maxRequestBytes;
+        this.batching = batching;
     }
 
     void respond(HttpExchange exchange, ServedModel model, ServedModel.Parameters parameters) throws IOException {
@@ -37,9 +42,9 @@ final class PredictEndpoint {
     /** One array of probabilities per instance, and whether the request was columnar (answered with {@code outputs}). */
     private record Predictions(float[][] instances, boolean columnar) {}
 
-    private static Predictions predict(DenseModel model, byte[] body, ServedModel.Parameters parameters) {
+    private Predictions predict(DenseModel model, byte[] body, ServedModel.Parameters parameters) {
         DenseRequest request = DenseRequest.read(body, model.spec().numInputs());
-        return new Predictions(model.predict(request.rows(), parameters), request.columnar());
+        return new Predictions(model.network(parameters).output(request.rows(), batching), request.columnar());
     }
 
     private Predictions predict(WideDeepModel model, byte[] body, ServedModel.Parameters parameters) {

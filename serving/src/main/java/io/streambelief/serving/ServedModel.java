@@ -102,6 +102,7 @@ public sealed interface ServedModel permits DenseModel, WideDeepModel {
         private final MultiLayerConfiguration configuration;
         private final float[] parameters;
         private final Queue<MultiLayerNetwork> idle = new ConcurrentLinkedQueue<>();
+        private final PredictionBatcher batcher = new PredictionBatcher(this::output);
         private INDArray flat;
 
         Network(MultiLayerConfiguration configuration, float[] parameters) {
@@ -111,6 +112,16 @@ public sealed interface ServedModel permits DenseModel, WideDeepModel {
 
         float[][] output(float[][] rows) {
             return borrow(network -> output(network, rows));
+        }
+
+        /** The same, gathered with other requests' rows on this parameter set as {@code batching} says. */
+        float[][] output(float[][] rows, PredictionBatcher.Settings batching) {
+            return batcher.predict(rows, batching);
+        }
+
+        /** Forward passes that answered {@link #output(float[][], PredictionBatcher.Settings)}. */
+        long passes() {
+            return batcher.passes();
         }
 
         /** Runs {@code work} on a network of this parameter set that no other request uses meanwhile. */

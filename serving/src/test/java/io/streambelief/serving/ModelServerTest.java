@@ -13,8 +13,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -115,6 +117,47 @@ class ModelServerTest {
         assertThat(body.path("predictions").size()).isEqualTo(2);
         assertThat(post("/v1/models/m/labels/latest:predict", "{\"instances\": [[1, -1, 0.5, 2]]}").statusCode())
                 .isEqualTo(200);
+    }
+
+    @Test
+    void withBatchingConcurrentClientsGetWhatDl4jComputesForTheirOwnRowsFromFewerPasses() throws Exception {
+        int clients = 8;
+        ModelServer.Settings settings = ModelServer.Settings.defaults().withPort(0)
+                .withBatching(new PredictionBatcher.Settings(64, Duration.ofMillis(300)));
+        ServedModel.Network network = store.get("m").orElseThrow().latest();
+        long passesBefore = network.passes();
+        ExecutorService threads = Executors.newFixedThreadPool(clients);
+        try (ModelServer batching = ModelServer.start(settings, store)) {
+            CyclicBarrier together = new CyclicBarrier(clients);
+            List<Future<JsonNode>> answers = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                String row = "[" + c + ", " + (-c) + ", 0.5, 2]";
+                answers.add(threads.submit(() -> {
+                    together.await();
+                    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + batching.port() + "/v1/models/m:predict"))
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [" + row + ", " + row + "]}"))
+                            .build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+                    return JSON.readTree(response.body());
+                }));
+            }
+            for (int c = 0; c < clients; c++) {
+                float[] expected = dl4jOutput(ramp(LAYOUT.numParams()), new float[] {c, -c, 0.5f, 2});
+                JsonNode predictions = answers.get(c).get(1, TimeUnit.MINUTES).path("predictions");
+                assertThat(predictions.size()).isEqualTo(2);
+                for (JsonNode prediction : predictions) {
+                    for (int k = 0; k < 2; k++) {
+                        assertThat((float) prediction.get(k).asDouble()).as("client %d", c)
+                                .isCloseTo(expected[k], ModelStoreTest.within());
+                    }
+                }
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        assertThat(network.passes() - passesBefore).as("forward passes for %d requests", clients)
+                .isLessThanOrEqualTo(clients / 2);
     }
 
     @Test

@@ -5,6 +5,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -74,10 +75,17 @@ public final class LocalDeployment implements AutoCloseable {
      * @param workDir directory for all data and logs of this deployment
      * @param servingPort port of the model server (8501 by default)
      * @param webUiPort port of Flink's Web UI and REST API (8081 by default)
+     * @param serving whether to start the model server
+     * @param servingOptions more options for the model server (batching, say), after those the
+     *     deployment sets
      */
-    public record Settings(Path workDir, int servingPort, int webUiPort, boolean serving) {
+    public record Settings(Path workDir, int servingPort, int webUiPort, boolean serving, List<String> servingOptions) {
+        public Settings {
+            servingOptions = List.copyOf(servingOptions);
+        }
+
         public Settings(Path workDir, int servingPort, int webUiPort) {
-            this(workDir, servingPort, webUiPort, true);
+            this(workDir, servingPort, webUiPort, true, List.of());
         }
 
         public static Settings forTests(Path workDir) {
@@ -86,7 +94,11 @@ public final class LocalDeployment implements AutoCloseable {
 
         /** Without the model server: for measuring the training pipeline alone. */
         public Settings withoutServing() {
-            return new Settings(workDir, servingPort, webUiPort, false);
+            return new Settings(workDir, servingPort, webUiPort, false, servingOptions);
+        }
+
+        public Settings withServingOptions(List<String> options) {
+            return new Settings(workDir, servingPort, webUiPort, serving, options);
         }
     }
 
@@ -112,7 +124,7 @@ public final class LocalDeployment implements AutoCloseable {
             if (settings.serving()) {
                 serving = ServingProcess.start(broker.bootstrapServers(), config.topics(),
                         LoopbackPort.orFree(settings.servingPort()), work.resolve("serving"),
-                        work.resolve("logs/serving.log"));
+                        work.resolve("logs/serving.log"), settings.servingOptions());
             }
 
             int slots = slotsFor(config);

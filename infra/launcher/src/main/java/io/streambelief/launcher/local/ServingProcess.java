@@ -36,21 +36,23 @@ public final class ServingProcess implements AutoCloseable {
      * Starts the server on 127.0.0.1:{@code port} and waits until it answers.
      *
      * @param stateDir where the server keeps its local copy of the served models
+     * @param options more of the server's options, after those set here
      */
     public static ServingProcess start(String bootstrapServers, TopicNames topics, int port, Path stateDir,
-            Path logFile)
+            Path logFile, List<String> options)
             throws IOException, InterruptedException {
         Path classpathFile = ProjectHome.buildOutput("serving/target/classpath.txt", "The model server's classpath");
         List<String> classpath = new ArrayList<>();
         classpath.add(classpathFile.getParent().resolve("classes").toString());
         classpath.addAll(List.of(Files.readString(classpathFile, StandardCharsets.UTF_8).strip()
                 .split(java.io.File.pathSeparator)));
+        List<String> arguments = new ArrayList<>(List.of("--bootstrap-servers", bootstrapServers,
+                "--params-topic", topics.modelParams(), "--snapshots-topic", topics.modelSnapshots(),
+                "--metrics-topic", topics.trainingMetrics(), "--embedding-rows-topic", topics.embeddingRows(),
+                "--port", Integer.toString(port), "--state-dir", stateDir.toString()));
+        arguments.addAll(options);
         ChildJvm jvm = ChildJvm.start("model-server", classpath, List.of("-Xmx1g", "-XX:+UseParallelGC"), MAIN_CLASS,
-                List.of("--bootstrap-servers", bootstrapServers, "--params-topic", topics.modelParams(),
-                        "--snapshots-topic", topics.modelSnapshots(), "--metrics-topic", topics.trainingMetrics(),
-                        "--embedding-rows-topic", topics.embeddingRows(),
-                        "--port", Integer.toString(port), "--state-dir", stateDir.toString()),
-                Map.of("OMP_NUM_THREADS", "1"), logFile);
+                arguments, Map.of("OMP_NUM_THREADS", "1"), logFile);
         ServingProcess serving = new ServingProcess(jvm, URI.create("http://127.0.0.1:" + port));
         try {
             serving.awaitHealthy(Duration.ofSeconds(90));
