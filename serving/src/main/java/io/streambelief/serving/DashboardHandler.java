@@ -61,7 +61,7 @@ final class DashboardHandler extends JsonExchange {
     /**
      * Every model's current figures and series, as arrays of arrays to keep an hour of history
      * small: {@code training} rows are {@code [time, worker, loss, accuracy, examples,
-     * bytes_per_example]} (the last -1 when unknown),
+     * bytes_per_example, auc]} (the last two -1 when unknown),
      * {@code served} rows {@code [time, version, examples_trained, age_ms]}.
      */
     private void data(HttpExchange exchange) throws IOException {
@@ -82,7 +82,8 @@ final class DashboardHandler extends JsonExchange {
                     json.writeNumberField("examples_trained", model.examplesTrained());
                     json.writeNumberField("age_ms",
                             model.updatedAtMillis() > 0 ? Math.max(0, now - model.updatedAtMillis()) : -1);
-                    json.writeStringField("spec", model.spec().source());
+                    json.writeStringField("spec", model.specLabel());
+                    json.writeBooleanField("binary", model.binary());
                 }
                 // A closed publish gate: the version above is the last good one, held while training goes badly.
                 PublishGate.State gate = store.gate().state(name).orElse(null);
@@ -100,6 +101,7 @@ final class DashboardHandler extends JsonExchange {
                     json.writeNumber(finite(p.accuracy()));
                     json.writeNumber(p.examples());
                     json.writeNumber(finite(p.bytesPerExample()));
+                    json.writeNumber(finite(p.auc()));
                     json.writeEndArray();
                 }
                 json.writeEndArray();

@@ -36,7 +36,10 @@ final class MetadataEndpoint {
             json.writeEndObject();
             json.writeEndObject();
             json.writeObjectFieldStart("streambelief");
-            json.writeStringField("spec", model.spec().source());
+            json.writeStringField("spec", model.specLabel());
+            if (!model.specLabel().equals(model.spec().source())) {
+                json.writeStringField("deep_spec", model.spec().source());
+            }
             json.writeNumberField("num_inputs", model.spec().numInputs());
             json.writeNumberField("num_classes", model.spec().numLabels());
             json.writeNumberField("shards", model.shards());

@@ -33,6 +33,20 @@ public sealed interface ServedModel permits DenseModel, WideDeepModel {
     ModelSpec spec();
 
     /**
+     * What the model is, as its job was told: the MLP's spec for a dense model, the wide &amp; deep
+     * spec ({@code widedeep:dim=8,mlp=64-32}) for a sparse one, whose {@link #spec()} is only its
+     * deep part.
+     */
+    default String specLabel() {
+        return spec().source();
+    }
+
+    /** Whether the model answers one probability, of the positive class (judged by AUC and log loss, not accuracy). */
+    default boolean binary() {
+        return spec().numOutputs() == 1;
+    }
+
+    /**
      * The sum of the shards' record timestamps; each shard's are strictly increasing, also after
      * the job restores from a checkpoint, so the version grows with every update folded in and
      * never goes back (a shard's own version, its step count, does go back on a restore).

@@ -36,7 +36,10 @@ final class StatusEndpoint {
             json.writeNumberField("examples_trained", model.examplesTrained());
             json.writeNumberField("updated_at", model.updatedAtMillis());
             json.writeNumberField("age_ms", model.updatedAtMillis() > 0 ? Math.max(0, now - model.updatedAtMillis()) : -1);
-            json.writeStringField("spec", model.spec().source());
+            json.writeStringField("spec", model.specLabel());
+            if (!model.specLabel().equals(model.spec().source())) {
+                json.writeStringField("deep_spec", model.spec().source());
+            }
             json.writeNumberField("num_inputs", model.spec().numInputs());
             json.writeNumberField("num_outputs", model.spec().numOutputs());
             json.writeNumberField("shards", model.shards());

@@ -27,9 +27,11 @@ final class TrainingHistory {
      *     its growth over time is the training rate, however often and out of step they report
      * @param bytesPerExample this worker's traffic with the parameter servers, both ways, per example
      *     it trained since it started; NaN from writers that do not report it
+     * @param auc for a binary model, the area under the ROC curve of the worker's predictions so
+     *     far; NaN when not reported
      */
     record TrainingPoint(long timeMillis, int worker, double loss, double accuracy, long examples,
-            double bytesPerExample) {}
+            double bytesPerExample, double auc) {}
 
     /** The served model at one moment. */
     record ServedPoint(long timeMillis, long modelVersion, long examplesTrained, long ageMillis) {}
@@ -81,8 +83,9 @@ final class TrainingHistory {
         long examples = model.examplesByWorker.values().stream().mapToLong(Long::longValue).sum();
         double bytesPerExample = report.bytesPushed() != null && report.examples() > 0
                 ? (double) (report.bytesPushed() + report.bytesReceived()) / report.examples() : Double.NaN;
+        double auc = report.auc() != null && report.auc() >= 0 && report.auc() <= 1 ? report.auc() : Double.NaN;
         append(model.training, new TrainingPoint(report.timeMillis(), report.worker(), report.loss(),
-                report.accuracy(), examples, bytesPerExample));
+                report.accuracy(), examples, bytesPerExample, auc));
     }
 
     /** Samples every served model. */

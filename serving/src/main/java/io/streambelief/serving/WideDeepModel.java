@@ -30,6 +30,11 @@ public record WideDeepModel(String name, ModelSpec spec, long modelVersion, long
     }
 
     @Override
+    public String specLabel() {
+        return sparse.model().toString();
+    }
+
+    @Override
     public <T> T fold(Function<? super DenseModel, ? extends T> dense,
             Function<? super WideDeepModel, ? extends T> wideDeep) {
         return wideDeep.apply(this);

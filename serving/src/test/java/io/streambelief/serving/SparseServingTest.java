@@ -93,8 +93,16 @@ class SparseServingTest {
                 HttpResponse<String> metadata = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
                         "http://127.0.0.1:" + server.port() + "/v1/models/flights/metadata")).build(),
                         HttpResponse.BodyHandlers.ofString());
-                assertThat(JSON.readTree(metadata.body()).path("streambelief").path("sparse")
-                        .path("request_fields").toString()).isEqualTo("[\"date\",\"distance\",\"origin\",\"destination\"]");
+                JsonNode served = JSON.readTree(metadata.body()).path("streambelief");
+                assertThat(served.path("sparse").path("request_fields").toString())
+                        .isEqualTo("[\"date\",\"distance\",\"origin\",\"destination\"]");
+                assertThat(served.path("spec").asText()).as("named as what it is").isEqualTo("widedeep:dim=4,mlp=8");
+                assertThat(served.path("deep_spec").asText()).isEqualTo(dense.source());
+                HttpResponse<String> status = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                        "http://127.0.0.1:" + server.port() + "/v1/models/flights")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(JSON.readTree(status.body()).path("spec").asText()).isEqualTo("widedeep:dim=4,mlp=8");
+                assertThat(JSON.readTree(status.body()).path("deep_spec").asText()).isEqualTo(dense.source());
             }
         }
     }

@@ -30,6 +30,18 @@ class TrainingHistoryTest {
     }
 
     @Test
+    void aBinaryModelsReportsKeepTheirAucAndOthersHaveNone() {
+        TrainingHistory history = new TrainingHistory();
+        history.add(TrainingMetrics.of("flights", 0, 1_000, 100, 100, 1, 0.45, 0.8).withAuc(0.71), NOW);
+        history.add(TrainingMetrics.of("m", 0, 1_000, 100, 100, 1, 2.0, 0.1), NOW);
+        history.add(TrainingMetrics.of("flights", 0, 2_000, 200, 100, 1, 0.44, 0.8).withAuc(Double.NaN), NOW);
+
+        assertThat(history.training("flights").get(0).auc()).isEqualTo(0.71);
+        assertThat(history.training("flights").get(1).auc()).as("not reported").isNaN();
+        assertThat(history.training("m").get(0).auc()).isNaN();
+    }
+
+    @Test
     void eachSeriesKeepsOnlyItsNewestPoints() {
         TrainingHistory history = new TrainingHistory(3);
         for (int i = 1; i <= 5; i++) {
