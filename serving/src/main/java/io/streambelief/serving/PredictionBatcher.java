@@ -16,9 +16,10 @@ import java.util.function.UnaryOperator;
  *
  * <p>No thread of its own: the first request of a batch leads it. It waits for the batch to
  * fill or the wait to end, takes the batch, hands the lead to the first request left waiting,
- * and runs the pass on its own thread; the others sleep until their rows are answered. Every
- * request is therefore answered within its wait plus the passes ahead of it, and the passes of
- * consecutive batches overlap on as many threads as requests lead them.
+ * and runs the pass on its own thread; the others sleep until their rows are answered. No
+ * request waits for company longer than the timeout from its arrival (it goes with a leader
+ * that arrived before it, or leads itself), and the passes of consecutive batches overlap on
+ * as many threads as requests lead them.
  */
 public final class PredictionBatcher {
     /**
@@ -47,6 +48,7 @@ public final class PredictionBatcher {
 
     private static final class Request {
         final float[][] rows;
+        final long arrivedNanos = System.nanoTime();
         float[][] answer;
         RuntimeException failure;
         boolean done;
@@ -93,7 +95,7 @@ public final class PredictionBatcher {
         }
         if (!request.done) {
             // The leader is its batch's first request, so the pass answers it too.
-            run(gather(settings));
+            run(gather(settings, request));
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -109,11 +111,15 @@ public final class PredictionBatcher {
         return passes;
     }
 
-    /** The leader's part: waits for the batch to fill or its time to end, and takes it. */
-    private synchronized List<Request> gather(Settings settings) {
-        long deadline = System.nanoTime() + settings.maxWait().toNanos();
+    /**
+     * The leader's part: waits for the batch to fill or the leader's time to end, and takes it.
+     * The time counts from the leader's arrival, so a request that was handed the lead after
+     * waiting in a full batch's queue does not wait a whole timeout again.
+     */
+    private synchronized List<Request> gather(Settings settings, Request leader) {
+        long deadline = leader.arrivedNanos + settings.maxWait().toNanos();
         boolean interrupted = false;
-        for (long left = settings.maxWait().toNanos(); waitingRows < settings.maxRows() && left > 0;
+        for (long left = deadline - System.nanoTime(); waitingRows < settings.maxRows() && left > 0;
                 left = deadline - System.nanoTime()) {
             interrupted |= await(left);
         }

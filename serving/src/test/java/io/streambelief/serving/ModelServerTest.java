@@ -123,7 +123,7 @@ class ModelServerTest {
     void withBatchingConcurrentClientsGetWhatDl4jComputesForTheirOwnRowsFromFewerPasses() throws Exception {
         int clients = 8;
         ModelServer.Settings settings = ModelServer.Settings.defaults().withPort(0)
-                .withBatching(new PredictionBatcher.Settings(64, Duration.ofMillis(300)));
+                .withBatching(new PredictionBatcher.Settings(64, Duration.ofSeconds(1)));
         ServedModel.Network network = store.get("m").orElseThrow().latest();
         long passesBefore = network.passes();
         ExecutorService threads = Executors.newFixedThreadPool(clients);
