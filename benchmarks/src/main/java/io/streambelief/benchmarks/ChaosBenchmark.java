@@ -109,7 +109,7 @@ public final class ChaosBenchmark implements Callable<Integer> {
                     "--bootstrap-servers", bootstrap, "--seed", Long.toString(seed), "--checkpoint-interval", "2s"));
             awaitRunning(cluster, job);
             serving = ServingProcess.start(bootstrap, config.topics(), servingPort, work.resolve("serving-state"),
-                    work.resolve("serving.log"), List.of());
+                    work.resolve("serving.log"), List.of("--grpc-port", "0"));
             URI server = serving.uri();
             System.out.printf(Locale.ROOT, "[%5.1f s] broker %s, cluster %s, job %s, model server %s%n", since(t0),
                     bootstrap, cluster.restAddress(), job, server);
@@ -153,7 +153,8 @@ public final class ChaosBenchmark implements Callable<Integer> {
                         serving.close();
                         report(t0, "stopped the model server");
                         serving = ServingProcess.start(bootstrap, config.topics(), servingPort,
-                                work.resolve("serving-state"), work.resolve("serving-" + faults + ".log"), List.of());
+                                work.resolve("serving-state"), work.resolve("serving-" + faults + ".log"),
+                                List.of("--grpc-port", "0"));
                         report(t0, "restarted the model server");
                     }
                     default -> {

@@ -40,7 +40,11 @@ final class BearerAuth extends Filter {
     }
 
     private boolean authorized(HttpExchange exchange) {
-        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        return authorizes(exchange.getRequestHeaders().getFirst("Authorization"));
+    }
+
+    /** Whether an {@code Authorization} header's value (null when absent) carries the token. */
+    boolean authorizes(String header) {
         if (header == null || !header.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {
             return false;
         }

@@ -23,6 +23,10 @@ import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpServer;
 
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.processes.ParentWatchdog;
 import picocli.CommandLine;
@@ -38,15 +42,18 @@ public final class ModelServer implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelServer.class);
 
     private final HttpServer http;
+    /** TF Serving's gRPC API, or null when not asked for. */
+    private final Server grpc;
     private final ThreadPoolExecutor executor;
     private final ScheduledExecutorService sampler;
     private final ParamsConsumer consumer;
     private final LocalModelCopy copy;
     private final RowStore rows;
 
-    private ModelServer(HttpServer http, ThreadPoolExecutor executor, ScheduledExecutorService sampler,
+    private ModelServer(HttpServer http, Server grpc, ThreadPoolExecutor executor, ScheduledExecutorService sampler,
             ParamsConsumer consumer, LocalModelCopy copy, RowStore rows) {
         this.http = http;
+        this.grpc = grpc;
         this.executor = executor;
         this.sampler = sampler;
         this.consumer = consumer;
@@ -65,9 +72,13 @@ public final class ModelServer implements Closeable {
      *     {@code null} for none
      */
     public record Settings(String host, int port, long maxRequestBytes, int maxConcurrentRequests,
-            Duration requestTimeout, String authToken, PredictionBatcher.Settings batching) {
+            Duration requestTimeout, String authToken, PredictionBatcher.Settings batching, int grpcPort) {
         public static final String DEFAULT_HOST = "127.0.0.1";
         public static final int DEFAULT_PORT = 8501;
+        /** TF Serving's gRPC port; the command line's default. */
+        public static final int DEFAULT_GRPC_PORT = 8500;
+        /** No gRPC server: {@link #defaults()}, so that servers in tests and programs bind no fixed port unasked. */
+        public static final int NO_GRPC = -1;
         public static final long DEFAULT_MAX_REQUEST_BYTES = 16L << 20;
         public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 200;
         /** Ample for a 16 MiB body on a local network; a slow client holds a thread no longer than this. */
@@ -76,6 +87,9 @@ public final class ModelServer implements Closeable {
         public Settings {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be 0..65535, got " + port);
+            }
+            if (grpcPort < NO_GRPC || grpcPort > 65535) {
+                throw new IllegalArgumentException("the gRPC port must be 0..65535 (or -1 for none), got " + grpcPort);
             }
             if (maxRequestBytes < 1 || maxConcurrentRequests < 1) {
                 throw new IllegalArgumentException("request limit and concurrent requests must be positive");
@@ -90,32 +104,43 @@ public final class ModelServer implements Closeable {
 
         public static Settings defaults() {
             return new Settings(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_CONCURRENT_REQUESTS,
-                    Duration.ofSeconds(DEFAULT_REQUEST_TIMEOUT_SECONDS), null, PredictionBatcher.Settings.OFF);
+                    Duration.ofSeconds(DEFAULT_REQUEST_TIMEOUT_SECONDS), null, PredictionBatcher.Settings.OFF, NO_GRPC);
         }
 
         public Settings withPort(int newPort) {
-            return new Settings(host, newPort, maxRequestBytes, maxConcurrentRequests, requestTimeout, authToken, batching);
+            return new Settings(host, newPort, maxRequestBytes, maxConcurrentRequests, requestTimeout, authToken,
+                    batching, grpcPort);
         }
 
         public Settings withAuthToken(String token) {
-            return new Settings(host, port, maxRequestBytes, maxConcurrentRequests, requestTimeout, token, batching);
+            return new Settings(host, port, maxRequestBytes, maxConcurrentRequests, requestTimeout, token,
+                    batching, grpcPort);
         }
 
         public Settings withMaxRequestBytes(long limit) {
-            return new Settings(host, port, limit, maxConcurrentRequests, requestTimeout, authToken, batching);
+            return new Settings(host, port, limit, maxConcurrentRequests, requestTimeout, authToken,
+                    batching, grpcPort);
         }
 
         public Settings withMaxConcurrentRequests(int limit) {
-            return new Settings(host, port, maxRequestBytes, limit, requestTimeout, authToken, batching);
+            return new Settings(host, port, maxRequestBytes, limit, requestTimeout, authToken,
+                    batching, grpcPort);
         }
 
         public Settings withBatching(PredictionBatcher.Settings newBatching) {
             return new Settings(host, port, maxRequestBytes, maxConcurrentRequests, requestTimeout, authToken,
-                    newBatching);
+                    newBatching, grpcPort);
+        }
+
+        /** Serves TF Serving's gRPC API on {@code port} too (0: a free one; {@link #NO_GRPC}: none). */
+        public Settings withGrpcPort(int port) {
+            return new Settings(host, this.port, maxRequestBytes, maxConcurrentRequests, requestTimeout, authToken,
+                    batching, port);
         }
 
         public Settings withRequestTimeout(Duration timeout) {
-            return new Settings(host, port, maxRequestBytes, maxConcurrentRequests, timeout, authToken, batching);
+            return new Settings(host, port, maxRequestBytes, maxConcurrentRequests, timeout, authToken,
+                    batching, grpcPort);
         }
     }
 
@@ -275,6 +300,7 @@ public final class ModelServer implements Closeable {
                     throw new RejectedExecutionException(settings.maxConcurrentRequests() + " requests in progress");
                 });
         http.setExecutor(executor);
+        Server grpc = settings.grpcPort() == Settings.NO_GRPC ? null : startGrpc(settings, store, metrics);
         http.start();
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "dashboard-sampler");
@@ -282,7 +308,31 @@ public final class ModelServer implements Closeable {
             return thread;
         });
         sampler.scheduleAtFixedRate(() -> history.sample(store, System.currentTimeMillis()), 0, 1, TimeUnit.SECONDS);
-        return new ModelServer(http, executor, sampler, consumer, copy, rows);
+        return new ModelServer(http, grpc, executor, sampler, consumer, copy, rows);
+    }
+
+    /**
+     * TF Serving's gRPC API on its own port, with REST's limits: the request size, the concurrent
+     * calls (per connection: gRPC multiplexes them), the bearer token as {@code authorization}
+     * metadata, and the same request metrics.
+     */
+    private static Server startGrpc(Settings settings, ModelStore store, ServingMetrics metrics) throws IOException {
+        ServerServiceDefinition service = new GrpcPredictionService(store, settings.batching(), metrics).bindService();
+        if (settings.authToken() != null) {
+            service = ServerInterceptors.intercept(service, new GrpcBearerAuth(new BearerAuth(settings.authToken()),
+                    metrics));
+        }
+        return NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.grpcPort()))
+                .addService(service)
+                .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, settings.maxRequestBytes()))
+                .maxConcurrentCallsPerConnection(settings.maxConcurrentRequests())
+                .build()
+                .start();
+    }
+
+    /** The gRPC port, or -1 when this server serves REST only. */
+    public int grpcPort() {
+        return grpc == null ? -1 : grpc.getPort();
     }
 
     public int port() {
@@ -306,6 +356,9 @@ public final class ModelServer implements Closeable {
         }
         if (rows != null) {
             rows.close();
+        }
+        if (grpc != null) {
+            grpc.shutdownNow();
         }
         http.stop(1);
         executor.shutdown();
@@ -390,6 +443,11 @@ public final class ModelServer implements Closeable {
                         + "users can see); none if unset.")
         String authToken;
 
+        @Option(names = "--grpc-port", paramLabel = "PORT", defaultValue = "" + Settings.DEFAULT_GRPC_PORT,
+                description = "Port of TF Serving's gRPC PredictionService (Predict, GetModelMetadata), beside REST; "
+                        + "0: a free one; -1: none. Default: ${DEFAULT-VALUE}.")
+        int grpcPort;
+
         @Option(names = "--batch-max-rows", paramLabel = "N",
                 defaultValue = "" + PredictionBatcher.Settings.DEFAULT_MAX_ROWS,
                 description = "With --batch-timeout-micros: rows one batched forward pass holds at most (TF Serving's "
@@ -405,7 +463,7 @@ public final class ModelServer implements Closeable {
         Settings settings() {
             return new Settings(host, port, maxRequestBytes, maxConcurrentRequests,
                     Duration.ofSeconds(requestTimeoutSeconds), authToken == null || authToken.isEmpty() ? null : authToken,
-                    new PredictionBatcher.Settings(batchMaxRows, Duration.ofNanos(1_000 * batchTimeoutMicros)));
+                    new PredictionBatcher.Settings(batchMaxRows, Duration.ofNanos(1_000 * batchTimeoutMicros)), grpcPort);
         }
 
         @Override
@@ -418,8 +476,9 @@ public final class ModelServer implements Closeable {
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "stop-model-server"));
             String source = (consistency == ModelStore.Consistency.SNAPSHOT ? snapshotsTopic : paramsTopic) + " from "
                     + bootstrapServers;
-            LOG.info("Serving on http://{}:{} ({})", host, server.port(), source);
-            System.out.println("Serving on http://" + host + ":" + server.port() + " (" + source + ")");
+            String grpc = server.grpcPort() < 0 ? "" : " and gRPC on " + host + ":" + server.grpcPort();
+            LOG.info("Serving on http://{}:{}{} ({})", host, server.port(), grpc, source);
+            System.out.println("Serving on http://" + host + ":" + server.port() + grpc + " (" + source + ")");
             Thread.currentThread().join();
             return 0;
         }

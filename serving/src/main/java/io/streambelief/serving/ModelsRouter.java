@@ -61,11 +61,17 @@ final class ModelsRouter extends JsonExchange {
     }
 
     private ServedModel model(String name) {
+        return model(store, name);
+    }
+
+    /** The model served under {@code name}; a 404 that lists the served ones if there is none. */
+    static ServedModel model(ModelStore store, String name) {
         return store.get(name).orElseThrow(() -> new HttpError(404, "model '" + name + "' is not served here"
                 + (store.names().isEmpty() ? " (no model has arrived yet)" : "; models: " + store.names())));
     }
 
-    private static ServedModel.Parameters parameters(ServedModel model, String label) {
+    /** The parameter set a label names ({@code latest}, {@code average}); a 404 if the model has none such. */
+    static ServedModel.Parameters parameters(ServedModel model, String label) {
         for (ServedModel.Parameters parameters : ServedModel.Parameters.values()) {
             if (parameters.label().equals(label)) {
                 if (!model.has(parameters)) {

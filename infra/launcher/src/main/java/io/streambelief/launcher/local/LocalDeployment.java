@@ -88,8 +88,9 @@ public final class LocalDeployment implements AutoCloseable {
             this(workDir, servingPort, webUiPort, true, List.of());
         }
 
+        /** Every port a free one: the model server's gRPC port too, which is 8500 unless told. */
         public static Settings forTests(Path workDir) {
-            return new Settings(workDir, 0, 0);
+            return new Settings(workDir, 0, 0, true, List.of("--grpc-port", "0"));
         }
 
         /** Without the model server: for measuring the training pipeline alone. */
@@ -97,6 +98,7 @@ public final class LocalDeployment implements AutoCloseable {
             return new Settings(workDir, servingPort, webUiPort, false, servingOptions);
         }
 
+        /** The model server's extra options, instead of those set so far (the server takes each option once). */
         public Settings withServingOptions(List<String> options) {
             return new Settings(workDir, servingPort, webUiPort, serving, options);
         }

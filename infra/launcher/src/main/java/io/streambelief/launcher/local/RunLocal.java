@@ -80,6 +80,10 @@ public final class RunLocal implements Callable<Integer> {
     @Option(names = "--web-ui-port", paramLabel = "PORT", defaultValue = "8081", description = "Flink Web UI port. Default: ${DEFAULT-VALUE}.")
     int webUiPort;
 
+    @Option(names = "--grpc-port", paramLabel = "PORT", defaultValue = "8500",
+            description = "The model server's TF Serving gRPC port; -1: none. Default: ${DEFAULT-VALUE}.")
+    int grpcPort;
+
     @Option(names = "--progress-interval", paramLabel = "DURATION", defaultValue = "5s",
             converter = TrainingOptions.DurationConverter.class,
             description = "Time between progress lines. Default: ${DEFAULT-VALUE}.")
@@ -137,12 +141,16 @@ public final class RunLocal implements Callable<Integer> {
 
         out.println("Starting Kafka, the model server and the training job...");
         LocalDeployment deployment = LocalDeployment.start(
-                new LocalDeployment.Settings(work, servingPort, webUiPort),
+                new LocalDeployment.Settings(work, servingPort, webUiPort)
+                        .withServingOptions(List.of("--grpc-port", Integer.toString(grpcPort))),
                 bootstrap -> training.toConfig(bootstrap, numFeatures, numLabels));
         String model = deployment.config().modelId();
         out.println("  Kafka bootstrap servers: " + deployment.bootstrapServers()
                 + "  (topics: " + String.join(", ", deployment.config().topics().all()) + ")");
         out.println("  Model server:            " + deployment.servingUri().resolve("/v1/models/" + model));
+        if (grpcPort >= 0) {
+            out.println("  gRPC (TF Serving API):   " + deployment.servingUri().getHost() + ":" + grpcPort);
+        }
         out.println("  Dashboard:               " + deployment.servingUri().resolve("/"));
         out.println("  Flink Web UI:            " + deployment.webUi());
         out.println("  Logs:                    " + work.resolve("logs"));
