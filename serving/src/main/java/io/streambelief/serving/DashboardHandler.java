@@ -21,10 +21,13 @@ final class DashboardHandler extends JsonExchange {
     private final byte[] page;
     private final ModelStore store;
     private final TrainingHistory history;
+    private final RowStore rows;
 
-    DashboardHandler(ModelStore store, TrainingHistory history) {
+    /** @param rows the wide &amp; deep models' rows, or {@code null} when this server serves dense models only */
+    DashboardHandler(ModelStore store, TrainingHistory history, RowStore rows) {
         this.store = store;
         this.history = history;
+        this.rows = rows;
         try (InputStream in = DashboardHandler.class.getResourceAsStream("dashboard.html")) {
             if (in == null) {
                 throw new IllegalStateException("dashboard.html is missing from the serving jar");
@@ -84,6 +87,10 @@ final class DashboardHandler extends JsonExchange {
                             model.updatedAtMillis() > 0 ? Math.max(0, now - model.updatedAtMillis()) : -1);
                     json.writeStringField("spec", model.specLabel());
                     json.writeBooleanField("binary", model.binary());
+                    if (rows != null && model.fold(dense -> false, wideDeep -> true)) {
+                        json.writeNumberField("rows_held_estimate", rows.estimatedRows());
+                        json.writeNumberField("row_updates", rows.activity(name).updates());
+                    }
                 }
                 // A closed publish gate: the version above is the last good one, held while training goes badly.
                 PublishGate.State gate = store.gate().state(name).orElse(null);

@@ -282,7 +282,7 @@ public final class ModelServer implements Closeable {
                 http.createContext(ModelsRouter.PREFIX, new ModelsRouter(store, rows, settings.maxRequestBytes(), settings.batching())),
                 http.createContext("/metrics", new MetricsHandler(metrics)),
                 http.createContext("/healthz", new HealthHandler(consumer)),
-                http.createContext("/", new DashboardHandler(store, history)))) {
+                http.createContext("/", new DashboardHandler(store, history, rows)))) {
             context.getFilters().addAll(filters);
         }
         // The JDK server reads a request's headers and body on the executor's thread, blocking, so

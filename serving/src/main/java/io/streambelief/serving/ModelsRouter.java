@@ -26,7 +26,7 @@ final class ModelsRouter extends JsonExchange {
     /** @param rows the wide &amp; deep models' rows, or {@code null} when this server serves dense models only */
     ModelsRouter(ModelStore store, RowStore rows, long maxRequestBytes, PredictionBatcher.Settings batching) {
         this.store = store;
-        this.status = new StatusEndpoint(store);
+        this.status = new StatusEndpoint(store, rows);
         this.predict = new PredictEndpoint(rows, maxRequestBytes, batching);
     }
 

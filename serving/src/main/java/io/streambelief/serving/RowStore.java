@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 import org.rocksdb.Options;
@@ -40,6 +42,20 @@ public final class RowStore implements AutoCloseable {
     private final RocksDB db;
     private final WriteOptions writes = new WriteOptions().setDisableWAL(true);
     private long unreadable;
+    /** Models whose activity is kept at most: embedding-rows is input, and no record may grow memory without end. */
+    static final int MAX_MODELS = 100;
+    /** Per model, the row updates taken and the newest one's publication time. */
+    private final Map<String, RowActivity> activity = new ConcurrentHashMap<>();
+
+    /**
+     * What a model's rows have done here: the row updates taken (a row updated twice counts twice)
+     * and when its shards published the newest of them.
+     */
+    public record RowActivity(long updates, long newestMillis) {
+        RowActivity plus(long timestampMillis) {
+            return new RowActivity(updates + 1, Math.max(newestMillis, timestampMillis));
+        }
+    }
 
     private RowStore(Path directory, boolean temporary) {
         this.directory = directory;
@@ -90,6 +106,10 @@ public final class RowStore implements AutoCloseable {
                 ByteBuffer row = ByteBuffer.allocate(4 * update.values().length);
                 row.asFloatBuffer().put(update.values());
                 batch.put(key(update.modelId(), update.id()), row.array());
+                if (activity.size() < MAX_MODELS || activity.containsKey(update.modelId())) {
+                    activity.merge(update.modelId(), new RowActivity(1, update.timestampMillis()),
+                            (was, one) -> was.plus(one.newestMillis()));
+                }
             }
             db.write(writes, batch);
         } catch (RocksDBException e) {
@@ -128,6 +148,11 @@ public final class RowStore implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /** The row updates of {@code model} taken so far (none: zero updates, time 0). */
+    public RowActivity activity(String model) {
+        return activity.getOrDefault(model, new RowActivity(0, 0));
     }
 
     /** RocksDB's estimate of the rows held, of all models. */

@@ -11,9 +11,12 @@ import com.sun.net.httpserver.HttpExchange;
  */
 final class StatusEndpoint {
     private final ModelStore store;
+    private final RowStore rows;
 
-    StatusEndpoint(ModelStore store) {
+    /** @param rows the wide &amp; deep models' rows, or {@code null} when this server serves dense models only */
+    StatusEndpoint(ModelStore store, RowStore rows) {
         this.store = store;
+        this.rows = rows;
     }
 
     void respond(HttpExchange exchange, ServedModel model) throws IOException {
@@ -47,6 +50,16 @@ final class StatusEndpoint {
             json.writeStringField("consistency", store.consistency().label());
             if (model.checkpointId() >= 0) {
                 json.writeNumberField("checkpoint_id", model.checkpointId());
+            }
+            if (rows != null && model.fold(dense -> false, wideDeep -> true)) {
+                RowStore.RowActivity activity = rows.activity(model.name());
+                json.writeObjectFieldStart("rows");
+                // RocksDB's estimate, of every sparse model this server holds rows of.
+                json.writeNumberField("held_estimate", rows.estimatedRows());
+                json.writeNumberField("updates", activity.updates());
+                json.writeNumberField("newest_update_age_ms",
+                        activity.newestMillis() > 0 ? Math.max(0, now - activity.newestMillis()) : -1);
+                json.writeEndObject();
             }
             PublishGate.State gate = store.gate().state(model.name()).orElse(null);
             json.writeObjectFieldStart("publish_gate");

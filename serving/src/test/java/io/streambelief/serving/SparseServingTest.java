@@ -101,8 +101,15 @@ class SparseServingTest {
                 HttpResponse<String> status = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
                         "http://127.0.0.1:" + server.port() + "/v1/models/flights")).build(),
                         HttpResponse.BodyHandlers.ofString());
-                assertThat(JSON.readTree(status.body()).path("spec").asText()).isEqualTo("widedeep:dim=4,mlp=8");
-                assertThat(JSON.readTree(status.body()).path("deep_spec").asText()).isEqualTo(dense.source());
+                JsonNode statusBody = JSON.readTree(status.body());
+                assertThat(statusBody.path("spec").asText()).isEqualTo("widedeep:dim=4,mlp=8");
+                assertThat(statusBody.path("deep_spec").asText()).isEqualTo(dense.source());
+                JsonNode rows = statusBody.path("rows");
+                assertThat(rows.path("updates").asLong()).as("both updates of LAX's row").isEqualTo(2);
+                assertThat(rows.path("held_estimate").asLong()).isPositive();
+                long sinceTheNewestUpdate = System.currentTimeMillis() - 2; // published at time 2
+                assertThat(rows.path("newest_update_age_ms").asLong())
+                        .isBetween(sinceTheNewestUpdate - 60_000, sinceTheNewestUpdate);
             }
         }
     }
