@@ -350,7 +350,8 @@ public final class ServingBenchmark implements Callable<Integer> {
             for (float v : e.features()) {
                 tensor.addFloatVal(v);
             }
-            return PredictRequest.newBuilder().setModelSpec(io.streambelief.serving.tfserving.ModelSpec.newBuilder().setName(model))
+            return PredictRequest.newBuilder()
+                    .setModelSpec(io.streambelief.serving.tfserving.ModelSpec.newBuilder().setName(model))
                     .putInputs("x", tensor.build()).build();
         }).toArray(PredictRequest[]::new);
         return () -> {

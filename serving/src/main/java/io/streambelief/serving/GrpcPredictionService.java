@@ -37,6 +37,9 @@ final class GrpcPredictionService extends PredictionServiceGrpc.PredictionServic
     static final String INPUT = "x";
     static final String OUTPUT = "probabilities";
     static final String SIGNATURE_FIELD = "signature_def";
+    /** The gRPC status of each HTTP status the endpoints refuse with, as gRPC's own mapping and TF Serving use them. */
+    private static final Map<Integer, Status> STATUSES = Map.of(400, Status.INVALID_ARGUMENT, 401, Status.UNAUTHENTICATED,
+            404, Status.NOT_FOUND, 413, Status.RESOURCE_EXHAUSTED, 501, Status.UNIMPLEMENTED, 503, Status.UNAVAILABLE);
 
     private final ModelStore store;
     private final PredictionBatcher.Settings batching;
@@ -197,10 +200,7 @@ final class GrpcPredictionService extends PredictionServiceGrpc.PredictionServic
         }
     }
 
-    private static final Map<Integer, Status> STATUSES = Map.of(400, Status.INVALID_ARGUMENT, 401, Status.UNAUTHENTICATED,
-            404, Status.NOT_FOUND, 413, Status.RESOURCE_EXHAUSTED, 501, Status.UNIMPLEMENTED, 503, Status.UNAVAILABLE);
-
-    /** The gRPC status for an HTTP one, as gRPC's own HTTP mapping and TF Serving use them. */
+    /** The gRPC status for an HTTP one; other 4xx are FAILED_PRECONDITION, other 5xx INTERNAL. */
     static Status status(int httpStatus) {
         return STATUSES.getOrDefault(httpStatus, httpStatus < 500 ? Status.FAILED_PRECONDITION : Status.INTERNAL);
     }

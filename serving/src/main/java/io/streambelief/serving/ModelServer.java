@@ -279,7 +279,8 @@ public final class ModelServer implements Closeable {
             filters.add(new BearerAuth(settings.authToken()));
         }
         for (HttpContext context : List.of(
-                http.createContext(ModelsRouter.PREFIX, new ModelsRouter(store, rows, settings.maxRequestBytes(), settings.batching())),
+                http.createContext(ModelsRouter.PREFIX,
+                        new ModelsRouter(store, rows, settings.maxRequestBytes(), settings.batching())),
                 http.createContext("/metrics", new MetricsHandler(metrics)),
                 http.createContext("/healthz", new HealthHandler(consumer)),
                 http.createContext("/", new DashboardHandler(store, history, rows)))) {

@@ -131,8 +131,8 @@ class GrpcPredictionServiceTest {
         SignatureDef signature = response.getMetadataOrThrow("signature_def").unpack(SignatureDefMap.class)
                 .getSignatureDefOrThrow("serving_default");
         assertThat(signature.getMethodName()).isEqualTo("tensorflow/serving/predict");
-        assertThat(signature.getInputsOrThrow("x").getTensorShape().getDimList()).extracting(TensorShapeProto.Dim::getSize)
-                .containsExactly(-1L, 4L);
+        assertThat(signature.getInputsOrThrow("x").getTensorShape().getDimList())
+                .extracting(TensorShapeProto.Dim::getSize).containsExactly(-1L, 4L);
         assertThat(signature.getOutputsOrThrow("probabilities").getTensorShape().getDimList())
                 .extracting(TensorShapeProto.Dim::getSize).containsExactly(-1L, 2L);
         assertThat(response.getModelSpec().getVersion().getValue())

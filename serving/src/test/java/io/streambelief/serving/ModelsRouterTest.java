@@ -31,7 +31,8 @@ class ModelsRouterTest {
     @BeforeAll
     static void start() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext(ModelsRouter.PREFIX, new ModelsRouter(ModelStoreTest.servedStore(), null, 1 << 20, PredictionBatcher.Settings.OFF));
+        server.createContext(ModelsRouter.PREFIX,
+                new ModelsRouter(ModelStoreTest.servedStore(), null, 1 << 20, PredictionBatcher.Settings.OFF));
         server.start();
         base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
