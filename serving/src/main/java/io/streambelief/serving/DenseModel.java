@@ -21,6 +21,11 @@ public record DenseModel(String name, ModelSpec spec, long modelVersion, long ex
         return network(parameters).output(rows);
     }
 
+    /** The same, gathered with other requests' rows on the same parameter set as {@code batching} says. */
+    float[][] predict(float[][] rows, Parameters parameters, PredictionBatcher.Settings batching) {
+        return network(parameters).output(rows, batching);
+    }
+
     @Override
     public <T> T fold(Function<? super DenseModel, ? extends T> dense,
             Function<? super WideDeepModel, ? extends T> wideDeep) {

@@ -73,7 +73,7 @@ final class GrpcPredictionService extends PredictionServiceGrpc.PredictionServic
         }
         TensorProto input = request.getInputsMap().values().iterator().next();
         float[][] rows = rows(input, dense.spec().numInputs());
-        float[][] outputs = dense.network(parameters).output(rows, batching);
+        float[][] outputs = dense.predict(rows, parameters, batching);
         TensorProto.Builder tensor = TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
                 .setTensorShape(shape(outputs.length, outputs[0].length));
         for (float[] row : outputs) {

@@ -37,9 +37,6 @@ final class MetadataEndpoint {
             json.writeEndObject();
             json.writeObjectFieldStart("streambelief");
             json.writeStringField("spec", model.specLabel());
-            if (!model.specLabel().equals(model.spec().source())) {
-                json.writeStringField("deep_spec", model.spec().source());
-            }
             json.writeNumberField("num_inputs", model.spec().numInputs());
             json.writeNumberField("num_classes", model.spec().numLabels());
             json.writeNumberField("shards", model.shards());
@@ -56,8 +53,9 @@ final class MetadataEndpoint {
         });
     }
 
-    /** What a request names: the schema's columns but the label's. */
+    /** Its deep part's MLP, and what a request names: the schema's columns but the label's. */
     private static void wideDeep(JsonGenerator json, WideDeepModel model) throws IOException {
+        json.writeStringField("deep_spec", model.spec().source());
         json.writeObjectFieldStart("sparse");
         json.writeStringField("model", model.sparse().model().toString());
         json.writeStringField("schema", model.sparse().schemaSource());

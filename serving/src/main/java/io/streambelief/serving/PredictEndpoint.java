@@ -44,7 +44,7 @@ final class PredictEndpoint {
 
     private Predictions predict(DenseModel model, byte[] body, ServedModel.Parameters parameters) {
         DenseRequest request = DenseRequest.read(body, model.spec().numInputs());
-        return new Predictions(model.network(parameters).output(request.rows(), batching), request.columnar());
+        return new Predictions(model.predict(request.rows(), parameters, batching), request.columnar());
     }
 
     private Predictions predict(WideDeepModel model, byte[] body, ServedModel.Parameters parameters) {

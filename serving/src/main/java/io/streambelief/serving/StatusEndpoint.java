@@ -21,6 +21,8 @@ final class StatusEndpoint {
 
     void respond(HttpExchange exchange, ServedModel model) throws IOException {
         long now = System.currentTimeMillis();
+        JsonExchange.Body sparseFields = model.fold(dense -> json -> {},
+                wideDeep -> json -> wideDeep(json, wideDeep, now));
         JsonExchange.send(exchange, 200, json -> {
             json.writeStartObject();
             // TF Serving's GetModelStatus answer: the one version served, available.
@@ -40,9 +42,6 @@ final class StatusEndpoint {
             json.writeNumberField("updated_at", model.updatedAtMillis());
             json.writeNumberField("age_ms", model.updatedAtMillis() > 0 ? Math.max(0, now - model.updatedAtMillis()) : -1);
             json.writeStringField("spec", model.specLabel());
-            if (!model.specLabel().equals(model.spec().source())) {
-                json.writeStringField("deep_spec", model.spec().source());
-            }
             json.writeNumberField("num_inputs", model.spec().numInputs());
             json.writeNumberField("num_outputs", model.spec().numOutputs());
             json.writeNumberField("shards", model.shards());
@@ -51,16 +50,7 @@ final class StatusEndpoint {
             if (model.checkpointId() >= 0) {
                 json.writeNumberField("checkpoint_id", model.checkpointId());
             }
-            if (rows != null && model.fold(dense -> false, wideDeep -> true)) {
-                RowStore.RowActivity activity = rows.activity(model.name());
-                json.writeObjectFieldStart("rows");
-                // RocksDB's estimate, of every sparse model this server holds rows of.
-                json.writeNumberField("held_estimate", rows.estimatedRows());
-                json.writeNumberField("updates", activity.updates());
-                json.writeNumberField("newest_update_age_ms",
-                        activity.newestMillis() > 0 ? Math.max(0, now - activity.newestMillis()) : -1);
-                json.writeEndObject();
-            }
+            sparseFields.write(json);
             PublishGate.State gate = store.gate().state(model.name()).orElse(null);
             json.writeObjectFieldStart("publish_gate");
             json.writeBooleanField("open", gate == null || gate.open());
@@ -73,6 +63,22 @@ final class StatusEndpoint {
             json.writeEndObject();
             json.writeEndObject();
         });
+    }
+
+    /** Its deep part's MLP, and its rows as this server holds them. */
+    private void wideDeep(JsonGenerator json, WideDeepModel model, long now) throws IOException {
+        json.writeStringField("deep_spec", model.spec().source());
+        if (rows == null) {
+            return;
+        }
+        RowStore.RowActivity activity = rows.activity(model.name());
+        json.writeObjectFieldStart("rows");
+        // RocksDB's estimate, of every sparse model this server holds rows of.
+        json.writeNumberField("held_estimate", rows.estimatedRows());
+        json.writeNumberField("updates", activity.updates());
+        json.writeNumberField("newest_update_age_ms",
+                activity.newestMillis() > 0 ? Math.max(0, now - activity.newestMillis()) : -1);
+        json.writeEndObject();
     }
 
     private static void writeNumberOrNull(JsonGenerator json, String field, double value) throws IOException {
