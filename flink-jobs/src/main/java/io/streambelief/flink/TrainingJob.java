@@ -2,9 +2,12 @@ package io.streambelief.flink;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -12,9 +15,10 @@ import io.streambelief.flink.config.Dealing;
 import io.streambelief.flink.config.SparseTraining;
 import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.config.TrainingMode;
+import io.streambelief.flink.io.ParsedExample;
 import io.streambelief.flink.io.RecordTypes;
-import io.streambelief.flink.io.RowReply;
-import io.streambelief.flink.io.RowRequest;
+import io.streambelief.flink.io.RowLookup;
+import io.streambelief.flink.io.RowLookupReply;
 import io.streambelief.flink.parse.DeadLetters;
 import io.streambelief.flink.parse.ParseExamples;
 import io.streambelief.flink.parse.ParseSparseExamples;
@@ -24,7 +28,7 @@ import io.streambelief.flink.ps.ParameterServerOperator;
 import io.streambelief.flink.ps.ShardKeys;
 import io.streambelief.flink.snapshot.SnapshotWriter;
 import io.streambelief.flink.sparse.EmbeddingShard;
-import io.streambelief.flink.sparse.EmbeddingShardOperator;
+import io.streambelief.flink.sparse.LookupBatcher;
 import io.streambelief.flink.sparse.SparseWorker;
 import io.streambelief.flink.worker.BoundedWorker;
 import io.streambelief.flink.worker.ProgressiveValidation;
@@ -52,11 +56,11 @@ import io.streambelief.model.record.RowGradient;
  * feature id on embedding shards.
  *
  * <pre>
- *  examples ──► parse ──(one lookup per id)──keyBy(id)──► EmbeddingShard (RocksDB rows) ──► embedding-rows
- *                 │                                        ▲        │ rows, back to the example's worker
- *                 ▼                                        │        ▼
- *            dead-letter            embedding-gradients ───┘   SparseWorker ×W ──keyBy(shard)──► ParameterServer ...
- *                                   (read_committed)  ◄─── transactional ─┘ row gradients
+ *  examples ──► parse ──► LookupBatcher ──(one lookup per shard and batch)──► EmbeddingShard (RocksDB rows) ──► embedding-rows
+ *                 │                                                   ▲        │ rows, back to the batch's worker
+ *                 ▼                                                   │        ▼
+ *            dead-letter                       embedding-gradients ───┘   SparseWorker ×W ──keyBy(shard)──► ParameterServer ...
+ *                                              (read_committed)  ◄─── transactional ─┘ row gradients
  * </pre>
  *
  * <p>Flink 2 has no iterations, so the parameter feedback edge runs through the compacted
@@ -166,34 +170,49 @@ public final class TrainingJob {
     }
 
     /**
-     * The hybrid (model-parallel) part of a sparse model: each example explodes into one lookup per
-     * id, keyed by id to the embedding shards, whose replies are routed back to the worker that
-     * assembles the example. Row gradients return to the shards through {@code embedding-gradients}
+     * The hybrid (model-parallel) part of a sparse model: examples are batched, each batch's ids
+     * looked up with one record per embedding shard that holds some of them, and the shards'
+     * replies routed back to the worker that trains the batch. Row gradients return to the shards through {@code embedding-gradients}
      * (Flink 2 has no cycles): written in each checkpoint's Kafka transaction and read
      * read_committed, so a gradient is applied once, after the checkpoint that covers its examples.
      */
     private static SingleOutputStreamOperator<GradientSlice> sparseWorkers(StreamExecutionEnvironment env,
             TrainingConfig config, JobIo io, DataStream<RawRecord> rawExamples) {
         SparseTraining sparse = config.sparse();
-        SingleOutputStreamOperator<RowRequest> lookups = rawExamples
-                .process(new ParseSparseExamples(sparse.schema(), config.workers(), config.maxExampleBytes()),
-                        RecordTypes.ROW_REQUEST)
+        SingleOutputStreamOperator<ParsedExample> examples = rawExamples
+                .process(new ParseSparseExamples(sparse.schema(), config.maxExampleBytes()), RecordTypes.PARSED_EXAMPLE)
                 .name("parse-sparse-examples").uid("parse-sparse-examples")
                 .setParallelism(config.workers());
 
-        deadLetters(io, lookups.getSideOutput(DeadLetters.OUTPUT));
+        deadLetters(io, examples.getSideOutput(DeadLetters.OUTPUT));
+
+        // Mini-batches formed before their rows are looked up: one lookup per shard and batch.
+        SingleOutputStreamOperator<RowLookup> lookups = examples
+                .transform("lookup-batcher", RecordTypes.ROW_LOOKUP, new LookupBatcher(config))
+                .name("lookup-batcher").uid("lookup-batcher")
+                .setParallelism(config.workers());
 
         DataStream<RowGradient> rowGradients = env
                 .fromSource(io.sources().embeddingGradients(), WatermarkStrategy.noWatermarks(), "embedding-gradients")
                 .uid("embedding-gradients-source")
                 .setParallelism(sparse.embeddingShards());
 
-        SingleOutputStreamOperator<RowReply> rows = lookups.keyBy(RowRequest::id)
+        // Each lookup goes to the shard that holds its ids' key groups, where it is read as keyed
+        // (its first id the key); row gradients meet the same state keyed by id.
+        KeyedStream<RowLookup, Long> routedLookups = DataStreamUtils.reinterpretAsKeyedStream(lookups
+                .partitionCustom((shard, shards) -> shard, RowLookup::shard)
+                .map(lookup -> lookup, RecordTypes.ROW_LOOKUP)
+                .name("route-lookups").uid("route-lookups")
+                .setParallelism(sparse.embeddingShards())
+                .setMaxParallelism(SparseTraining.MAX_EMBEDDING_SHARDS), lookup -> lookup.ids()[0], Types.LONG);
+
+        SingleOutputStreamOperator<RowLookupReply> rows = routedLookups
                 .connect(rowGradients.keyBy(RowGradient::id))
-                .transform("embedding-shard", RecordTypes.ROW_REPLY, new EmbeddingShardOperator(
-                        new EmbeddingShard(config.modelId(), sparse, config.publishInterval().toMillis())))
+                .transform("embedding-shard", RecordTypes.ROW_LOOKUP_REPLY,
+                        new EmbeddingShard(config.modelId(), sparse, config.publishInterval().toMillis()))
                 .name("embedding-shard").uid("embedding-shard")
-                .setParallelism(sparse.embeddingShards());
+                .setParallelism(sparse.embeddingShards())
+                .setMaxParallelism(SparseTraining.MAX_EMBEDDING_SHARDS);
 
         rows.getSideOutput(EmbeddingShard.ROW_UPDATES)
                 .sinkTo(io.sinks().embeddingRows())
@@ -208,7 +227,7 @@ public final class TrainingJob {
                 .setBufferTimeout(0);
 
         SingleOutputStreamOperator<GradientSlice> gradients = rows
-                .partitionCustom((worker, workers) -> worker, RowReply::worker)
+                .partitionCustom((worker, workers) -> worker, RowLookupReply::worker)
                 .connect(parameters.broadcast())
                 .transform("sparse-worker", RecordTypes.GRADIENT_SLICE, new SparseWorker(config))
                 .name("sparse-worker").uid("sparse-worker")

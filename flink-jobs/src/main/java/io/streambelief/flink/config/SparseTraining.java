@@ -4,6 +4,8 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.Objects;
 
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.sparse.EmbeddingTable;
@@ -29,12 +31,21 @@ public record SparseTraining(FeatureSchema schema, WideDeepSpec model, Embedding
     /** What {@code --embedding-shards} means by default: as many embedding shards as workers. */
     public static final int AS_MANY_AS_WORKERS = 0;
 
+    /**
+     * The embedding shards' maximum parallelism, fixed for good: lookups are routed to the subtask
+     * that holds an id's key group ({@link #shardOf}), and a checkpoint restores only into the
+     * number of key groups it was taken with. 128 is what Flink chose by default for the shards
+     * of earlier releases, so their checkpoints keep their key groups.
+     */
+    public static final int MAX_EMBEDDING_SHARDS = 128;
+
     public SparseTraining {
         Objects.requireNonNull(schema, "schema");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(table, "table");
-        if (embeddingShards < 1) {
-            throw new IllegalArgumentException("embedding shards must be at least 1, got " + embeddingShards);
+        if (embeddingShards < 1 || embeddingShards > MAX_EMBEDDING_SHARDS) {
+            throw new IllegalArgumentException("embedding shards must be 1.." + MAX_EMBEDDING_SHARDS + ", got "
+                    + embeddingShards);
         }
         if (minCount < 1) {
             throw new IllegalArgumentException("minCount must be at least 1, got " + minCount);
@@ -65,6 +76,15 @@ public record SparseTraining(FeatureSchema schema, WideDeepSpec model, Embedding
     /** The deep part's MLP, the model's data-parallel dense parameters. */
     public ModelSpec denseSpec(long seed) {
         return model.denseSpec(schema.slots(), schema.numerics(), seed);
+    }
+
+    /**
+     * The embedding-shard subtask that holds {@code id}'s row: the one Flink's {@code keyBy(id)}
+     * would send it to, so that lookups routed here and gradients keyed by id meet the same state.
+     */
+    public int shardOf(long id) {
+        int keyGroup = KeyGroupRangeAssignment.computeKeyGroupForKeyHash(Long.hashCode(id), MAX_EMBEDDING_SHARDS);
+        return KeyGroupRangeAssignment.computeOperatorIndexForKeyGroup(MAX_EMBEDDING_SHARDS, embeddingShards, keyGroup);
     }
 
     public SparseDefinition definition() {

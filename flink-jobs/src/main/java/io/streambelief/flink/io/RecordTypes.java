@@ -18,10 +18,12 @@ public final class RecordTypes {
     public static final TypeInformation<ParamDelta> PARAM_DELTA =
             new SingletonTypeInfo<>(ParamDelta.class, ParamDeltaTypeSerializer.INSTANCE);
 
-    public static final TypeInformation<RowRequest> ROW_REQUEST =
-            new SingletonTypeInfo<>(RowRequest.class, SparseRecordSerializers.RowRequestSerializer.INSTANCE);
-    public static final TypeInformation<RowReply> ROW_REPLY =
-            new SingletonTypeInfo<>(RowReply.class, SparseRecordSerializers.RowReplySerializer.INSTANCE);
+    public static final TypeInformation<ParsedExample> PARSED_EXAMPLE =
+            new SingletonTypeInfo<>(ParsedExample.class, SparseRecordSerializers.ParsedExampleSerializer.INSTANCE);
+    public static final TypeInformation<RowLookup> ROW_LOOKUP =
+            new SingletonTypeInfo<>(RowLookup.class, SparseRecordSerializers.RowLookupSerializer.INSTANCE);
+    public static final TypeInformation<RowLookupReply> ROW_LOOKUP_REPLY =
+            new SingletonTypeInfo<>(RowLookupReply.class, SparseRecordSerializers.RowLookupReplySerializer.INSTANCE);
     public static final TypeInformation<RowGradient> ROW_GRADIENT =
             new SingletonTypeInfo<>(RowGradient.class, SparseRecordSerializers.RowGradientSerializer.INSTANCE);
 

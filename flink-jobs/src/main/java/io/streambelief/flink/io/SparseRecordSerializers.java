@@ -11,15 +11,16 @@ import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.sparse.SparseExample;
 
 /**
- * Serializers of the records of a sparse model's row path — one lookup, one reply and one
- * gradient per id an example touches, the job's most numerous records. Flink's POJO serializer
+ * Serializers of the records of a sparse model's row path — parsed examples, a lookup and a reply
+ * per shard and mini-batch, and a gradient per id a mini-batch touches, the job's most numerous
+ * records. Flink's POJO serializer
  * reads and writes them field by field through reflection and copies them between chained
  * operators; these write them directly, and share instead of copying: the records are never
  * changed once emitted.
  *
  * <p>They live here, and the row records with them, rather than in {@code sparse}: savepoints name
- * the serializer snapshot of the sparse worker's held replies by its class, so this class keeps
- * its name, and {@code sparse} and {@code parse} both use the records.
+ * the serializer snapshots of the batcher's and the sparse worker's held records by their class,
+ * so this class keeps its name, and {@code sparse} and {@code parse} both use the records.
  */
 public final class SparseRecordSerializers {
     private SparseRecordSerializers() {}
@@ -39,83 +40,111 @@ public final class SparseRecordSerializers {
         }
     }
 
-    public static final class RowRequestSerializer extends Immutable<RowRequest> {
+    public static final class ParsedExampleSerializer extends Immutable<ParsedExample> {
         private static final long serialVersionUID = 1L;
-        public static final RowRequestSerializer INSTANCE = new RowRequestSerializer();
+        public static final ParsedExampleSerializer INSTANCE = new ParsedExampleSerializer();
 
         @Override
-        public RowRequest createInstance() {
-            return new RowRequest(0, 0, 0, 0, null);
+        public ParsedExample createInstance() {
+            return new ParsedExample(0, null);
         }
 
         @Override
-        public void serialize(RowRequest request, DataOutputView out) throws IOException {
-            out.writeLong(request.id());
-            out.writeLong(request.exampleId());
-            out.writeInt(request.worker());
-            out.writeInt(request.slot());
-            writeExample(out, request.example());
+        public void serialize(ParsedExample parsed, DataOutputView out) throws IOException {
+            out.writeLong(parsed.exampleId());
+            writeExample(out, parsed.example());
         }
 
         @Override
-        public RowRequest deserialize(DataInputView in) throws IOException {
-            return new RowRequest(in.readLong(), in.readLong(), in.readInt(), in.readInt(), readExample(in));
+        public ParsedExample deserialize(DataInputView in) throws IOException {
+            return new ParsedExample(in.readLong(), readExample(in));
         }
 
         @Override
-        public TypeSerializerSnapshot<RowRequest> snapshotConfiguration() {
-            return new RequestSnapshot();
+        public TypeSerializerSnapshot<ParsedExample> snapshotConfiguration() {
+            return new ParsedExampleSnapshot();
         }
     }
 
-    public static final class RequestSnapshot extends SimpleTypeSerializerSnapshot<RowRequest> {
-        public RequestSnapshot() {
-            super(() -> RowRequestSerializer.INSTANCE);
+    /** Restored by name from checkpoints (the batcher keeps a partial batch): public, no-argument constructor. */
+    public static final class ParsedExampleSnapshot extends SimpleTypeSerializerSnapshot<ParsedExample> {
+        public ParsedExampleSnapshot() {
+            super(() -> ParsedExampleSerializer.INSTANCE);
         }
     }
 
-    public static final class RowReplySerializer extends Immutable<RowReply> {
+    public static final class RowLookupSerializer extends Immutable<RowLookup> {
         private static final long serialVersionUID = 1L;
-        public static final RowReplySerializer INSTANCE = new RowReplySerializer();
+        public static final RowLookupSerializer INSTANCE = new RowLookupSerializer();
 
         @Override
-        public RowReply createInstance() {
-            return new RowReply(0, 0, 0, 0, null, null);
+        public RowLookup createInstance() {
+            return new RowLookup(0, 0, 0, 0, new long[0], new SparseExample[0]);
         }
 
         @Override
-        public void serialize(RowReply reply, DataOutputView out) throws IOException {
-            out.writeLong(reply.id());
-            out.writeLong(reply.exampleId());
+        public void serialize(RowLookup lookup, DataOutputView out) throws IOException {
+            out.writeLong(lookup.batchId());
+            out.writeInt(lookup.worker());
+            out.writeInt(lookup.shard());
+            out.writeInt(lookup.parts());
+            writeLongs(out, lookup.ids());
+            writeExamples(out, lookup.examples());
+        }
+
+        @Override
+        public RowLookup deserialize(DataInputView in) throws IOException {
+            return new RowLookup(in.readLong(), in.readInt(), in.readInt(), in.readInt(), readLongs(in),
+                    readExamples(in));
+        }
+
+        @Override
+        public TypeSerializerSnapshot<RowLookup> snapshotConfiguration() {
+            return new LookupSnapshot();
+        }
+    }
+
+    public static final class LookupSnapshot extends SimpleTypeSerializerSnapshot<RowLookup> {
+        public LookupSnapshot() {
+            super(() -> RowLookupSerializer.INSTANCE);
+        }
+    }
+
+    public static final class RowLookupReplySerializer extends Immutable<RowLookupReply> {
+        private static final long serialVersionUID = 1L;
+        public static final RowLookupReplySerializer INSTANCE = new RowLookupReplySerializer();
+
+        @Override
+        public RowLookupReply createInstance() {
+            return new RowLookupReply(0, 0, 0, new long[0], new float[0], new SparseExample[0]);
+        }
+
+        @Override
+        public void serialize(RowLookupReply reply, DataOutputView out) throws IOException {
+            out.writeLong(reply.batchId());
             out.writeInt(reply.worker());
-            out.writeInt(reply.slot());
-            out.writeBoolean(reply.lookup() != null);
-            if (reply.lookup() != null) {
-                writeFloats(out, reply.lookup());
-            }
-            writeExample(out, reply.example());
+            out.writeInt(reply.parts());
+            writeLongs(out, reply.ids());
+            writeFloats(out, reply.lookups());
+            writeExamples(out, reply.examples());
         }
 
         @Override
-        public RowReply deserialize(DataInputView in) throws IOException {
-            long id = in.readLong();
-            long exampleId = in.readLong();
-            int worker = in.readInt();
-            int slot = in.readInt();
-            float[] lookup = in.readBoolean() ? readFloats(in) : null;
-            return new RowReply(id, exampleId, worker, slot, lookup, readExample(in));
+        public RowLookupReply deserialize(DataInputView in) throws IOException {
+            return new RowLookupReply(in.readLong(), in.readInt(), in.readInt(), readLongs(in), readFloats(in),
+                    readExamples(in));
         }
 
         @Override
-        public TypeSerializerSnapshot<RowReply> snapshotConfiguration() {
-            return new ReplySnapshot();
+        public TypeSerializerSnapshot<RowLookupReply> snapshotConfiguration() {
+            return new LookupReplySnapshot();
         }
     }
 
-    /** Restored by name from checkpoints (workers keep replies not yet trained): public, no-argument constructor. */
-    public static final class ReplySnapshot extends SimpleTypeSerializerSnapshot<RowReply> {
-        public ReplySnapshot() {
-            super(() -> RowReplySerializer.INSTANCE);
+    /** Restored by name from checkpoints (workers keep the replies of batches not yet complete): public, no-argument constructor. */
+    public static final class LookupReplySnapshot extends SimpleTypeSerializerSnapshot<RowLookupReply> {
+        public LookupReplySnapshot() {
+            super(() -> RowLookupReplySerializer.INSTANCE);
         }
     }
 
@@ -152,26 +181,43 @@ public final class SparseRecordSerializers {
         }
     }
 
-    private static void writeExample(DataOutputView out, SparseExample example) throws IOException {
-        out.writeBoolean(example != null);
-        if (example != null) {
-            out.writeInt(example.ids().length);
-            for (long id : example.ids()) {
-                out.writeLong(id);
-            }
-            BlockSerializer.writeFloats(out, example.numerics());
-            out.writeByte(example.label());
+    private static void writeLongs(DataOutputView out, long[] values) throws IOException {
+        out.writeInt(values.length);
+        for (long value : values) {
+            out.writeLong(value);
         }
     }
 
+    private static long[] readLongs(DataInputView in) throws IOException {
+        long[] values = new long[in.readInt()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = in.readLong();
+        }
+        return values;
+    }
+
+    private static void writeExamples(DataOutputView out, SparseExample[] examples) throws IOException {
+        out.writeInt(examples.length);
+        for (SparseExample example : examples) {
+            writeExample(out, example);
+        }
+    }
+
+    private static SparseExample[] readExamples(DataInputView in) throws IOException {
+        SparseExample[] examples = new SparseExample[in.readInt()];
+        for (int i = 0; i < examples.length; i++) {
+            examples[i] = readExample(in);
+        }
+        return examples;
+    }
+
+    private static void writeExample(DataOutputView out, SparseExample example) throws IOException {
+        writeLongs(out, example.ids());
+        BlockSerializer.writeFloats(out, example.numerics());
+        out.writeByte(example.label());
+    }
+
     private static SparseExample readExample(DataInputView in) throws IOException {
-        if (!in.readBoolean()) {
-            return null;
-        }
-        long[] ids = new long[in.readInt()];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = in.readLong();
-        }
-        return new SparseExample(ids, BlockSerializer.readFloats(in), in.readByte());
+        return new SparseExample(readLongs(in), BlockSerializer.readFloats(in), in.readByte());
     }
 }

@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -13,13 +12,16 @@ import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
-import org.apache.flink.util.Collector;
+import org.apache.flink.runtime.state.KeyGroupRange;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
 import io.streambelief.flink.config.SparseTraining;
-import io.streambelief.flink.io.RowReply;
-import io.streambelief.flink.io.RowRequest;
+import io.streambelief.flink.io.RowLookup;
+import io.streambelief.flink.io.RowLookupReply;
 import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.RowGradient;
 import io.streambelief.model.record.RowUpdate;
@@ -27,8 +29,14 @@ import io.streambelief.model.sparse.EmbeddingTable;
 
 /**
  * The parameter server of the sparse part: one key per feature id, the id's row in RocksDB
- * state. Input 1 are lookups (answered with the row, or with the row a first gradient would
- * create), input 2 the row gradients coming back through {@code embedding-gradients}.
+ * state. Input 1 are a mini-batch's lookups of the ids this subtask holds (answered with one reply
+ * of their rows, or of the rows a first gradient would create), input 2 the row gradients coming
+ * back through {@code embedding-gradients}, keyed by id.
+ *
+ * <p>A lookup is routed here by {@link SparseTraining#shardOf}, which names the subtask Flink's
+ * {@code keyBy(id)} would, and reads each id's row under that id as the current key: the state
+ * is the same as if every id had come keyed on its own, and an id routed to the wrong subtask
+ * fails the task rather than writing a row no checkpoint could restore to its place.
  *
  * <p>A row is created lazily, by its first gradient, from the table's deterministic initial value
  * — a lookup of an id without a row computes that value without storing it, so ids that are only
@@ -40,12 +48,12 @@ import io.streambelief.model.sparse.EmbeddingTable;
  * <p>Each row counts the examples whose gradients it holds and keeps their digest (sum and xor of
  * their hashes), which is what the exactly-once test compares with the examples fed. Updated rows
  * are published at most once per publish interval with their latest value: an update notes the
- * row's new lookup in a map of dirty rows, flushed at the next interval boundary (one timer per
- * interval, whichever key sets it) and before every checkpoint barrier
- * ({@link EmbeddingShardOperator}), so no update that a checkpoint holds goes unpublished and
- * publishing costs no second read of the row.
+ * row's new lookup in a map of dirty rows, flushed at the next interval boundary and right before
+ * every checkpoint barrier, so no update that a checkpoint holds goes unpublished (even if the job
+ * fails before the next interval) and publishing costs no second read of the row.
  */
-public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowRequest, RowGradient, RowReply> {
+public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
+        implements TwoInputStreamOperator<RowLookup, RowGradient, RowLookupReply> {
     private static final long serialVersionUID = 1L;
 
     /** Rows to publish to {@code embedding-rows}. */
@@ -59,12 +67,14 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
     private transient ValueState<Integer> sightings;
     private transient Counter rowsCreated;
     private transient Counter rowUpdates;
-    private transient Counter lookups;
+    private transient Counter lookupCount;
     private transient Counter notAdmitted;
     private transient Counter nonFinite;
     private transient Counter malformed;
     /** Rows updated since the last publication, by id, with their new lookup. */
     private transient Map<Long, RowUpdate> dirty;
+    private transient KeyGroupRange keyGroups;
+    private transient int maxParallelism;
 
     public EmbeddingShard(String modelId, SparseTraining sparse, long publishMillis) {
         this.modelId = modelId;
@@ -73,7 +83,8 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
     }
 
     @Override
-    public void open(OpenContext context) {
+    public void open() throws Exception {
+        super.open();
         table = sparse.table();
         ValueStateDescriptor<byte[]> rowDescriptor =
                 new ValueStateDescriptor<>("rows", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
@@ -92,27 +103,50 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
         var metrics = getRuntimeContext().getMetricGroup();
         rowsCreated = metrics.counter("rowsCreated");
         rowUpdates = metrics.counter("rowUpdates");
-        lookups = metrics.counter("rowLookups");
+        lookupCount = metrics.counter("rowLookups");
         notAdmitted = metrics.counter("gradientsNotAdmitted");
         nonFinite = metrics.counter("gradientsNonFinite");
         malformed = metrics.counter("gradientsMalformed");
         dirty = new LinkedHashMap<>();
+        var task = getRuntimeContext().getTaskInfo();
+        maxParallelism = task.getMaxNumberOfParallelSubtasks();
+        keyGroups = KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(maxParallelism,
+                task.getNumberOfParallelSubtasks(), task.getIndexOfThisSubtask());
     }
 
     @Override
-    public void processElement1(RowRequest request, Context context, Collector<RowReply> out) throws Exception {
-        lookups.inc();
-        byte[] stored = rows.value();
-        float[] lookup;
-        if (stored != null) {
-            lookup = table.lookup(StoredRow.decode(stored, table.storedWidth()).floats());
-        } else if (admit()) {
-            lookup = table.lookup(table.newRow(request.id()));
-        } else {
-            lookup = null;
+    public void processElement1(StreamRecord<RowLookup> element) throws Exception {
+        RowLookup request = element.getValue();
+        long[] ids = request.ids();
+        int width = table.lookupWidth();
+        float[] lookups = new float[ids.length * width];
+        for (int i = 0; i < ids.length; i++) {
+            selectRow(ids[i]);
+            byte[] stored = rows.value();
+            float[] lookup;
+            if (stored != null) {
+                lookup = table.lookup(StoredRow.decode(stored, table.storedWidth()).floats());
+            } else if (admit()) {
+                lookup = table.lookup(table.newRow(ids[i]));
+            } else {
+                continue; // read as the zero row
+            }
+            System.arraycopy(lookup, 0, lookups, i * width, width);
         }
-        out.collect(new RowReply(request.id(), request.exampleId(), request.worker(), request.slot(), lookup,
-                request.example()));
+        lookupCount.inc(ids.length);
+        output.collect(new StreamRecord<>(new RowLookupReply(request.batchId(), request.worker(), request.parts(), ids,
+                lookups, request.examples())));
+    }
+
+    /** Makes {@code id} the current key, refusing one whose key group another subtask holds. */
+    private void selectRow(long id) {
+        int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(id, maxParallelism);
+        if (!keyGroups.contains(keyGroup)) {
+            throw new IllegalStateException("Row " + id + " (key group " + keyGroup + ") was routed to the embedding"
+                    + " shard holding key groups " + keyGroups + ": the job's embedding-shard parallelism or maximum"
+                    + " parallelism differs from the one its lookups were routed for");
+        }
+        setCurrentKey(id);
     }
 
     /** Counts a sighting of an id without a row; whether it has been seen minCount times now. */
@@ -129,7 +163,8 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
     }
 
     @Override
-    public void processElement2(RowGradient gradient, Context context, Collector<RowReply> out) throws Exception {
+    public void processElement2(StreamRecord<RowGradient> element) throws Exception {
+        RowGradient gradient = element.getValue();
         // embedding-gradients is a topic anyone with access can write to: a record of another width
         // would fail the optimizer (and the task, again at every replay), one of no examples would
         // corrupt the row's count.
@@ -168,21 +203,26 @@ public final class EmbeddingShard extends KeyedCoProcessFunction<Long, RowReques
         rows.update(new StoredRow(examples, row).encode());
         rowUpdates.inc();
         if (dirty.isEmpty()) {
-            long now = context.timerService().currentProcessingTime();
-            context.timerService().registerProcessingTimeTimer((now / publishMillis + 1) * publishMillis);
+            long now = getProcessingTimeService().getCurrentProcessingTime();
+            getProcessingTimeService().registerTimer((now / publishMillis + 1) * publishMillis, time -> publish());
         }
         dirty.put(gradient.id(), new RowUpdate(modelId, gradient.id(), examples, 0, table.lookup(row)));
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext context, Collector<RowReply> out) {
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        publish();
+    }
+
+    private void publish() {
         for (RowUpdate update : drain()) {
-            context.output(ROW_UPDATES, update);
+            output.collect(ROW_UPDATES, new StreamRecord<>(update));
         }
     }
 
     /** The rows updated since the last publication, stamped now, and forgets them. */
-    List<RowUpdate> drain() {
+    private List<RowUpdate> drain() {
         long now = System.currentTimeMillis();
         List<RowUpdate> updates = new ArrayList<>(dirty.size());
         for (RowUpdate update : dirty.values()) {

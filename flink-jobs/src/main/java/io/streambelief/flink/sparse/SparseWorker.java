@@ -2,7 +2,6 @@ package io.streambelief.flink.sparse;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -13,7 +12,6 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.BoundedMultiInput;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
@@ -22,7 +20,7 @@ import io.streambelief.flink.config.FailureInjection;
 import io.streambelief.flink.config.SparseTraining;
 import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.io.RecordTypes;
-import io.streambelief.flink.io.RowReply;
+import io.streambelief.flink.io.RowLookupReply;
 import io.streambelief.flink.worker.ProgressiveValidation;
 import io.streambelief.flink.worker.RestoredReplicas;
 import io.streambelief.model.parameters.ModelReplica;
@@ -36,9 +34,10 @@ import io.streambelief.model.sparse.WideDeepEngine;
 import io.streambelief.model.trainer.Trainer;
 
 /**
- * A worker of the hybrid model. Input 1 are looked-up rows: it assembles each example from the
- * replies of its slots (slot 0's reply carries the example), and trains full mini-batches of them
- * with the {@link WideDeepEngine}. Input 2 are the dense parameters (model-params, broadcast).
+ * A worker of the hybrid model. Input 1 are looked-up rows: the replies of the embedding shards
+ * to a mini-batch's lookups ({@link LookupBatcher}), one per shard the batch touches, the first
+ * carrying the examples; once all of a batch's have come, it trains the batch with the
+ * {@link WideDeepEngine}. Input 2 are the dense parameters (model-params, broadcast).
  * The dense part is a dense worker's: a {@link Trainer} keeps the parameters in a
  * {@link ModelReplica}, takes in received ones before a batch, and pushes, counts and measures the
  * gradient; this operator runs the engine step between {@link Trainer#beginStep} and
@@ -50,13 +49,12 @@ import io.streambelief.model.trainer.Trainer;
  * examples that touched it — to the {@link #ROW_GRADIENTS} side output, which the job writes to
  * {@code embedding-gradients} in the checkpoint's Kafka transaction. Only touched rows move.
  *
- * <p>Exactly-once: replies not yet trained (examples still being assembled, and the partial
- * batch) are part of the worker's checkpoint; everything trained before a barrier was pushed
+ * <p>Exactly-once: the replies of batches not yet complete are part of the worker's checkpoint; everything trained before a barrier was pushed
  * before it. Sparse models fetch before and push after every batch (nFetch and nPush 1), whole
  * gradients (no compression, so no residual to checkpoint).
  */
 public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
-        implements TwoInputStreamOperator<RowReply, ParamUpdate, GradientSlice>, BoundedMultiInput {
+        implements TwoInputStreamOperator<RowLookupReply, ParamUpdate, GradientSlice> {
     private static final long serialVersionUID = 1L;
     private static final long TICK_MILLIS = 100;
 
@@ -68,17 +66,15 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
 
     private transient int index;
     private transient ListState<byte[]> replicaState;
-    private transient ListState<RowReply> heldState;
-    private transient List<RowReply> restoredReplies;
+    private transient ListState<RowLookupReply> heldState;
+    private transient List<RowLookupReply> restoredReplies;
     private transient ModelReplica replica;
     private transient Trainer trainer;
     private transient WideDeepEngine engine;
-    /** Examples being assembled, by example id, in arrival order. */
-    private transient Map<Long, RowReply[]> assembling;
-    private transient List<RowReply[]> batch;
+    /** The replies of batches not yet complete, by batch id. */
+    private transient Map<Long, List<RowLookupReply>> assembling;
     private transient int slots;
     private transient int width;
-    private transient long lastExampleMillis;
     private transient long lastReportMillis;
     private transient ProgressiveValidation validation;
     private transient AucHistogram auc;
@@ -88,6 +84,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     private transient Counter updatesCounter;
     private transient Counter rowGradientsCounter;
     private transient long batchesBeforeFailure;
+    private transient boolean checkpointed;
 
     public SparseWorker(TrainingConfig config) {
         this.config = config;
@@ -100,7 +97,7 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         index = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         replicaState = RestoredReplicas.state(context);
         heldState = context.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>("held-replies", RecordTypes.ROW_REPLY));
+                new ListStateDescriptor<>("held-lookup-replies", RecordTypes.ROW_LOOKUP_REPLY));
         restoredReplies = new ArrayList<>();
         heldState.get().forEach(restoredReplies::add);
         replica = RestoredReplicas.decode(replicaState.get()).replicaFor(config, index);
@@ -115,10 +112,8 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         // No residuals: a sparse model pushes whole gradients (TrainingConfig refuses compression).
         trainer = new Trainer(config.trainerSettings(), config.layout(), index, replica, List.of(),
                 slice -> output.collect(new StreamRecord<>(slice)));
-        assembling = new LinkedHashMap<>();
-        batch = new ArrayList<>(config.batchSize());
+        assembling = new HashMap<>();
         long now = getProcessingTimeService().getCurrentProcessingTime();
-        lastExampleMillis = now;
         lastReportMillis = now;
         validation = new ProgressiveValidation(now);
         auc = new AucHistogram();
@@ -135,15 +130,14 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         batchesBeforeFailure = config.failureInjection().eventsBeforeFailure(
                 getRuntimeContext().getTaskInfo().getAttemptNumber(), FailureInjection.Operator.WORKER, index);
         getProcessingTimeService().scheduleWithFixedDelay(this::onTick, TICK_MILLIS, TICK_MILLIS);
-        for (RowReply reply : restoredReplies) {
+        for (RowLookupReply reply : restoredReplies) {
             onReply(reply);
         }
         restoredReplies = null;
     }
 
     @Override
-    public void processElement1(StreamRecord<RowReply> element) {
-        lastExampleMillis = getProcessingTimeService().getCurrentProcessingTime();
+    public void processElement1(StreamRecord<RowLookupReply> element) {
         onReply(element.getValue());
     }
 
@@ -156,68 +150,88 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
         }
     }
 
-    private void onReply(RowReply reply) {
-        RowReply[] example = assembling.computeIfAbsent(reply.exampleId(), id -> new RowReply[slots]);
-        example[reply.slot()] = reply;
-        for (RowReply slot : example) {
-            if (slot == null) {
-                return;
-            }
-        }
-        assembling.remove(reply.exampleId());
-        batch.add(example);
-        if (batch.size() >= config.batchSize()) {
-            train();
+    private void onReply(RowLookupReply reply) {
+        List<RowLookupReply> replies = assembling.computeIfAbsent(reply.batchId(), id -> new ArrayList<>(reply.parts()));
+        replies.add(reply);
+        if (replies.size() == reply.parts()) {
+            assembling.remove(reply.batchId());
+            train(replies);
         }
     }
 
-    private void train() {
-        if (batch.isEmpty()) {
-            return;
-        }
-        if (--batchesBeforeFailure < 0) {
+    private void train(List<RowLookupReply> replies) {
+        // Counted from this attempt's first completed checkpoint: the failure then restores from
+        // one, with batches in flight and held, rather than starting the job over.
+        if (checkpointed && --batchesBeforeFailure < 0) {
             throw FailureInjection.failure("sparse worker " + index, getRuntimeContext().getTaskInfo().getAttemptNumber(),
                     examplesCounter.getCount() + " examples");
         }
+        Batch batch = Batch.of(replies, slots, width);
         trainer.beginStep(engine::setParameters);
-        int size = batch.size();
+        int size = batch.examples.length;
         int numerics = sparse.schema().numerics();
-        float[] lookups = new float[size * slots * width];
         float[] numericInputs = new float[size * numerics];
         int[] labels = new int[size];
         ExampleDigest[] digests = new ExampleDigest[size];
         ExampleDigest batchDigest = ExampleDigest.EMPTY;
         for (int i = 0; i < size; i++) {
-            RowReply[] example = batch.get(i);
-            SparseExample values = example[0].example();
-            labels[i] = values.label();
-            digests[i] = ExampleDigest.of(values);
+            SparseExample example = batch.examples[i];
+            labels[i] = example.label();
+            digests[i] = ExampleDigest.of(example);
             batchDigest = batchDigest.plus(digests[i]);
-            System.arraycopy(values.numerics(), 0, numericInputs, i * numerics, numerics);
-            for (int s = 0; s < slots; s++) {
-                float[] lookup = example[s].lookup();
-                if (lookup != null) {
-                    System.arraycopy(lookup, 0, lookups, (i * slots + s) * width, width);
-                }
-            }
+            System.arraycopy(example.numerics(), 0, numericInputs, i * numerics, numerics);
         }
-        WideDeepEngine.Step step = engine.step(lookups, numericInputs, labels);
+        WideDeepEngine.Step step = engine.step(batch.lookups, numericInputs, labels);
         int correct = 0;
         for (int i = 0; i < size; i++) {
             auc.add(step.predictions()[i], labels[i]);
             correct += (step.predictions()[i] >= 0.5f ? 1 : 0) == labels[i] ? 1 : 0;
         }
         validation.add(size, step.loss(), correct);
-        List<RowReply[]> trained = batch;
-        batch = new ArrayList<>(config.batchSize());
         // One step: rows and dense part go out together or not at all, so a row never holds an
         // example's gradient that the MLP lacks, or the other way round.
         if (!Trainer.isFinite(step.rowGradients())) {
             trainer.discardStep(size);
         } else if (trainer.completeStep(step.denseGradient(), batchDigest)) {
-            pushRows(trained, digests, step.rowGradients());
+            pushRows(batch.examples, digests, step.rowGradients());
         }
         countProgress();
+    }
+
+    /** A complete batch: its examples (from the first reply) and each slot's looked-up row. */
+    private record Batch(SparseExample[] examples, float[] lookups) {
+        static Batch of(List<RowLookupReply> replies, int slots, int width) {
+            SparseExample[] examples = null;
+            // Where each id's row sits in the replies' lookups, laid end to end.
+            Map<Long, Integer> offsetOf = new HashMap<>();
+            int total = 0;
+            for (RowLookupReply reply : replies) {
+                if (reply.examples().length > 0) {
+                    examples = reply.examples();
+                }
+                for (int i = 0; i < reply.ids().length; i++) {
+                    offsetOf.put(reply.ids()[i], total + i * width);
+                }
+                total += reply.lookups().length;
+            }
+            float[] rows = new float[total];
+            int at = 0;
+            for (RowLookupReply reply : replies) {
+                System.arraycopy(reply.lookups(), 0, rows, at, reply.lookups().length);
+                at += reply.lookups().length;
+            }
+            if (examples == null) {
+                throw new IllegalStateException("Batch " + replies.get(0).batchId() + " came without its examples");
+            }
+            float[] lookups = new float[examples.length * slots * width];
+            for (int e = 0; e < examples.length; e++) {
+                long[] ids = examples[e].ids();
+                for (int s = 0; s < slots; s++) {
+                    System.arraycopy(rows, offsetOf.get(ids[s]), lookups, (e * slots + s) * width, width);
+                }
+            }
+            return new Batch(examples, lookups);
+        }
     }
 
     private void countProgress() {
@@ -227,11 +241,11 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     }
 
     /** One gradient per distinct id of the batch, summed over the examples that touched it. */
-    private void pushRows(List<RowReply[]> trained, ExampleDigest[] digests, float[] rowGradients) {
-        Map<Long, RowSum> sums = new HashMap<>(2 * trained.size() * slots);
-        for (int i = 0; i < trained.size(); i++) {
+    private void pushRows(SparseExample[] trained, ExampleDigest[] digests, float[] rowGradients) {
+        Map<Long, RowSum> sums = new HashMap<>(2 * trained.length * slots);
+        for (int i = 0; i < trained.length; i++) {
             for (int s = 0; s < slots; s++) {
-                RowSum sum = sums.computeIfAbsent(trained.get(i)[s].id(), k -> new RowSum(width));
+                RowSum sum = sums.computeIfAbsent(trained[i].ids()[s], k -> new RowSum(width));
                 int from = (i * slots + s) * width;
                 for (int k = 0; k < width; k++) {
                     sum.values[k] += rowGradients[from + k];
@@ -257,9 +271,6 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     }
 
     private void onTick(long now) {
-        if (now - lastExampleMillis >= config.idleFlush().toMillis()) {
-            train();
-        }
         if (now - lastReportMillis >= config.metricsInterval().toMillis()) {
             if (validation.hasWindow()) {
                 output.collect(ProgressiveValidation.METRICS, new StreamRecord<>(validation.report(config.modelId(), index,
@@ -267,13 +278,6 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
                         .withTraffic(trainer.bytesPushed(), trainer.bytesReceived(), null)));
             }
             lastReportMillis = now;
-        }
-    }
-
-    @Override
-    public void endInput(int inputId) {
-        if (inputId == 1) {
-            train();
         }
     }
 
@@ -289,22 +293,17 @@ public final class SparseWorker extends AbstractStreamOperator<GradientSlice>
     }
 
     @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        checkpointed = true;
+    }
+
+    @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         replicaState.update(RestoredReplicas.checkpointed(replica, config.mode()));
-        List<RowReply> held = new ArrayList<>();
-        for (RowReply[] example : batch) {
-            for (RowReply reply : example) {
-                held.add(reply);
-            }
-        }
-        for (RowReply[] example : assembling.values()) {
-            for (RowReply reply : example) {
-                if (reply != null) {
-                    held.add(reply);
-                }
-            }
-        }
+        List<RowLookupReply> held = new ArrayList<>();
+        assembling.values().forEach(held::addAll);
         heldState.update(held);
     }
 

@@ -15,10 +15,15 @@ class SparseRecordSerializersTest {
 
     @Test
     void rowPathRecordsRoundTripWithAndWithoutTheirOptionalParts() throws Exception {
-        assertRoundTrip(RecordTypes.ROW_REQUEST.createSerializer(null), new RowRequest(-1L, 1L << 45, 3, 0, EXAMPLE));
-        assertRoundTrip(RecordTypes.ROW_REQUEST.createSerializer(null), new RowRequest(7L, 2, 1, 1, null));
-        assertRoundTrip(RecordTypes.ROW_REPLY.createSerializer(null), new RowReply(-1L, 9, 0, 0, new float[] {1, 2}, EXAMPLE));
-        assertRoundTrip(RecordTypes.ROW_REPLY.createSerializer(null), new RowReply(7L, 9, 0, 1, null, null));
+        SparseExample[] none = {};
+        assertRoundTrip(RecordTypes.PARSED_EXAMPLE.createSerializer(null), new ParsedExample(1L << 45, EXAMPLE));
+        assertRoundTrip(RecordTypes.ROW_LOOKUP.createSerializer(null),
+                new RowLookup(1L << 45, 3, 1, 2, new long[] {-1L, 7L}, new SparseExample[] {EXAMPLE, EXAMPLE}));
+        assertRoundTrip(RecordTypes.ROW_LOOKUP.createSerializer(null), new RowLookup(2, 1, 0, 2, new long[] {7L}, none));
+        assertRoundTrip(RecordTypes.ROW_LOOKUP_REPLY.createSerializer(null),
+                new RowLookupReply(9, 0, 1, new long[] {-1L}, new float[] {1, 2}, new SparseExample[] {EXAMPLE}));
+        assertRoundTrip(RecordTypes.ROW_LOOKUP_REPLY.createSerializer(null),
+                new RowLookupReply(9, 0, 1, new long[] {7L}, new float[] {0, 0}, none));
         assertRoundTrip(RecordTypes.ROW_GRADIENT.createSerializer(null), new RowGradient(5L, 3, new float[] {0.25f, -1}));
     }
 

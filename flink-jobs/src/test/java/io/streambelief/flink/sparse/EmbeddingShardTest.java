@@ -1,8 +1,10 @@
 package io.streambelief.flink.sparse;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 
 import org.apache.flink.api.common.typeinfo.Types;
@@ -13,8 +15,8 @@ import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 import io.streambelief.flink.config.SparseTraining;
-import io.streambelief.flink.io.RowReply;
-import io.streambelief.flink.io.RowRequest;
+import io.streambelief.flink.io.RowLookup;
+import io.streambelief.flink.io.RowLookupReply;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.model.record.ExampleDigest;
 import io.streambelief.model.record.RowGradient;
@@ -29,19 +31,96 @@ class EmbeddingShardTest {
     private static final SparseTraining SPARSE =
             SparseTraining.of(FeatureSchema.load("flights"), WideDeepSpec.parse("widedeep:dim=4,mlp=8"), 1, 7);
     private static final EmbeddingTable TABLE = SPARSE.table();
+    private static final SparseExample[] NO_EXAMPLES = {};
 
     @Test
     void aLookupReadsTheDeterministicNewRowWithoutStoringIt() throws Exception {
         try (var harness = harness(SPARSE)) {
-            harness.processElement1(new StreamRecord<>(new RowRequest(ID, 1, 0, 0, example())));
-            harness.processElement1(new StreamRecord<>(new RowRequest(ID, 2, 0, 0, null)));
+            harness.processElement1(lookup(1, example(), ID));
+            harness.processElement1(lookup(2, NO_EXAMPLES, ID));
 
-            List<RowReply> replies = replies(harness);
+            List<RowLookupReply> replies = replies(harness);
             assertThat(replies).hasSize(2);
-            assertThat(replies.get(0).lookup()).containsExactly(TABLE.lookup(TABLE.newRow(ID)));
-            assertThat(replies.get(0).example()).as("slot 0 brings the example back").isEqualTo(example());
+            assertThat(onlyRow(replies.get(0))).containsExactly(TABLE.lookup(TABLE.newRow(ID)));
+            assertThat(replies.get(0).examples()).as("the examples come back with the reply").containsExactly(example());
             assertThat(storedRows(harness)).as("reading creates nothing").isZero();
         }
+    }
+
+    /**
+     * A batch's one lookup of many ids answers, id for id, what a lookup of each alone would: rows
+     * with gradients, rows not yet created, and ids not yet admitted (read as zeros), with the
+     * same sightings counted.
+     */
+    @Test
+    void aLookupOfManyIdsAnswersWhatALookupOfEachAloneWould() throws Exception {
+        long[] ids = {ID, ID + 1, ID + 2, ID + 3};
+        float[] gradient = {0.5f, 0.1f, -0.2f, 0.3f, 0.4f};
+        SparseTraining admitAtSecond = SPARSE.withRows(2, null);
+        try (var batched = harness(admitAtSecond); var single = harness(admitAtSecond)) {
+            for (var harness : List.of(batched, single)) {
+                // ID and ID + 1 seen once before, so admitted at this lookup; ID gets a row.
+                harness.processElement1(lookup(1, NO_EXAMPLES, ID));
+                harness.processElement1(lookup(2, NO_EXAMPLES, ID + 1));
+                harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, gradient)));
+            }
+            batched.processElement1(lookup(3, example(), ids));
+            for (long id : ids) {
+                single.processElement1(lookup(3, NO_EXAMPLES, id));
+            }
+            batched.processElement1(lookup(4, NO_EXAMPLES, ids));
+
+            List<RowLookupReply> singles = replies(single).subList(2, 6);
+            List<RowLookupReply> batches = replies(batched).subList(2, 4);
+            float[] expected = new float[0];
+            for (RowLookupReply reply : singles) {
+                expected = concat(expected, reply.lookups());
+            }
+            assertThat(batches.get(0).ids()).containsExactly(ids);
+            assertThat(batches.get(0).lookups()).containsExactly(expected);
+            assertThat(batches.get(0).examples()).containsExactly(example());
+            assertThat(row(expected, 1)).as("admitted at this sighting: its new row")
+                    .containsExactly(TABLE.lookup(TABLE.newRow(ID + 1)));
+            assertThat(row(expected, 2)).as("first sighting: zeros").containsOnly(0f);
+            assertThat(row(batches.get(1).lookups(), 3)).as("the batch counted each id's sighting: admitted at the next")
+                    .containsExactly(TABLE.lookup(TABLE.newRow(ID + 3)));
+        }
+    }
+
+    /** A row written on the wrong subtask could never be restored to its key group's place. */
+    @Test
+    void anIdRoutedToASubtaskThatDoesNotHoldItsKeyGroupFailsTheTask() throws Exception {
+        SparseTraining twoShards = SparseTraining.of(FeatureSchema.load("flights"), WideDeepSpec.parse("widedeep:dim=4,mlp=8"),
+                2, 7);
+        long other = ID;
+        while (twoShards.shardOf(other) == 0) {
+            other++;
+        }
+        long ours = other + 1;
+        while (twoShards.shardOf(ours) != 0) {
+            ours++;
+        }
+        try (var harness = new KeyedTwoInputStreamOperatorTestHarness<>(new EmbeddingShard("flights", twoShards, 1_000),
+                (RowLookup lookup) -> lookup.ids()[0], RowGradient::id, Types.LONG,
+                SparseTraining.MAX_EMBEDDING_SHARDS, 2, 0)) {
+            harness.setStateBackend(new EmbeddedRocksDBStateBackend());
+            harness.open();
+            var both = lookup(2, NO_EXAMPLES, ours, other);
+            harness.processElement1(lookup(1, NO_EXAMPLES, ours));
+            assertThatThrownBy(() -> harness.processElement1(both))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("routed");
+        }
+    }
+
+    private static float[] row(float[] lookups, int index) {
+        int width = TABLE.lookupWidth();
+        return Arrays.copyOfRange(lookups, index * width, (index + 1) * width);
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] joined = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, joined, a.length, b.length);
+        return joined;
     }
 
     @Test
@@ -52,12 +131,12 @@ class EmbeddingShardTest {
             ExampleDigest two = new ExampleDigest(2, -0x5eed, 0x7e57);
             harness.processElement2(new StreamRecord<>(new RowGradient(ID, three, gradient)));
             harness.processElement2(new StreamRecord<>(new RowGradient(ID, two, gradient)));
-            harness.processElement1(new StreamRecord<>(new RowRequest(ID, 1, 0, 0, null)));
+            harness.processElement1(lookup(1, NO_EXAMPLES, ID));
 
             float[] expected = TABLE.newRow(ID);
             TABLE.apply(expected, gradient, 0);
             TABLE.apply(expected, gradient, 0);
-            assertThat(replies(harness).get(0).lookup()).containsExactly(TABLE.lookup(expected));
+            assertThat(onlyRow(replies(harness).get(0))).containsExactly(TABLE.lookup(expected));
 
             harness.setProcessingTime(1_000);
             List<RowUpdate> published = published(harness);
@@ -85,18 +164,18 @@ class EmbeddingShardTest {
         try (var harness = harness(SPARSE.withRows(3, null))) {
             float[] gradient = {1, 1, 1, 1, 1};
             for (int sighting = 1; sighting <= 3; sighting++) {
-                harness.processElement1(new StreamRecord<>(new RowRequest(ID, sighting, 0, 0, null)));
+                harness.processElement1(lookup(sighting, NO_EXAMPLES, ID));
                 harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, gradient)));
             }
-            harness.processElement1(new StreamRecord<>(new RowRequest(ID, 4, 0, 0, null)));
+            harness.processElement1(lookup(4, NO_EXAMPLES, ID));
 
-            List<RowReply> replies = replies(harness);
-            assertThat(replies.get(0).lookup()).as("first sighting: the zero row").isNull();
-            assertThat(replies.get(1).lookup()).as("second sighting: still not admitted").isNull();
-            assertThat(replies.get(2).lookup()).as("third: admitted").containsExactly(TABLE.lookup(TABLE.newRow(ID)));
+            List<RowLookupReply> replies = replies(harness);
+            assertThat(onlyRow(replies.get(0))).as("first sighting: the zero row").containsOnly(0f);
+            assertThat(onlyRow(replies.get(1))).as("second sighting: still not admitted").containsOnly(0f);
+            assertThat(onlyRow(replies.get(2))).as("third: admitted").containsExactly(TABLE.lookup(TABLE.newRow(ID)));
             float[] row = TABLE.newRow(ID);
             TABLE.apply(row, gradient, 0);
-            assertThat(replies.get(3).lookup()).as("only the gradient after admission was applied")
+            assertThat(onlyRow(replies.get(3))).as("only the gradient after admission was applied")
                     .containsExactly(TABLE.lookup(row));
         }
     }
@@ -112,16 +191,16 @@ class EmbeddingShardTest {
             harness.processElement2(new StreamRecord<>(new RowGradient(ID + 1, 1, gradient)));
 
             harness.setStateTtlProcessingTime(Duration.ofMinutes(11).toMillis());
-            harness.processElement1(new StreamRecord<>(new RowRequest(ID, 1, 0, 0, null)));
-            harness.processElement1(new StreamRecord<>(new RowRequest(ID + 1, 2, 0, 0, null)));
+            harness.processElement1(lookup(1, NO_EXAMPLES, ID));
+            harness.processElement1(lookup(2, NO_EXAMPLES, ID + 1));
 
-            List<RowReply> replies = replies(harness);
-            assertThat(replies.get(0).lookup()).as("untouched for 11 minutes: expired, read as new")
+            List<RowLookupReply> replies = replies(harness);
+            assertThat(onlyRow(replies.get(0))).as("untouched for 11 minutes: expired, read as new")
                     .containsExactly(TABLE.lookup(TABLE.newRow(ID)));
             float[] touched = TABLE.newRow(ID + 1);
             TABLE.apply(touched, gradient, 0);
             TABLE.apply(touched, gradient, 0);
-            assertThat(replies.get(1).lookup()).as("touched 2 minutes ago: kept").containsExactly(TABLE.lookup(touched));
+            assertThat(onlyRow(replies.get(1))).as("touched 2 minutes ago: kept").containsExactly(TABLE.lookup(touched));
         }
     }
 
@@ -150,27 +229,39 @@ class EmbeddingShardTest {
         return new SparseExample(new long[] {ID}, new float[] {1f}, 1);
     }
 
-    private static KeyedTwoInputStreamOperatorTestHarness<Long, RowRequest, RowGradient, RowReply> harness(
+    private static KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradient, RowLookupReply> harness(
             SparseTraining sparse) throws Exception {
-        var harness = new KeyedTwoInputStreamOperatorTestHarness<>(
-                new EmbeddingShardOperator(new EmbeddingShard("flights", sparse, 1_000)),
-                RowRequest::id, RowGradient::id, Types.LONG);
+        var harness = new KeyedTwoInputStreamOperatorTestHarness<>(new EmbeddingShard("flights", sparse, 1_000),
+                (RowLookup lookup) -> lookup.ids()[0], RowGradient::id, Types.LONG);
         harness.setStateBackend(new EmbeddedRocksDBStateBackend());
         harness.open();
         return harness;
     }
 
-    private static long storedRows(KeyedTwoInputStreamOperatorTestHarness<Long, RowRequest, RowGradient, RowReply> h) {
+    private static long storedRows(KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradient, RowLookupReply> h) {
         try (var keys = h.getOperator().getKeyedStateBackend().getKeys("rows", VoidNamespace.INSTANCE)) {
             return keys.count();
         }
     }
 
-    private static List<RowReply> replies(KeyedTwoInputStreamOperatorTestHarness<Long, RowRequest, RowGradient, RowReply> h) {
+    private static StreamRecord<RowLookup> lookup(long batchId, SparseExample[] examples, long... ids) {
+        return new StreamRecord<>(new RowLookup(batchId, 0, 0, 1, ids, examples));
+    }
+
+    private static StreamRecord<RowLookup> lookup(long batchId, SparseExample example, long... ids) {
+        return lookup(batchId, new SparseExample[] {example}, ids);
+    }
+
+    private static float[] onlyRow(RowLookupReply reply) {
+        assertThat(reply.ids()).hasSize(1);
+        return reply.lookups();
+    }
+
+    private static List<RowLookupReply> replies(KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradient, RowLookupReply> h) {
         return h.extractOutputValues();
     }
 
-    private static List<RowUpdate> published(KeyedTwoInputStreamOperatorTestHarness<Long, RowRequest, RowGradient, RowReply> h) {
+    private static List<RowUpdate> published(KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradient, RowLookupReply> h) {
         return h.getSideOutput(EmbeddingShard.ROW_UPDATES).stream().map(StreamRecord::getValue).toList();
     }
 }

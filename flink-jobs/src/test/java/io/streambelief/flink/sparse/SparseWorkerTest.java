@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
@@ -13,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import io.streambelief.flink.config.SparseTraining;
 import io.streambelief.flink.config.TrainingConfig;
-import io.streambelief.flink.io.RowReply;
+import io.streambelief.flink.io.RowLookupReply;
 import io.streambelief.flink.worker.ProgressiveValidation;
 import io.streambelief.kafka.metrics.TrainingMetrics;
 import io.streambelief.kafka.sparse.FeatureSchema;
@@ -41,13 +44,14 @@ class SparseWorkerTest {
     private static final int NUMERICS = FLIGHTS.schema().numerics();
 
     private final Random random = new Random(5);
+    private final Map<Long, float[]> rowsById = new HashMap<>();
 
     @Test
     void aFullBatchPushesItsDenseGradientPerShardAndOneRowGradientPerDistinctIdEachWithItsExamples()
             throws Exception {
-        List<RowReply[]> batch = List.of(example(100), example(100));
-        ExampleDigest first = ExampleDigest.of(batch.get(0)[0].example());
-        ExampleDigest second = ExampleDigest.of(batch.get(1)[0].example());
+        List<Looked> batch = List.of(example(100), example(100));
+        ExampleDigest first = ExampleDigest.of(batch.get(0).example());
+        ExampleDigest second = ExampleDigest.of(batch.get(1).example());
         try (var harness = harness()) {
             harness.open();
             harness.setProcessingTime(0);
@@ -68,7 +72,7 @@ class SparseWorkerTest {
             assertThat(rows).hasSize(2 * SLOTS - 1);
             assertThat(rows).filteredOn(row -> row.id() == 100).singleElement().satisfies(row -> assertThat(
                     row.examples()).as("both examples touched it").isEqualTo(first.plus(second)));
-            assertThat(rows).filteredOn(row -> row.id() == batch.get(1)[1].id()).singleElement()
+            assertThat(rows).filteredOn(row -> row.id() == batch.get(1).example().ids()[1]).singleElement()
                     .satisfies(row -> assertThat(row.examples()).as("the second alone").isEqualTo(second));
         }
     }
@@ -80,7 +84,7 @@ class SparseWorkerTest {
         Arrays.fill(shard0, 0.05f);
         LAYOUT.place(received, 0, shard0);
         ParamUpdate update = new ParamUpdate("flights", 0, 5, 80, 0, shard0, new float[0][], new long[0], new float[0]);
-        List<RowReply[]> batch = List.of(example(1), example(2));
+        List<Looked> batch = List.of(example(1), example(2));
         try (var harness = harness()) {
             harness.open();
             harness.setProcessingTime(0);
@@ -108,8 +112,8 @@ class SparseWorkerTest {
     /** Parameters can diverge; neither part of a batch that did must reach the model. */
     @Test
     void aBatchWhoseGradientIsNotFiniteSendsNeitherItsDenseNorItsRowGradients() throws Exception {
-        RowReply[] diverged = example(7);
-        Arrays.fill(diverged[1].lookup(), Float.NaN);
+        Looked diverged = example(7);
+        Arrays.fill(diverged.rows()[1], Float.NaN);
         try (var harness = harness()) {
             harness.open();
             feed(harness, List.of(diverged, example(8)));
@@ -119,22 +123,44 @@ class SparseWorkerTest {
         }
     }
 
-    private static TwoInputStreamOperatorTestHarness<RowReply, ParamUpdate, GradientSlice> harness() throws Exception {
+    private static TwoInputStreamOperatorTestHarness<RowLookupReply, ParamUpdate, GradientSlice> harness() throws Exception {
         return new TwoInputStreamOperatorTestHarness<>(new SparseWorker(CONFIG));
     }
 
-    private static void feed(TwoInputStreamOperatorTestHarness<RowReply, ParamUpdate, GradientSlice> harness,
-            List<RowReply[]> examples) throws Exception {
-        for (RowReply[] example : examples) {
-            for (RowReply reply : example) {
-                harness.processElement1(reply, 0);
+    /**
+     * One batch's replies as two embedding shards would send them: the ids split between them,
+     * the part without the examples first.
+     */
+    private static void feed(TwoInputStreamOperatorTestHarness<RowLookupReply, ParamUpdate, GradientSlice> harness,
+            List<Looked> batch) throws Exception {
+        Map<Long, float[]> rows = new LinkedHashMap<>();
+        for (Looked looked : batch) {
+            for (int s = 0; s < SLOTS; s++) {
+                rows.putIfAbsent(looked.example().ids()[s], looked.rows()[s]);
             }
         }
+        List<Long> ids = new ArrayList<>(rows.keySet());
+        List<Long> first = ids.subList(0, ids.size() / 2);
+        List<Long> second = ids.subList(ids.size() / 2, ids.size());
+        SparseExample[] examples = batch.stream().map(Looked::example).toArray(SparseExample[]::new);
+        long batchId = batch.get(0).example().ids()[0] * 31 + batch.size();
+        harness.processElement1(reply(batchId, second, rows, new SparseExample[0]), 0);
+        harness.processElement1(reply(batchId, first, rows, examples), 0);
     }
 
-    /** An example's replies, one per slot, slot 0's with {@code firstId} and the example; other ids are its own. */
-    private RowReply[] example(long firstId) {
-        long exampleId = random.nextLong();
+    private static RowLookupReply reply(long batchId, List<Long> ids, Map<Long, float[]> rows, SparseExample[] examples) {
+        float[] lookups = new float[ids.size() * WIDTH];
+        for (int i = 0; i < ids.size(); i++) {
+            System.arraycopy(rows.get(ids.get(i)), 0, lookups, i * WIDTH, WIDTH);
+        }
+        return new RowLookupReply(batchId, 0, 2, ids.stream().mapToLong(Long::longValue).toArray(), lookups, examples);
+    }
+
+    /** An example and the row looked up for each of its slots. */
+    private record Looked(SparseExample example, float[][] rows) {}
+
+    /** An example whose slot 0 is {@code firstId}, other ids its own; an id seen before has the same row. */
+    private Looked example(long firstId) {
         long[] ids = new long[SLOTS];
         for (int s = 0; s < SLOTS; s++) {
             ids[s] = s == 0 ? firstId : random.nextLong();
@@ -143,29 +169,30 @@ class SparseWorkerTest {
         for (int i = 0; i < numerics.length; i++) {
             numerics[i] = random.nextFloat();
         }
-        SparseExample example = new SparseExample(ids, numerics, random.nextInt(2));
-        RowReply[] replies = new RowReply[SLOTS];
+        float[][] rows = new float[SLOTS][];
         for (int s = 0; s < SLOTS; s++) {
-            float[] lookup = new float[WIDTH];
-            for (int k = 0; k < WIDTH; k++) {
-                lookup[k] = random.nextFloat() - 0.5f;
-            }
-            replies[s] = new RowReply(ids[s], exampleId, 0, s, lookup, s == 0 ? example : null);
+            rows[s] = rowsById.computeIfAbsent(ids[s], id -> {
+                float[] lookup = new float[WIDTH];
+                for (int k = 0; k < WIDTH; k++) {
+                    lookup[k] = random.nextFloat() - 0.5f;
+                }
+                return lookup;
+            });
         }
-        return replies;
+        return new Looked(new SparseExample(ids, numerics, random.nextInt(2)), rows);
     }
 
     /** The wide &amp; deep engine's step on {@code parameters} for {@code batch}. */
-    private static WideDeepEngine.Step step(float[] parameters, List<RowReply[]> batch) {
+    private static WideDeepEngine.Step step(float[] parameters, List<Looked> batch) {
         float[] lookups = new float[batch.size() * SLOTS * WIDTH];
         float[] numerics = new float[batch.size() * NUMERICS];
         int[] labels = new int[batch.size()];
         for (int i = 0; i < batch.size(); i++) {
-            SparseExample example = batch.get(i)[0].example();
+            SparseExample example = batch.get(i).example();
             labels[i] = example.label();
             System.arraycopy(example.numerics(), 0, numerics, i * NUMERICS, NUMERICS);
             for (int s = 0; s < SLOTS; s++) {
-                System.arraycopy(batch.get(i)[s].lookup(), 0, lookups, (i * SLOTS + s) * WIDTH, WIDTH);
+                System.arraycopy(batch.get(i).rows()[s], 0, lookups, (i * SLOTS + s) * WIDTH, WIDTH);
             }
         }
         try (WideDeepEngine engine = new WideDeepEngine(CONFIG.spec(), SLOTS, FLIGHTS.table().dim(), NUMERICS)) {

@@ -56,6 +56,7 @@ import io.streambelief.serving.ModelClient;
  */
 class SparseTrainingIT {
     private static final int EXAMPLES = 6_000;
+    private static final int CHUNK = 300;
 
     @TempDir
     Path work;
@@ -71,16 +72,22 @@ class SparseTrainingIT {
         try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
                 bootstrap -> TrainingConfig.builder(bootstrap).modelId("flights").workers(2).seed(3)
                         .checkpointInterval(Duration.ofSeconds(1))
-                        .failureInjection(new FailureInjection(2, 20, 60, 5))
+                        .failureInjection(new FailureInjection(2, 5, 15, 5))
                         .sparse(SparseTraining.of(schema, WideDeepSpec.parse("widedeep:dim=8,mlp=16"), 2, 3))
                         .build())) {
             TrainingConfig config = deployment.config();
             try (ExampleFeeder feeder = new ExampleFeeder(deployment.bootstrapServers(), config.topics().examples(),
                     ExampleFormat.CSV)) {
-                feeder.feedLines(flights.subList(0, EXAMPLES / 2), n -> {});
-                feeder.feedLines(malformed, n -> {});
-                appendHostileRowGradients(deployment, schema, flights.get(0));
-                feeder.feedLines(flights.subList(EXAMPLES / 2, EXAMPLES), n -> {});
+                // Paced, so that the worker's injected failure (counted from its first completed
+                // checkpoint) comes while examples still stream in.
+                for (int from = 0; from < EXAMPLES; from += CHUNK) {
+                    if (from == EXAMPLES / 2) {
+                        feeder.feedLines(malformed, n -> {});
+                        appendHostileRowGradients(deployment, schema, flights.get(0));
+                    }
+                    feeder.feedLines(flights.subList(from, from + CHUNK), n -> {});
+                    Thread.sleep(250);
+                }
             }
 
             Map<Long, ExampleDigest> touches = new HashMap<>();
@@ -98,6 +105,8 @@ class SparseTrainingIT {
             assertThat(TopicContents.injectedFailures(deployment)).as("the job failed and restored").isEqualTo(2);
             assertThat(new ClusterRestApi(deployment.webUi()).failures(deployment.jobId()))
                     .as("failures, none but the injected ones").hasSize(2);
+            assertThat(new ClusterRestApi(deployment.webUi()).checkpoints(deployment.jobId()).restored())
+                    .as("restored from a checkpoint, with batches held and in flight").isPositive();
             assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);
             assertThat(rows.keySet()).as("a row for every id, and only those").isEqualTo(touches.keySet());
             for (Map.Entry<Long, ExampleDigest> id : touches.entrySet()) {
