@@ -6,10 +6,9 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.DataStreamUtils;
-import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.transformations.TwoInputTransformation;
 
 import io.streambelief.flink.config.Dealing;
 import io.streambelief.flink.config.SparseTraining;
@@ -197,22 +196,21 @@ public final class TrainingJob {
                 .uid("embedding-gradients-source")
                 .setParallelism(sparse.embeddingShards());
 
-        // Each lookup goes to the shard that holds its ids' key groups, where it is read as keyed
-        // (its first id the key); row gradients meet the same state keyed by id.
-        KeyedStream<RowLookup, Long> routedLookups = DataStreamUtils.reinterpretAsKeyedStream(lookups
+        // Each lookup goes straight to the shard that holds its ids' key groups, where it is read as
+        // keyed (its first id the key; the shard reads each id under its own); row gradients meet
+        // the same state keyed by id.
+        SingleOutputStreamOperator<RowLookupReply> rows = lookups
                 .partitionCustom((shard, shards) -> shard, RowLookup::shard)
-                .map(lookup -> lookup, RecordTypes.ROW_LOOKUP)
-                .name("route-lookups").uid("route-lookups")
-                .setParallelism(sparse.embeddingShards())
-                .setMaxParallelism(SparseTraining.MAX_EMBEDDING_SHARDS), lookup -> lookup.ids()[0], Types.LONG);
-
-        SingleOutputStreamOperator<RowLookupReply> rows = routedLookups
                 .connect(rowGradients.keyBy(RowGradient::id))
                 .transform("embedding-shard", RecordTypes.ROW_LOOKUP_REPLY,
                         new EmbeddingShard(config.modelId(), sparse, config.publishInterval().toMillis()))
                 .name("embedding-shard").uid("embedding-shard")
                 .setParallelism(sparse.embeddingShards())
                 .setMaxParallelism(SparseTraining.MAX_EMBEDDING_SHARDS);
+        @SuppressWarnings("unchecked")
+        var shard = (TwoInputTransformation<RowLookup, RowGradient, RowLookupReply>) rows.getTransformation();
+        shard.setStateKeySelectors((RowLookup lookup) -> lookup.ids()[0], RowGradient::id);
+        shard.setStateKeyType(Types.LONG);
 
         rows.getSideOutput(EmbeddingShard.ROW_UPDATES)
                 .sinkTo(io.sinks().embeddingRows())
