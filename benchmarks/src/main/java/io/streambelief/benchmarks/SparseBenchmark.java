@@ -131,6 +131,7 @@ public final class SparseBenchmark implements Callable<Integer> {
         // (1b) The pipeline.
         start = System.nanoTime();
         double pipelineAuc;
+        RowLagSampler rowLag;
         try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work.resolve("flights")),
                 bootstrap -> TrainingConfig.builder(bootstrap).modelId("flights").workers(1).seed(SEED)
                         .checkpointInterval(checkpointInterval).optimizer(Optimizer.parse(optimizer))
@@ -141,14 +142,20 @@ public final class SparseBenchmark implements Callable<Integer> {
                     deployment.config().topics().examples(), ExampleFormat.CSV)) {
                 feeder.feedLines(flights, n -> {});
             }
-            pipelineAuc = awaitFinalAuc(deployment, examples.size(), Duration.ofMinutes(8));
+            rowLag = new RowLagSampler(deployment);
+            pipelineAuc = awaitFinalAuc(deployment, examples.size(), Duration.ofMinutes(8), rowLag);
+            // The last gradients are published once the checkpoint after them completes.
+            Thread.sleep(checkpointInterval.toMillis() + 2_000);
+            rowLag.sample();
         }
         System.out.printf(Locale.ROOT, "(1) pipeline, %s, 1 worker, 2 embedding shards, batch 32, MLP %s, wide %s, deep "
-                + "%s, checkpoints every %d ms: progressive AUC %.4f (%.0f s)%n", wideDeep, optimizer, wideOptimizer,
-                deepOptimizer, checkpointInterval.toMillis(), pipelineAuc, since(start));
+                + "%s, checkpoints every %d ms: progressive AUC %.4f (%.0f s); row lag p50 %.0f ms, p99 %.0f ms%n",
+                wideDeep, optimizer, wideOptimizer, deepOptimizer, checkpointInterval.toMillis(), pipelineAuc, since(start),
+                rowLag.p50(), rowLag.p99());
 
         if (flightsOnly) {
-            System.out.printf(Locale.ROOT, "auc=%.4f baseline_auc=%.4f%n", pipelineAuc, baselineAuc);
+            System.out.printf(Locale.ROOT, "auc=%.4f baseline_auc=%.4f row_lag_p99_ms=%.0f%n", pipelineAuc, baselineAuc,
+                    rowLag.p99());
             return 0;
         }
 
@@ -190,16 +197,19 @@ public final class SparseBenchmark implements Callable<Integer> {
         double bytes = Double.parseDouble(result.group(4));
         System.out.printf(Locale.ROOT, "Done in %.0f s.%n", since(t0));
         System.out.printf(Locale.ROOT, "auc=%.4f baseline_auc=%.4f rows=%d row_updates_per_s=%.0f rocksdb_limit_ratio=%.3f "
-                + "bytes_per_example=%.0f%n", pipelineAuc, baselineAuc, liveRows, rate, rate / raw, bytes);
+                + "bytes_per_example=%.0f row_lag_p99_ms=%.0f%n", pipelineAuc, baselineAuc, liveRows, rate, rate / raw, bytes,
+                rowLag.p99());
         return 0;
     }
 
     /** The AUC of the worker's last report once it has evaluated every example. */
-    private static double awaitFinalAuc(LocalDeployment deployment, long examples, Duration timeout) throws Exception {
+    private static double awaitFinalAuc(LocalDeployment deployment, long examples, Duration timeout, RowLagSampler rowLag)
+            throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         String topic = deployment.config().topics().trainingMetrics();
         while (System.nanoTime() < deadline) {
             Thread.sleep(2000);
+            rowLag.sample();
             TrainingMetrics last = null;
             for (var record : PartitionContents.upToEnd(deployment.bootstrapServers(), topic, "read_uncommitted")) {
                 last = TrainingMetrics.fromJson(record.value());

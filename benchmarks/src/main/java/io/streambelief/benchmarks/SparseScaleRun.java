@@ -9,10 +9,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
+import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,8 +43,8 @@ import io.streambelief.model.sparse.WideDeepSpec;
  * Part (2) and (3) of the sparse benchmark, run in a JVM of its own whose heap is the bound being
  * tested (the parent starts it with {@code -Xmx1g}): the synthetic stream through the whole
  * training pipeline (broker, MiniCluster, RocksDB rows) until its table holds the target number
- * of rows, then a bare RocksDB read-modify-write loop over rows of the same size and the same
- * ids, in this same JVM. Prints progress, then one {@code RESULT} line for the parent.
+ * of rows, then a bare RocksDB read-modify-write loop over rows of the same size, on stores
+ * pre-filled with the same rows, one thread per shard, in this same JVM. Prints progress, then one {@code RESULT} line for the parent.
  *
  * <p>Arguments: {@code <work-dir> <examples> <head-slots> <tail-slots> <vocabulary> <raw-seconds>}.
  */
@@ -97,8 +105,9 @@ public final class SparseScaleRun {
         say(start, "pipeline: %,d row updates in %.1f s (%,.0f/s), %,d rows, %.0f bytes per example", rowUpdates, seconds,
                 pipelineRate, rows, bytesPerExample);
 
-        double rawRate = rawReadModifyWrite(work.resolve("raw-rocksdb"), sparse.table(), teacher, rawSeconds);
-        say(start, "bare RocksDB read-modify-write of the same rows: %,.0f/s", rawRate);
+        double rawRate = rawReadModifyWrite(work.resolve("raw-rocksdb"), sparse, teacher, examples, rawSeconds, start);
+        say(start, "bare RocksDB read-modify-write, %d threads on %d pre-filled stores: %,.0f/s",
+                sparse.embeddingShards(), sparse.embeddingShards(), rawRate);
         System.out.printf(Locale.ROOT, "RESULT rows=%d row_updates_per_s=%.0f raw_per_s=%.0f bytes_per_example=%.1f "
                 + "examples=%d max_heap_mib=%d%n", rows, pipelineRate, rawRate, bytesPerExample, trained,
                 Runtime.getRuntime().maxMemory() >> 20);
@@ -118,37 +127,109 @@ public final class SparseScaleRun {
     }
 
     /**
-     * The physical limit of the row path: the same rows (same size, same optimizers), the same id
-     * sequence, read, updated and written back one by one in a bare RocksDB with default options.
+     * The physical limit of the row path, as fair as this JVM can make it: one bare RocksDB (default
+     * options, WAL off) per embedding shard, each pre-filled with the rows its shard held after the
+     * pipeline's {@code filled} records (the same ids, the same row size), then one thread per
+     * shard reading, updating (the same optimizers) and writing back its shard's rows of the
+     * records that come next, one by one.
      */
-    private static double rawReadModifyWrite(Path dir, EmbeddingTable table, SparseTeacher teacher, int seconds)
-            throws Exception {
+    private static double rawReadModifyWrite(Path dir, SparseTraining sparse, SparseTeacher teacher, long filled,
+            int seconds, long start) throws Exception {
         RocksDB.loadLibrary();
-        Files.createDirectories(dir);
-        float[] gradient = new float[table.lookupWidth()];
-        java.util.Arrays.fill(gradient, 0.01f);
+        EmbeddingTable table = sparse.table();
+        int shards = sparse.embeddingShards();
         ExampleDigest one = new ExampleDigest(1, 0x5DEECE66DL, 0x5DEECE66DL);
-        long operations = 0;
+        RocksDB[] stores = new RocksDB[shards];
         try (Options options = new Options().setCreateIfMissing(true);
-                WriteOptions writes = new WriteOptions().setDisableWAL(true);
-                RocksDB db = RocksDB.open(options, dir.toString())) {
-            long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-            long start = System.nanoTime();
-            for (long index = 0; System.nanoTime() < deadline; index++) {
-                String[] values = teacher.values(index);
-                for (int s = 0; s < teacher.slots(); s++) {
-                    long id = FeatureHash.id("c" + s, values[s]);
-                    byte[] key = ByteBuffer.allocate(8).putLong(id).array();
-                    byte[] stored = db.get(key);
-                    StoredRow row = stored == null ? new StoredRow(ExampleDigest.EMPTY, table.newRow(id))
-                            : StoredRow.decode(stored, table.storedWidth());
-                    table.apply(row.floats(), gradient, 0);
-                    db.put(writes, key, new StoredRow(row.examples().plus(one), row.floats()).encode());
-                    operations++;
+                WriteOptions writes = new WriteOptions().setDisableWAL(true)) {
+            for (int shard = 0; shard < shards; shard++) {
+                Path store = dir.resolve("shard-" + shard);
+                Files.createDirectories(store);
+                stores[shard] = RocksDB.open(options, store.toString());
+            }
+            try {
+                inParallel(shards, shard -> {
+                    try (WriteBatch batch = new WriteBatch()) {
+                        for (long index = 0; index < filled; index++) {
+                            String[] values = teacher.values(index);
+                            for (int s = 0; s < teacher.slots(); s++) {
+                                long id = FeatureHash.id("c" + s, values[s]);
+                                if (sparse.shardOf(id) == shard) {
+                                    batch.put(key(id), new StoredRow(one, table.newRow(id)).encode());
+                                }
+                            }
+                            if (batch.count() >= 10_000) {
+                                stores[shard].write(writes, batch);
+                                batch.clear();
+                            }
+                        }
+                        stores[shard].write(writes, batch);
+                    }
+                });
+                say(start, "bare RocksDB: %d stores pre-filled with the rows of %,d records", shards, filled);
+
+                float[] gradient = new float[table.lookupWidth()];
+                Arrays.fill(gradient, 0.01f);
+                AtomicLong operations = new AtomicLong();
+                long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+                long loopStart = System.nanoTime();
+                inParallel(shards, shard -> {
+                    long done = 0;
+                    for (long index = filled; System.nanoTime() < deadline; index++) {
+                        String[] values = teacher.values(index);
+                        for (int s = 0; s < teacher.slots(); s++) {
+                            long id = FeatureHash.id("c" + s, values[s]);
+                            if (sparse.shardOf(id) != shard) {
+                                continue;
+                            }
+                            byte[] key = key(id);
+                            byte[] stored = stores[shard].get(key);
+                            StoredRow row = stored == null ? new StoredRow(ExampleDigest.EMPTY, table.newRow(id))
+                                    : StoredRow.decode(stored, table.storedWidth());
+                            table.apply(row.floats(), gradient, 0);
+                            stores[shard].put(writes, key, new StoredRow(row.examples().plus(one), row.floats()).encode());
+                            done++;
+                        }
+                    }
+                    operations.addAndGet(done);
+                });
+                return operations.get() / ((System.nanoTime() - loopStart) / 1e9);
+            } finally {
+                for (RocksDB store : stores) {
+                    if (store != null) {
+                        store.close();
+                    }
                 }
             }
-            return operations / ((System.nanoTime() - start) / 1e9);
         }
+    }
+
+    private static byte[] key(long id) {
+        return ByteBuffer.allocate(8).putLong(id).array();
+    }
+
+    /** Runs {@code work} for 0..n-1 on a thread each and waits for all. */
+    private static void inParallel(int n, ShardWork work) throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int shard = i;
+                done.add(threads.submit(() -> {
+                    work.run(shard);
+                    return null;
+                }));
+            }
+            for (Future<?> future : done) {
+                future.get();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    private interface ShardWork {
+        void run(int shard) throws Exception;
     }
 
     /** What the job's metrics say, summed over subtasks (Flink's REST API). */

@@ -12,7 +12,9 @@ import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.state.KeyGroupRange;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
@@ -72,7 +74,9 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
     private transient Counter nonFinite;
     private transient Counter malformed;
     /** Rows updated since the last publication, by id, with their new lookup. */
-    private transient Map<Long, RowUpdate> dirty;
+    private transient Map<Long, Dirty> dirty;
+    /** Milliseconds from a row's oldest unpublished gradient's creation to the row's publication. */
+    private transient Histogram rowLag;
     private transient KeyGroupRange keyGroups;
     private transient int maxParallelism;
 
@@ -107,6 +111,7 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         notAdmitted = metrics.counter("gradientsNotAdmitted");
         nonFinite = metrics.counter("gradientsNonFinite");
         malformed = metrics.counter("gradientsMalformed");
+        rowLag = metrics.histogram("rowLagMs", new DescriptiveStatisticsHistogram(10_000));
         dirty = new LinkedHashMap<>();
         var task = getRuntimeContext().getTaskInfo();
         maxParallelism = task.getMaxNumberOfParallelSubtasks();
@@ -206,7 +211,12 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
             long now = getProcessingTimeService().getCurrentProcessingTime();
             getProcessingTimeService().registerTimer((now / publishMillis + 1) * publishMillis, time -> publish());
         }
-        dirty.put(gradient.id(), new RowUpdate(modelId, gradient.id(), examples, 0, table.lookup(row)));
+        // A gradient's creation is its Kafka record's timestamp, which the worker's producer sets as
+        // it sends; a gradient that did not come through Kafka counts from now.
+        long created = element.hasTimestamp() ? element.getTimestamp() : System.currentTimeMillis();
+        RowUpdate update = new RowUpdate(modelId, gradient.id(), examples, 0, table.lookup(row));
+        dirty.merge(gradient.id(), new Dirty(update, created),
+                (older, newer) -> new Dirty(newer.update, Math.min(older.oldestGradientMillis, created)));
     }
 
     @Override
@@ -222,11 +232,20 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
     }
 
     /** The rows updated since the last publication, stamped now, and forgets them. */
+    /** A row to publish: its new value, and when the oldest gradient it holds since its last publication was created. */
+    private record Dirty(RowUpdate update, long oldestGradientMillis) {}
+
+    /** Milliseconds from a row's oldest unpublished gradient's creation to the row's publication. */
+    Histogram rowLag() {
+        return rowLag;
+    }
+
     private List<RowUpdate> drain() {
         long now = System.currentTimeMillis();
         List<RowUpdate> updates = new ArrayList<>(dirty.size());
-        for (RowUpdate update : dirty.values()) {
-            updates.add(update.stampedAt(now));
+        for (Dirty row : dirty.values()) {
+            updates.add(row.update.stampedAt(now));
+            rowLag.update(Math.max(0, now - row.oldestGradientMillis));
         }
         dirty.clear();
         return updates;

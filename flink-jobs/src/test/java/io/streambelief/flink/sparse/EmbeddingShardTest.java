@@ -159,6 +159,24 @@ class EmbeddingShardTest {
         }
     }
 
+    /** Row lag: from the creation of the oldest gradient a publication holds (its Kafka timestamp) to the publication. */
+    @Test
+    void eachPublicationRecordsTheLagOfTheOldestGradientItHolds() throws Exception {
+        try (var harness = harness(SPARSE)) {
+            float[] gradient = {1, 1, 1, 1, 1};
+            long now = System.currentTimeMillis();
+            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, gradient), now - 3_000));
+            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, gradient), now - 1_000));
+            harness.processElement2(new StreamRecord<>(new RowGradient(ID + 1, 1, gradient), now - 500));
+            harness.prepareSnapshotPreBarrier(1);
+
+            var lag = ((EmbeddingShard) harness.getOperator()).rowLag().getStatistics();
+            assertThat(lag.size()).as("one per row published").isEqualTo(2);
+            assertThat(lag.getMax()).as("the row's oldest gradient").isBetween(3_000L, 3_000L + 60_000);
+            assertThat(lag.getMin()).isBetween(500L, 500L + 60_000);
+        }
+    }
+
     @Test
     void anIdGetsARowOnlyFromItsMinCountthSighting() throws Exception {
         try (var harness = harness(SPARSE.withRows(3, null))) {

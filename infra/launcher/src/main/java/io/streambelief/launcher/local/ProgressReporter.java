@@ -27,9 +27,10 @@ import io.streambelief.kafka.metrics.TrainingMetrics;
 /**
  * Prints one line of progress on demand: examples trained and their rate, progressive loss and
  * accuracy (from the training-metrics topic), the served model's version, the examples it
- * includes and its age (from the model server), completed checkpoints (from Flink's REST API)
- * and dead letters (the dead-letter topic's size). Each source is asked independently, so one
- * that does not answer shows as "?" and never stops the others.
+ * includes and its age (from the model server), the parameter servers' staleness, a sparse
+ * model's row lag and completed checkpoints (from Flink's REST API), and dead letters (the
+ * dead-letter topic's size). Each source is asked independently, so one that does not answer
+ * shows as "?" and never stops the others.
  */
 final class ProgressReporter implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,8 +44,7 @@ final class ProgressReporter implements AutoCloseable {
     private final long startNanos = System.nanoTime();
     private final Map<Integer, Long> examplesPerWorker = new HashMap<>();
     private long lastTotal;
-    private String parameterServerVertex;
-    private int parameterServers;
+    private final Map<String, JobVertex> vertices = new HashMap<>();
     private long lastNanos = startNanos;
 
     ProgressReporter(LocalDeployment deployment, PrintStream out) {
@@ -138,6 +138,9 @@ final class ProgressReporter implements AutoCloseable {
         }
         line.append(" | ").append(served());
         line.append(" | staleness ").append(staleness());
+        if (deployment.config().isSparse()) {
+            line.append(" | row lag ").append(rowLag());
+        }
         line.append(" | checkpoints ").append(checkpoints());
         line.append(" | dead letters ").append(deadLetters());
         out.println(line);
@@ -157,34 +160,15 @@ final class ProgressReporter implements AutoCloseable {
      * lag of the last 10,000 gradients each applied), from Flink's REST API.
      */
     private String staleness() {
-        URI job = deployment.webUi().resolve("/jobs/" + deployment.jobId());
-        if (parameterServerVertex == null) {
-            JsonNode vertices = getJson(job);
-            if (vertices == null) {
-                return "?";
-            }
-            for (JsonNode vertex : vertices.path("vertices")) {
-                if (vertex.path("name").asText().startsWith("parameter-server")) {
-                    parameterServerVertex = vertex.path("id").asText();
-                    parameterServers = vertex.path("parallelism").asInt();
-                }
-            }
-            if (parameterServerVertex == null) {
-                return "?";
-            }
+        List<Map<String, Double>> subtasks = subtaskMetrics("parameter-server", "parameter-server.staleness_mean",
+                "parameter-server.staleness_p99", "parameter-server.gradientsApplied");
+        if (subtasks == null) {
+            return "?";
         }
         double weightedMean = 0;
         long gradients = 0;
         double p99 = Double.NaN;
-        for (int subtask = 0; subtask < parameterServers; subtask++) {
-            JsonNode metrics = getJson(job.resolve(job.getPath() + "/vertices/" + parameterServerVertex + "/subtasks/"
-                    + subtask + "/metrics?get=parameter-server.staleness_mean,parameter-server.staleness_p99,"
-                    + "parameter-server.gradientsApplied"));
-            if (metrics == null) {
-                return "?";
-            }
-            Map<String, Double> values = new HashMap<>();
-            metrics.forEach(m -> values.put(m.path("id").asText(), m.path("value").asDouble(Double.NaN)));
+        for (Map<String, Double> values : subtasks) {
             // Weighted by all gradients applied, a fair stand-in for the histogram's own count.
             double count = values.getOrDefault("parameter-server.gradientsApplied", 0.0);
             double mean = values.getOrDefault("parameter-server.staleness_mean", Double.NaN);
@@ -197,6 +181,58 @@ final class ProgressReporter implements AutoCloseable {
         }
         return gradients == 0 ? "-" : String.format(Locale.ROOT, "%.1f (p99 %.0f)", weightedMean / gradients, p99);
     }
+
+    /**
+     * A sparse model's row lag (a row gradient's creation to its row's publication, over each
+     * embedding shard's last 10,000 publications): the largest p50 and p99 over the shards.
+     */
+    private String rowLag() {
+        List<Map<String, Double>> subtasks = subtaskMetrics("embedding-shard", "embedding-shard.rowLagMs_p50",
+                "embedding-shard.rowLagMs_p99");
+        if (subtasks == null) {
+            return "?";
+        }
+        double p50 = subtasks.stream().mapToDouble(m -> m.getOrDefault("embedding-shard.rowLagMs_p50", Double.NaN))
+                .filter(v -> !Double.isNaN(v)).max().orElse(Double.NaN);
+        double p99 = subtasks.stream().mapToDouble(m -> m.getOrDefault("embedding-shard.rowLagMs_p99", Double.NaN))
+                .filter(v -> !Double.isNaN(v)).max().orElse(Double.NaN);
+        return Double.isNaN(p50) ? "-" : String.format(Locale.ROOT, "%.0f ms (p99 %.0f)", p50, p99);
+    }
+
+    /** The named metrics of each subtask of the job vertex whose name starts with {@code vertexName}; null if unknown. */
+    private List<Map<String, Double>> subtaskMetrics(String vertexName, String... metrics) {
+        URI job = deployment.webUi().resolve("/jobs/" + deployment.jobId());
+        JobVertex vertex = vertices.get(vertexName);
+        if (vertex == null) {
+            JsonNode graph = getJson(job);
+            if (graph == null) {
+                return null;
+            }
+            for (JsonNode node : graph.path("vertices")) {
+                if (node.path("name").asText().startsWith(vertexName)) {
+                    vertex = new JobVertex(node.path("id").asText(), node.path("parallelism").asInt());
+                    vertices.put(vertexName, vertex);
+                }
+            }
+            if (vertex == null) {
+                return null;
+            }
+        }
+        List<Map<String, Double>> subtasks = new ArrayList<>();
+        for (int subtask = 0; subtask < vertex.parallelism(); subtask++) {
+            JsonNode values = getJson(job.resolve(job.getPath() + "/vertices/" + vertex.id() + "/subtasks/" + subtask
+                    + "/metrics?get=" + String.join(",", metrics)));
+            if (values == null) {
+                return null;
+            }
+            Map<String, Double> named = new HashMap<>();
+            values.forEach(m -> named.put(m.path("id").asText(), m.path("value").asDouble(Double.NaN)));
+            subtasks.add(named);
+        }
+        return subtasks;
+    }
+
+    private record JobVertex(String id, int parallelism) {}
 
     private String checkpoints() {
         JsonNode stats = getJson(deployment.webUi().resolve("/jobs/" + deployment.jobId() + "/checkpoints"));
