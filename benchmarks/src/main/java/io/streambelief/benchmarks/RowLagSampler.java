@@ -42,9 +42,9 @@ final class RowLagSampler {
                 }
                 double sampleP50 = Double.NaN;
                 for (JsonNode metric : get(rest, job + "/vertices/" + vertex.path("id").asText()
-                        + "/subtasks/metrics?agg=max&get=embedding-shard.rowLagMs_p50,embedding-shard.rowLagMs_p99")) {
+                        + "/subtasks/metrics?agg=max&get=embedding-shard.rowLagMs_median,embedding-shard.rowLagMs_p99")) {
                     double max = metric.path("max").asDouble(Double.NaN);
-                    if (metric.path("id").asText().endsWith("_p50")) {
+                    if (metric.path("id").asText().endsWith("_median")) {
                         sampleP50 = max;
                     } else if (!Double.isNaN(max)) {
                         p99 = Double.isNaN(p99) ? max : Math.max(p99, max);

@@ -5,6 +5,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -27,14 +28,18 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.streambelief.flink.config.SparseTraining;
 import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.kafka.data.ExampleSet;
 import io.streambelief.kafka.data.FashionMnist;
+import io.streambelief.kafka.data.Flights;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
+import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.launcher.local.LocalDeployment;
 import io.streambelief.model.Example;
 import io.streambelief.model.ModelSpec;
+import io.streambelief.model.sparse.WideDeepSpec;
 import io.streambelief.processes.LoopbackPort;
 import io.streambelief.serving.ModelClient;
 import io.streambelief.serving.tfserving.DataType;
@@ -102,6 +107,16 @@ public final class ServingBenchmark implements Callable<Integer> {
                     + "--batch-max-rows 128); 0: off, as a server starts by default. Default: ${DEFAULT-VALUE}.")
     long batchTimeoutMicros;
 
+    @Option(names = "--sparse-chunks", paramLabel = "N", defaultValue = "20",
+            description = "Chunks of 1,000 flights appended to a running wide & deep model to measure its freshness "
+                    + "(0: skip). Default: ${DEFAULT-VALUE}.")
+    int sparseChunks;
+
+    @Option(names = "--sparse-rate", paramLabel = "EXAMPLES/S", defaultValue = "300",
+            description = "Flights appended per second while the sparse model's freshness is measured. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int sparseRate;
+
     @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = "benchmarks/target/work/serving",
             description = "Scratch directory for the broker and checkpoints; emptied first. Default: ${DEFAULT-VALUE}.")
     Path workDir;
@@ -138,6 +153,7 @@ public final class ServingBenchmark implements Callable<Integer> {
         }
 
         Path work = Bench.emptied(workDir.toAbsolutePath());
+        String lastLine;
         int grpcPort = LoopbackPort.orFree(0);
         LocalDeployment.Settings settings = LocalDeployment.Settings.forTests(work)
                 .withServingOptions(List.of("--batch-timeout-micros", Long.toString(batchTimeoutMicros),
@@ -166,13 +182,66 @@ public final class ServingBenchmark implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "served/plain (best thread count): HTTP %.2fx, gRPC %.2fx predictions/s; "
                         + "HTTP %.1fx p99 latency%n", served.perSecond() / plain.perSecond(),
                         grpc.perSecond() / plain.perSecond(), (double) served.p99Nanos() / plain.p99Nanos());
-                System.out.printf(Locale.ROOT, "freshness_p50_ms=%d freshness_p99_ms=%d qps=%.0f latency_p99_ms=%.2f "
-                        + "grpc_qps=%.0f limit_ratio=%.2f%n", percentile(freshness, 0.50), percentile(freshness, 0.99),
-                        served.perSecond(), served.p99Nanos() / 1e6, grpc.perSecond(),
+                lastLine = String.format(Locale.ROOT, "freshness_p50_ms=%d freshness_p99_ms=%d qps=%.0f "
+                        + "latency_p99_ms=%.2f grpc_qps=%.0f limit_ratio=%.2f", percentile(freshness, 0.50),
+                        percentile(freshness, 0.99), served.perSecond(), served.p99Nanos() / 1e6, grpc.perSecond(),
                         served.perSecond() / plain.perSecond());
             }
         }
+        if (sparseChunks > 0) {
+            sparseFreshness(work.resolve("flights"));
+        }
+        System.out.println(lastLine);
         return 0;
+    }
+
+    /**
+     * A wide &amp; deep model's freshness, measured as a user would: flights appended in chunks of
+     * 1,000 at {@code --sparse-rate} to a running flights model (after a 20,000-flight warm-up);
+     * each chunk's freshness is from its last flight's append to the served model including it.
+     * The row lag (a row gradient's creation to its row's publication) is sampled from the job.
+     */
+    private void sparseFreshness(Path work) throws Exception {
+        int chunk = 1_000;
+        int warm = 20_000;
+        List<String> flights = Flights.read().subList(0, warm + sparseChunks * chunk);
+        FeatureSchema schema = FeatureSchema.load("flights");
+        try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work),
+                bootstrap -> TrainingConfig.builder(bootstrap).modelId("flights").workers(1).seed(SEED)
+                        .sparse(SparseTraining.of(schema, WideDeepSpec.parse(WideDeepSpec.DEFAULT), 1, SEED)).build());
+                ExampleFeeder feeder = new ExampleFeeder(deployment.bootstrapServers(),
+                        deployment.config().topics().examples(), ExampleFormat.CSV)) {
+            ModelClient client = new ModelClient(deployment.servingUri(), "flights");
+            System.out.printf(Locale.ROOT, "Sparse model %s: warming up on %,d flights...%n", WideDeepSpec.DEFAULT, warm);
+            feeder.feedLines(flights.subList(0, warm), n -> {});
+            client.awaitExamplesTrained(warm, Duration.ofMinutes(5));
+            RowLagSampler rowLag = new RowLagSampler(deployment);
+            System.out.printf(Locale.ROOT, "Measuring the sparse model's freshness: %d chunks of %,d flights at %,d/s...%n",
+                    sparseChunks, chunk, sparseRate);
+            long[] freshness = new long[sparseChunks];
+            long intervalNanos = TimeUnit.SECONDS.toNanos(1) / sparseRate;
+            for (int c = 0; c < sparseChunks; c++) {
+                int from = warm + c * chunk;
+                long next = System.nanoTime();
+                for (String line : flights.subList(from, from + chunk)) {
+                    while (System.nanoTime() < next) {
+                        Thread.onSpinWait();
+                    }
+                    feeder.send(line.getBytes(StandardCharsets.UTF_8));
+                    next += intervalNanos;
+                }
+                feeder.flush();
+                long appended = System.nanoTime();
+                client.awaitExamplesTrained(from + chunk, Duration.ofMinutes(2));
+                freshness[c] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - appended);
+                rowLag.sample();
+            }
+            Arrays.sort(freshness);
+            System.out.printf(Locale.ROOT, "sparse freshness over %d chunks of %,d flights at %,d/s (last flight appended "
+                    + "-> served model includes it): p50 %d ms, p99 %d ms, max %d ms; row lag p50 %.0f ms, p99 %.0f ms%n",
+                    sparseChunks, chunk, sparseRate, percentile(freshness, 0.50), percentile(freshness, 0.99),
+                    freshness[freshness.length - 1], rowLag.p50(), rowLag.p99());
+        }
     }
 
     /** A marked example: its ordinal among all examples appended, and when it was appended. */

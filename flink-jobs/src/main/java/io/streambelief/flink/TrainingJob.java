@@ -16,6 +16,7 @@ import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.config.TrainingMode;
 import io.streambelief.flink.io.ParsedExample;
 import io.streambelief.flink.io.RecordTypes;
+import io.streambelief.flink.io.RowGradients;
 import io.streambelief.flink.io.RowLookup;
 import io.streambelief.flink.io.RowLookupReply;
 import io.streambelief.flink.parse.DeadLetters;
@@ -27,6 +28,7 @@ import io.streambelief.flink.ps.ParameterServerOperator;
 import io.streambelief.flink.ps.ShardKeys;
 import io.streambelief.flink.snapshot.SnapshotWriter;
 import io.streambelief.flink.sparse.EmbeddingShard;
+import io.streambelief.flink.sparse.GradientBatcher;
 import io.streambelief.flink.sparse.LookupBatcher;
 import io.streambelief.flink.sparse.SparseWorker;
 import io.streambelief.flink.worker.BoundedWorker;
@@ -37,7 +39,6 @@ import io.streambelief.model.Example;
 import io.streambelief.model.record.GradientSlice;
 import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;
-import io.streambelief.model.record.RowGradient;
 
 /**
  * The online training job: Downpour SGD on Flink.
@@ -58,8 +59,8 @@ import io.streambelief.model.record.RowGradient;
  *  examples ──► parse ──► LookupBatcher ──(one lookup per shard and batch)──► EmbeddingShard (RocksDB rows) ──► embedding-rows
  *                 │                                                   ▲        │ rows, back to the batch's worker
  *                 ▼                                                   │        ▼
- *            dead-letter                       embedding-gradients ───┘   SparseWorker ×W ──keyBy(shard)──► ParameterServer ...
- *                                              (read_committed)  ◄─── transactional ─┘ row gradients
+ *            dead-letter  embedding-gradients ─► GradientBatcher ─┘   SparseWorker ×W ──keyBy(shard)──► ParameterServer ...
+ *                        (read_committed)  ◄──────── transactional ────────┘ row gradients
  * </pre>
  *
  * <p>Flink 2 has no iterations, so the parameter feedback edge runs through the compacted
@@ -191,25 +192,29 @@ public final class TrainingJob {
                 .name("lookup-batcher").uid("lookup-batcher")
                 .setParallelism(config.workers());
 
-        DataStream<RowGradient> rowGradients = env
+        // Row gradients back from Kafka, grouped per shard next to the source as lookups are.
+        SingleOutputStreamOperator<RowGradients> rowGradients = env
                 .fromSource(io.sources().embeddingGradients(), WatermarkStrategy.noWatermarks(), "embedding-gradients")
                 .uid("embedding-gradients-source")
+                .setParallelism(sparse.embeddingShards())
+                .transform("gradient-batcher", RecordTypes.ROW_GRADIENTS, new GradientBatcher(sparse))
+                .name("gradient-batcher").uid("gradient-batcher")
                 .setParallelism(sparse.embeddingShards());
 
-        // Each lookup goes straight to the shard that holds its ids' key groups, where it is read as
-        // keyed (its first id the key; the shard reads each id under its own); row gradients meet
-        // the same state keyed by id.
+        // Lookups and gradients go straight to the shard that holds their ids' key groups, where
+        // they are read as keyed (their first id the state key; the shard reads each id under its own).
         SingleOutputStreamOperator<RowLookupReply> rows = lookups
                 .partitionCustom((shard, shards) -> shard, RowLookup::shard)
-                .connect(rowGradients.keyBy(RowGradient::id))
+                .connect(rowGradients.partitionCustom((shard, shards) -> shard, RowGradients::shard))
                 .transform("embedding-shard", RecordTypes.ROW_LOOKUP_REPLY,
                         new EmbeddingShard(config.modelId(), sparse, config.publishInterval().toMillis()))
                 .name("embedding-shard").uid("embedding-shard")
                 .setParallelism(sparse.embeddingShards())
                 .setMaxParallelism(SparseTraining.MAX_EMBEDDING_SHARDS);
         @SuppressWarnings("unchecked")
-        var shard = (TwoInputTransformation<RowLookup, RowGradient, RowLookupReply>) rows.getTransformation();
-        shard.setStateKeySelectors((RowLookup lookup) -> lookup.ids()[0], RowGradient::id);
+        var shard = (TwoInputTransformation<RowLookup, RowGradients, RowLookupReply>) rows.getTransformation();
+        shard.setStateKeySelectors((RowLookup lookup) -> lookup.ids()[0],
+                (RowGradients gradients) -> gradients.gradients()[0].id());
         shard.setStateKeyType(Types.LONG);
 
         rows.getSideOutput(EmbeddingShard.ROW_UPDATES)

@@ -24,6 +24,8 @@ public final class RecordTypes {
             new SingletonTypeInfo<>(RowLookup.class, SparseRecordSerializers.RowLookupSerializer.INSTANCE);
     public static final TypeInformation<RowLookupReply> ROW_LOOKUP_REPLY =
             new SingletonTypeInfo<>(RowLookupReply.class, SparseRecordSerializers.RowLookupReplySerializer.INSTANCE);
+    public static final TypeInformation<RowGradients> ROW_GRADIENTS =
+            new SingletonTypeInfo<>(RowGradients.class, SparseRecordSerializers.RowGradientsSerializer.INSTANCE);
     public static final TypeInformation<RowGradient> ROW_GRADIENT =
             new SingletonTypeInfo<>(RowGradient.class, SparseRecordSerializers.RowGradientSerializer.INSTANCE);
 

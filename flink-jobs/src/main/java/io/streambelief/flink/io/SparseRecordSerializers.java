@@ -148,6 +148,49 @@ public final class SparseRecordSerializers {
         }
     }
 
+    public static final class RowGradientsSerializer extends Immutable<RowGradients> {
+        private static final long serialVersionUID = 1L;
+        public static final RowGradientsSerializer INSTANCE = new RowGradientsSerializer();
+
+        @Override
+        public RowGradients createInstance() {
+            return new RowGradients(0, new RowGradient[0], new long[0]);
+        }
+
+        @Override
+        public void serialize(RowGradients batch, DataOutputView out) throws IOException {
+            out.writeInt(batch.shard());
+            out.writeInt(batch.gradients().length);
+            for (int i = 0; i < batch.gradients().length; i++) {
+                RowGradientSerializer.INSTANCE.serialize(batch.gradients()[i], out);
+                out.writeLong(batch.createdMillis()[i]);
+            }
+        }
+
+        @Override
+        public RowGradients deserialize(DataInputView in) throws IOException {
+            int shard = in.readInt();
+            RowGradient[] gradients = new RowGradient[in.readInt()];
+            long[] created = new long[gradients.length];
+            for (int i = 0; i < gradients.length; i++) {
+                gradients[i] = RowGradientSerializer.INSTANCE.deserialize(in);
+                created[i] = in.readLong();
+            }
+            return new RowGradients(shard, gradients, created);
+        }
+
+        @Override
+        public TypeSerializerSnapshot<RowGradients> snapshotConfiguration() {
+            return new GradientsSnapshot();
+        }
+    }
+
+    public static final class GradientsSnapshot extends SimpleTypeSerializerSnapshot<RowGradients> {
+        public GradientsSnapshot() {
+            super(() -> RowGradientsSerializer.INSTANCE);
+        }
+    }
+
     public static final class RowGradientSerializer extends Immutable<RowGradient> {
         private static final long serialVersionUID = 1L;
         public static final RowGradientSerializer INSTANCE = new RowGradientSerializer();

@@ -22,6 +22,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
 import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.io.RowGradients;
 import io.streambelief.flink.io.RowLookup;
 import io.streambelief.flink.io.RowLookupReply;
 import io.streambelief.model.record.ExampleDigest;
@@ -33,10 +34,10 @@ import io.streambelief.model.sparse.EmbeddingTable;
  * The parameter server of the sparse part: one key per feature id, the id's row in RocksDB
  * state. Input 1 are a mini-batch's lookups of the ids this subtask holds (answered with one reply
  * of their rows, or of the rows a first gradient would create), input 2 the row gradients coming
- * back through {@code embedding-gradients}, keyed by id.
+ * back through {@code embedding-gradients}, grouped by shard as lookups are ({@link GradientBatcher}).
  *
- * <p>A lookup is routed here by {@link SparseTraining#shardOf}, which names the subtask Flink's
- * {@code keyBy(id)} would, and reads each id's row under that id as the current key: the state
+ * <p>Lookups and gradients are routed here by {@link SparseTraining#shardOf}, which names the
+ * subtask Flink's {@code keyBy(id)} would, and each id's row is read under that id as the current key: the state
  * is the same as if every id had come keyed on its own, and an id routed to the wrong subtask
  * fails the task rather than writing a row no checkpoint could restore to its place.
  *
@@ -55,7 +56,7 @@ import io.streambelief.model.sparse.EmbeddingTable;
  * fails before the next interval) and publishing costs no second read of the row.
  */
 public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
-        implements TwoInputStreamOperator<RowLookup, RowGradient, RowLookupReply> {
+        implements TwoInputStreamOperator<RowLookup, RowGradients, RowLookupReply> {
     private static final long serialVersionUID = 1L;
 
     /** Rows to publish to {@code embedding-rows}. */
@@ -168,8 +169,16 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
     }
 
     @Override
-    public void processElement2(StreamRecord<RowGradient> element) throws Exception {
-        RowGradient gradient = element.getValue();
+    public void processElement2(StreamRecord<RowGradients> element) throws Exception {
+        RowGradients batch = element.getValue();
+        for (int i = 0; i < batch.gradients().length; i++) {
+            selectRow(batch.gradients()[i].id());
+            apply(batch.gradients()[i], batch.createdMillis()[i]);
+        }
+    }
+
+    /** Applies one gradient, created at {@code created}, to its row, the current key. */
+    private void apply(RowGradient gradient, long created) throws Exception {
         // embedding-gradients is a topic anyone with access can write to: a record of another width
         // would fail the optimizer (and the task, again at every replay), one of no examples would
         // corrupt the row's count.
@@ -211,9 +220,6 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
             long now = getProcessingTimeService().getCurrentProcessingTime();
             getProcessingTimeService().registerTimer((now / publishMillis + 1) * publishMillis, time -> publish());
         }
-        // A gradient's creation is its Kafka record's timestamp, which the worker's producer sets as
-        // it sends; a gradient that did not come through Kafka counts from now.
-        long created = element.hasTimestamp() ? element.getTimestamp() : System.currentTimeMillis();
         RowUpdate update = new RowUpdate(modelId, gradient.id(), examples, 0, table.lookup(row));
         dirty.merge(gradient.id(), new Dirty(update, created),
                 (older, newer) -> new Dirty(newer.update, Math.min(older.oldestGradientMillis, created)));

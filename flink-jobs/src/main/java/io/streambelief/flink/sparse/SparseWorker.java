@@ -49,8 +49,8 @@ import io.streambelief.model.trainer.Trainer;
  * examples that touched it — to the {@link #ROW_GRADIENTS} side output, which the job writes to
  * {@code embedding-gradients} in the checkpoint's Kafka transaction. Only touched rows move.
  *
- * <p>Exactly-once: the replies of batches not yet complete are part of the worker's checkpoint; everything trained before a barrier was pushed
- * before it. Sparse models fetch before and push after every batch (nFetch and nPush 1), whole
+ * <p>Exactly-once: the replies of batches not yet complete are part of the worker's checkpoint;
+ * everything trained before a barrier was pushed before it. Sparse models fetch before and push after every batch (nFetch and nPush 1), whole
  * gradients (no compression, so no residual to checkpoint).
  */
 public final class SparseWorker extends AbstractStreamOperator<GradientSlice>

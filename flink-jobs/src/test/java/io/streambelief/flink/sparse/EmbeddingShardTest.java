@@ -15,6 +15,7 @@ import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.io.RowGradients;
 import io.streambelief.flink.io.RowLookup;
 import io.streambelief.flink.io.RowLookupReply;
 import io.streambelief.kafka.sparse.FeatureSchema;
@@ -62,7 +63,7 @@ class EmbeddingShardTest {
                 // ID and ID + 1 seen once before, so admitted at this lookup; ID gets a row.
                 harness.processElement1(lookup(1, NO_EXAMPLES, ID));
                 harness.processElement1(lookup(2, NO_EXAMPLES, ID + 1));
-                harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, gradient)));
+                harness.processElement2(gradients(new RowGradient(ID, 1, gradient)));
             }
             batched.processElement1(lookup(3, example(), ids));
             for (long id : ids) {
@@ -101,7 +102,7 @@ class EmbeddingShardTest {
             ours++;
         }
         try (var harness = new KeyedTwoInputStreamOperatorTestHarness<>(new EmbeddingShard("flights", twoShards, 1_000),
-                (RowLookup lookup) -> lookup.ids()[0], RowGradient::id, Types.LONG,
+                (RowLookup lookup) -> lookup.ids()[0], (RowGradients g) -> g.gradients()[0].id(), Types.LONG,
                 SparseTraining.MAX_EMBEDDING_SHARDS, 2, 0)) {
             harness.setStateBackend(new EmbeddedRocksDBStateBackend());
             harness.open();
@@ -129,8 +130,8 @@ class EmbeddingShardTest {
             float[] gradient = {0.5f, 0.1f, -0.2f, 0.3f, 0.4f};
             ExampleDigest three = new ExampleDigest(3, 0x1234_5678_9abcL, -99);
             ExampleDigest two = new ExampleDigest(2, -0x5eed, 0x7e57);
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, three, gradient)));
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, two, gradient)));
+            harness.processElement2(gradients(new RowGradient(ID, three, gradient)));
+            harness.processElement2(gradients(new RowGradient(ID, two, gradient)));
             harness.processElement1(lookup(1, NO_EXAMPLES, ID));
 
             float[] expected = TABLE.newRow(ID);
@@ -149,7 +150,7 @@ class EmbeddingShardTest {
     @Test
     void rowsUpdatedSinceTheLastPublicationArePublishedBeforeACheckpointBarrier() throws Exception {
         try (var harness = harness(SPARSE)) {
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 2, new float[] {1, 1, 1, 1, 1})));
+            harness.processElement2(gradients(new RowGradient(ID, 2, new float[] {1, 1, 1, 1, 1})));
             harness.prepareSnapshotPreBarrier(1);
 
             assertThat(published(harness)).extracting(RowUpdate::id, RowUpdate::examplesApplied)
@@ -165,9 +166,9 @@ class EmbeddingShardTest {
         try (var harness = harness(SPARSE)) {
             float[] gradient = {1, 1, 1, 1, 1};
             long now = System.currentTimeMillis();
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, gradient), now - 3_000));
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, gradient), now - 1_000));
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID + 1, 1, gradient), now - 500));
+            harness.processElement2(gradientsAt(now - 3_000, new RowGradient(ID, 1, gradient)));
+            harness.processElement2(gradientsAt(now - 1_000, new RowGradient(ID, 1, gradient)));
+            harness.processElement2(gradientsAt(now - 500, new RowGradient(ID + 1, 1, gradient)));
             harness.prepareSnapshotPreBarrier(1);
 
             var lag = ((EmbeddingShard) harness.getOperator()).rowLag().getStatistics();
@@ -183,7 +184,7 @@ class EmbeddingShardTest {
             float[] gradient = {1, 1, 1, 1, 1};
             for (int sighting = 1; sighting <= 3; sighting++) {
                 harness.processElement1(lookup(sighting, NO_EXAMPLES, ID));
-                harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, gradient)));
+                harness.processElement2(gradients(new RowGradient(ID, 1, gradient)));
             }
             harness.processElement1(lookup(4, NO_EXAMPLES, ID));
 
@@ -203,10 +204,10 @@ class EmbeddingShardTest {
         try (var harness = harness(SPARSE.withRows(1, Duration.ofMinutes(10)))) {
             float[] gradient = {1, 1, 1, 1, 1};
             harness.setStateTtlProcessingTime(0);
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, gradient)));
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID + 1, 1, gradient)));
+            harness.processElement2(gradients(new RowGradient(ID, 1, gradient)));
+            harness.processElement2(gradients(new RowGradient(ID + 1, 1, gradient)));
             harness.setStateTtlProcessingTime(Duration.ofMinutes(9).toMillis());
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID + 1, 1, gradient)));
+            harness.processElement2(gradients(new RowGradient(ID + 1, 1, gradient)));
 
             harness.setStateTtlProcessingTime(Duration.ofMinutes(11).toMillis());
             harness.processElement1(lookup(1, NO_EXAMPLES, ID));
@@ -225,8 +226,8 @@ class EmbeddingShardTest {
     @Test
     void nonFiniteGradientsNeverReachTheRow() throws Exception {
         try (var harness = harness(SPARSE)) {
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, new float[] {Float.NaN, 0, 0, 0, 0})));
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, new float[] {0, Float.POSITIVE_INFINITY, 0, 0, 0})));
+            harness.processElement2(gradients(new RowGradient(ID, 1, new float[] {Float.NaN, 0, 0, 0, 0})));
+            harness.processElement2(gradients(new RowGradient(ID, 1, new float[] {0, Float.POSITIVE_INFINITY, 0, 0, 0})));
             assertThat(storedRows(harness)).isZero();
         }
     }
@@ -235,10 +236,10 @@ class EmbeddingShardTest {
     @Test
     void gradientsOfAnotherWidthOrOfNoExamplesAreRefused() throws Exception {
         try (var harness = harness(SPARSE)) {
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, new float[] {1, 2})));
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 1, new float[50])));
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, -7, new float[] {0, 0, 0, 0, 0})));
-            harness.processElement2(new StreamRecord<>(new RowGradient(ID, 0, new float[] {0, 0, 0, 0, 0})));
+            harness.processElement2(gradients(new RowGradient(ID, 1, new float[] {1, 2})));
+            harness.processElement2(gradients(new RowGradient(ID, 1, new float[50])));
+            harness.processElement2(gradients(new RowGradient(ID, -7, new float[] {0, 0, 0, 0, 0})));
+            harness.processElement2(gradients(new RowGradient(ID, 0, new float[] {0, 0, 0, 0, 0})));
             assertThat(storedRows(harness)).isZero();
         }
     }
@@ -247,19 +248,31 @@ class EmbeddingShardTest {
         return new SparseExample(new long[] {ID}, new float[] {1f}, 1);
     }
 
-    private static KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradient, RowLookupReply> harness(
+    private static KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradients, RowLookupReply> harness(
             SparseTraining sparse) throws Exception {
         var harness = new KeyedTwoInputStreamOperatorTestHarness<>(new EmbeddingShard("flights", sparse, 1_000),
-                (RowLookup lookup) -> lookup.ids()[0], RowGradient::id, Types.LONG);
+                (RowLookup lookup) -> lookup.ids()[0], (RowGradients g) -> g.gradients()[0].id(), Types.LONG);
         harness.setStateBackend(new EmbeddedRocksDBStateBackend());
         harness.open();
         return harness;
     }
 
-    private static long storedRows(KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradient, RowLookupReply> h) {
+    private static long storedRows(KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradients, RowLookupReply> h) {
         try (var keys = h.getOperator().getKeyedStateBackend().getKeys("rows", VoidNamespace.INSTANCE)) {
             return keys.count();
         }
+    }
+
+    /** Gradients as the batcher sends them, created now. */
+    private static StreamRecord<RowGradients> gradients(RowGradient... gradients) {
+        return gradientsAt(System.currentTimeMillis(), gradients);
+    }
+
+    /** Gradients as the batcher sends them, created at {@code createdMillis}. */
+    private static StreamRecord<RowGradients> gradientsAt(long createdMillis, RowGradient... gradients) {
+        long[] created = new long[gradients.length];
+        java.util.Arrays.fill(created, createdMillis);
+        return new StreamRecord<>(new RowGradients(0, gradients, created));
     }
 
     private static StreamRecord<RowLookup> lookup(long batchId, SparseExample[] examples, long... ids) {
@@ -275,11 +288,11 @@ class EmbeddingShardTest {
         return reply.lookups();
     }
 
-    private static List<RowLookupReply> replies(KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradient, RowLookupReply> h) {
+    private static List<RowLookupReply> replies(KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradients, RowLookupReply> h) {
         return h.extractOutputValues();
     }
 
-    private static List<RowUpdate> published(KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradient, RowLookupReply> h) {
+    private static List<RowUpdate> published(KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradients, RowLookupReply> h) {
         return h.getSideOutput(EmbeddingShard.ROW_UPDATES).stream().map(StreamRecord::getValue).toList();
     }
 }

@@ -187,12 +187,12 @@ final class ProgressReporter implements AutoCloseable {
      * embedding shard's last 10,000 publications): the largest p50 and p99 over the shards.
      */
     private String rowLag() {
-        List<Map<String, Double>> subtasks = subtaskMetrics("embedding-shard", "embedding-shard.rowLagMs_p50",
+        List<Map<String, Double>> subtasks = subtaskMetrics("embedding-shard", "embedding-shard.rowLagMs_median",
                 "embedding-shard.rowLagMs_p99");
         if (subtasks == null) {
             return "?";
         }
-        double p50 = subtasks.stream().mapToDouble(m -> m.getOrDefault("embedding-shard.rowLagMs_p50", Double.NaN))
+        double p50 = subtasks.stream().mapToDouble(m -> m.getOrDefault("embedding-shard.rowLagMs_median", Double.NaN))
                 .filter(v -> !Double.isNaN(v)).max().orElse(Double.NaN);
         double p99 = subtasks.stream().mapToDouble(m -> m.getOrDefault("embedding-shard.rowLagMs_p99", Double.NaN))
                 .filter(v -> !Double.isNaN(v)).max().orElse(Double.NaN);
