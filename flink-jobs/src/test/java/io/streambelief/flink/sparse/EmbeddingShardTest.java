@@ -88,6 +88,24 @@ class EmbeddingShardTest {
         }
     }
 
+    /** Every id of a lookup is read under its own key, not only the first (which is the record's key). */
+    @Test
+    void aLookupReadsTheRowOfEveryIdNotOnlyOfItsFirst() throws Exception {
+        try (var harness = harness(SPARSE)) {
+            float[] gradient = {0.5f, 0.1f, -0.2f, 0.3f, 0.4f};
+            harness.processElement2(gradients(new RowGradient(ID + 1, 1, gradient)));
+            harness.processElement2(gradients(new RowGradient(ID + 7, 1, gradient), new RowGradient(ID + 2, 1, gradient)));
+            harness.processElement1(lookup(1, NO_EXAMPLES, ID, ID + 1, ID + 2));
+
+            float[] lookups = replies(harness).get(0).lookups();
+            for (long id : new long[] {ID + 1, ID + 2}) {
+                float[] expected = TABLE.newRow(id);
+                TABLE.apply(expected, gradient, 0);
+                assertThat(row(lookups, (int) (id - ID))).as("row %d", id).containsExactly(TABLE.lookup(expected));
+            }
+        }
+    }
+
     /** A row written on the wrong subtask could never be restored to its key group's place. */
     @Test
     void anIdRoutedToASubtaskThatDoesNotHoldItsKeyGroupFailsTheTask() throws Exception {
