@@ -32,7 +32,8 @@ class TrainingJobTest {
         assertThat(uids(TrainingConfig.builder("b:9092").mode(TrainingMode.SSP).build())).contains("bounded-worker")
                 .doesNotContain("worker", "model-param-deltas-source");
         assertThat(uids(sparse())).containsExactlyInAnyOrder("examples-source", "parse-sparse-examples",
-                "dead-letter-sink", "embedding-gradients-source", "embedding-shard", "embedding-rows-sink",
+                "lookup-batcher", "dead-letter-sink", "embedding-gradients-source", "gradient-batcher",
+                "embedding-shard", "embedding-rows-sink",
                 "model-params-source", "sparse-worker", "embedding-gradients-sink", "parameter-server",
                 "training-metrics-sink", "model-params-sink", "model-param-deltas-sink", "snapshot-writer",
                 "model-snapshots-sink");

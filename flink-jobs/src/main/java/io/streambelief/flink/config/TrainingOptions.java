@@ -35,8 +35,8 @@ public final class TrainingOptions {
     String schema;
 
     @Option(names = "--embedding-shards", paramLabel = "N", defaultValue = "" + SparseTraining.AS_MANY_AS_WORKERS,
-            description = "Sparse models: parallelism of the embedding-shard operator that keeps the rows. "
-                    + "Default: as many as workers.")
+            description = "Sparse models: parallelism of the embedding-shard operator that keeps the rows, 1.."
+                    + SparseTraining.MAX_EMBEDDING_SHARDS + ". Default: as many as workers.")
     int embeddingShards;
 
     @Option(names = "--min-count", paramLabel = "N", defaultValue = "" + SparseTraining.DEFAULT_MIN_COUNT,
