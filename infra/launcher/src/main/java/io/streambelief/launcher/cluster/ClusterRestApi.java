@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -30,10 +32,17 @@ public final class ClusterRestApi {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI address;
+    private final Duration readTimeout;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     public ClusterRestApi(URI address) {
+        this(address, Duration.ofSeconds(10));
+    }
+
+    /** @param readTimeout how long a query (not a jar upload or a submission) may take */
+    public ClusterRestApi(URI address, Duration readTimeout) {
         this.address = address;
+        this.readTimeout = readTimeout;
     }
 
     public URI address() {
@@ -137,11 +146,35 @@ public final class ClusterRestApi {
                 stats.path("latest").path("restored").path("restore_timestamp").asLong(0));
     }
 
+    /**
+     * The named metrics (as the Web UI names them: {@code <operator>.<metric>}) of each subtask of
+     * the job's vertex whose name starts with {@code vertexName} (a chain is named after its first
+     * operator); empty if the job has no such vertex. A metric a subtask lacks is absent from its map.
+     */
+    public List<Map<String, Double>> subtaskMetrics(JobID job, String vertexName, String... metrics)
+            throws IOException {
+        String path = "/jobs/" + job;
+        for (JsonNode vertex : get(path).path("vertices")) {
+            if (vertex.path("name").asText().startsWith(vertexName)) {
+                List<Map<String, Double>> subtasks = new ArrayList<>();
+                for (int subtask = 0; subtask < vertex.path("parallelism").asInt(); subtask++) {
+                    Map<String, Double> values = new HashMap<>();
+                    get(path + "/vertices/" + vertex.path("id").asText() + "/subtasks/" + subtask + "/metrics?get="
+                            + String.join(",", metrics)).forEach(
+                                    m -> values.put(m.path("id").asText(), m.path("value").asDouble(Double.NaN)));
+                    subtasks.add(values);
+                }
+                return subtasks;
+            }
+        }
+        return List.of();
+    }
+
     /** @param lastRestoreMillis wall-clock time of the latest restore from a checkpoint; 0 if none */
     public record CheckpointStats(long completed, long restored, long lastRestoreMillis) {}
 
     JsonNode get(String path) throws IOException {
-        return json(HttpRequest.newBuilder(address.resolve(path)).timeout(Duration.ofSeconds(10)).build());
+        return json(HttpRequest.newBuilder(address.resolve(path)).timeout(readTimeout).build());
     }
 
     private JsonNode json(HttpRequest request) throws IOException {

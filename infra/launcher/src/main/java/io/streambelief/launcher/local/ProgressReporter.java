@@ -1,5 +1,6 @@
 package io.streambelief.launcher.local;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,6 +24,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.streambelief.kafka.metrics.TrainingMetrics;
+import io.streambelief.launcher.cluster.ClusterRestApi;
 
 /**
  * Prints one line of progress on demand: examples trained and their rate, progressive loss and
@@ -44,7 +46,8 @@ final class ProgressReporter implements AutoCloseable {
     private final long startNanos = System.nanoTime();
     private final Map<Integer, Long> examplesPerWorker = new HashMap<>();
     private long lastTotal;
-    private final Map<String, JobVertex> vertices = new HashMap<>();
+    /** Flink's REST API; a new one when the deployment restarts Flink elsewhere. */
+    private ClusterRestApi rest;
     private long lastNanos = startNanos;
 
     ProgressReporter(LocalDeployment deployment, PrintStream out) {
@@ -160,9 +163,14 @@ final class ProgressReporter implements AutoCloseable {
      * lag of the last 10,000 gradients each applied), from Flink's REST API.
      */
     private String staleness() {
-        List<Map<String, Double>> subtasks = subtaskMetrics("parameter-server", "parameter-server.staleness_mean",
-                "parameter-server.staleness_p99", "parameter-server.gradientsApplied");
-        if (subtasks == null) {
+        List<Map<String, Double>> subtasks;
+        try {
+            subtasks = rest().subtaskMetrics(deployment.jobId(), "parameter-server", "parameter-server.staleness_mean",
+                    "parameter-server.staleness_p99", "parameter-server.gradientsApplied");
+        } catch (IOException e) {
+            return "?";
+        }
+        if (subtasks.isEmpty()) {
             return "?";
         }
         double weightedMean = 0;
@@ -182,57 +190,24 @@ final class ProgressReporter implements AutoCloseable {
         return gradients == 0 ? "-" : String.format(Locale.ROOT, "%.1f (p99 %.0f)", weightedMean / gradients, p99);
     }
 
-    /**
-     * A sparse model's row lag (a row gradient's creation to its row's publication, over each
-     * embedding shard's last 10,000 publications): the largest p50 and p99 over the shards.
-     */
+    /** A sparse model's row lag ({@link RowLag}). */
     private String rowLag() {
-        List<Map<String, Double>> subtasks = subtaskMetrics("embedding-shard", "embedding-shard.rowLagMs_median",
-                "embedding-shard.rowLagMs_p99");
-        if (subtasks == null) {
+        RowLag lag;
+        try {
+            lag = RowLag.of(rest(), deployment.jobId());
+        } catch (IOException e) {
             return "?";
         }
-        double p50 = subtasks.stream().mapToDouble(m -> m.getOrDefault("embedding-shard.rowLagMs_median", Double.NaN))
-                .filter(v -> !Double.isNaN(v)).max().orElse(Double.NaN);
-        double p99 = subtasks.stream().mapToDouble(m -> m.getOrDefault("embedding-shard.rowLagMs_p99", Double.NaN))
-                .filter(v -> !Double.isNaN(v)).max().orElse(Double.NaN);
-        return Double.isNaN(p50) ? "-" : String.format(Locale.ROOT, "%.0f ms (p99 %.0f)", p50, p99);
+        return Double.isNaN(lag.medianMillis()) ? "-"
+                : String.format(Locale.ROOT, "%.0f ms (p99 %.0f)", lag.medianMillis(), lag.p99Millis());
     }
 
-    /** The named metrics of each subtask of the job vertex whose name starts with {@code vertexName}; null if unknown. */
-    private List<Map<String, Double>> subtaskMetrics(String vertexName, String... metrics) {
-        URI job = deployment.webUi().resolve("/jobs/" + deployment.jobId());
-        JobVertex vertex = vertices.get(vertexName);
-        if (vertex == null) {
-            JsonNode graph = getJson(job);
-            if (graph == null) {
-                return null;
-            }
-            for (JsonNode node : graph.path("vertices")) {
-                if (node.path("name").asText().startsWith(vertexName)) {
-                    vertex = new JobVertex(node.path("id").asText(), node.path("parallelism").asInt());
-                    vertices.put(vertexName, vertex);
-                }
-            }
-            if (vertex == null) {
-                return null;
-            }
+    private ClusterRestApi rest() {
+        if (rest == null || !rest.address().equals(deployment.webUi())) {
+            rest = new ClusterRestApi(deployment.webUi(), Duration.ofSeconds(2));
         }
-        List<Map<String, Double>> subtasks = new ArrayList<>();
-        for (int subtask = 0; subtask < vertex.parallelism(); subtask++) {
-            JsonNode values = getJson(job.resolve(job.getPath() + "/vertices/" + vertex.id() + "/subtasks/" + subtask
-                    + "/metrics?get=" + String.join(",", metrics)));
-            if (values == null) {
-                return null;
-            }
-            Map<String, Double> named = new HashMap<>();
-            values.forEach(m -> named.put(m.path("id").asText(), m.path("value").asDouble(Double.NaN)));
-            subtasks.add(named);
-        }
-        return subtasks;
+        return rest;
     }
-
-    private record JobVertex(String id, int parallelism) {}
 
     private String checkpoints() {
         JsonNode stats = getJson(deployment.webUi().resolve("/jobs/" + deployment.jobId() + "/checkpoints"));
