@@ -15,6 +15,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 
 import io.streambelief.flink.config.TrainingConfig;
+import io.streambelief.flink.io.LoggedRowGradient;
 import io.streambelief.flink.io.ParamDeltaDeserializer;
 import io.streambelief.flink.io.ParamDeltaSerializer;
 import io.streambelief.flink.io.ParamUpdateDeserializer;
@@ -49,7 +50,8 @@ public record JobIo(Sources sources, Sinks sinks) {
      * workers, row gradients back to the embedding shards).
      */
     public record Sources(Source<RawRecord, ?, ?> examples, Source<ParamUpdate, ?, ?> modelParams,
-            Source<ParamDelta, ?, ?> modelParamDeltas, Source<RowGradient, ?, ?> embeddingGradients) {}
+            Source<ParamDelta, ?, ?> modelParamDeltas, Source<LoggedRowGradient, ?, ?> embeddingGradients,
+            Source<LoggedRowGradient, ?, ?> freshEmbeddingGradients) {}
 
     /** What the job writes; model snapshots arrive as records the snapshot writer already encoded. */
     public record Sinks(Sink<ParamUpdate> modelParams, Sink<ParamDelta> modelParamDeltas, Sink<byte[]> modelSnapshots,
@@ -95,18 +97,28 @@ public record JobIo(Sources sources, Sinks sinks) {
                                 Integer.toString(Topics.MAX_RECORD_BYTES))
                         .setDeserializer(new ParamDeltaDeserializer(config.modelId()))
                         .build(),
-                // Read_committed: only the row gradients of completed checkpoints. A new job starts
-                // at the time it was built, so gradients a previous job of the same model left in
-                // the topic are not applied to fresh rows.
-                KafkaSource.<RowGradient>builder()
-                        .setBootstrapServers(config.bootstrapServers())
-                        .setTopics(config.topics().embeddingGradients())
-                        .setGroupId("streambelief-" + config.modelId() + "-row-gradients")
-                        .setStartingOffsets(OffsetsInitializer.timestamp(System.currentTimeMillis()))
-                        .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
-                        .setProperty("commit.offsets.on.checkpoint", "false")
-                        .setDeserializer(new RowGradientDeserializer(config.modelId()))
-                        .build());
+                rowGradients(config, "read_committed", "-row-gradients"),
+                config.isSparse() && config.sparse().freshRows()
+                        ? rowGradients(config, "read_uncommitted", "-fresh-row-gradients") : null);
+    }
+
+    /**
+     * Row gradients, read_committed for the rows' state (only those of completed checkpoints) or
+     * read_uncommitted for fresh rows (as soon as written). A new job starts at the time it was
+     * built, so gradients a previous job of the same model left in the topic are not applied to
+     * fresh rows.
+     */
+    private static KafkaSource<LoggedRowGradient> rowGradients(TrainingConfig config, String isolation,
+            String groupSuffix) {
+        return KafkaSource.<LoggedRowGradient>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setTopics(config.topics().embeddingGradients())
+                .setGroupId("streambelief-" + config.modelId() + groupSuffix)
+                .setStartingOffsets(OffsetsInitializer.timestamp(System.currentTimeMillis()))
+                .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation)
+                .setProperty("commit.offsets.on.checkpoint", "false")
+                .setDeserializer(new RowGradientDeserializer(config.modelId()))
+                .build();
     }
 
     private static Sinks kafkaSinks(TrainingConfig config) {

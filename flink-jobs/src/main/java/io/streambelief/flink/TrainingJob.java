@@ -59,8 +59,9 @@ import io.streambelief.model.record.ParamUpdate;
  *  examples ──► parse ──► LookupBatcher ──(one lookup per shard and batch)──► EmbeddingShard (RocksDB rows) ──► embedding-rows
  *                 │                                                   ▲        │ rows, back to the batch's worker
  *                 ▼                                                   │        ▼
- *            dead-letter  embedding-gradients ─► GradientBatcher ─┘   SparseWorker ×W ──keyBy(shard)──► ParameterServer ...
+ *            dead-letter  embedding-gradients ─► GradientBatcher ─┤   SparseWorker ×W ──keyBy(shard)──► ParameterServer ...
  *                        (read_committed)  ◄──────── transactional ────────┘ row gradients
+ *                        embedding-gradients ─► GradientBatcher ─┘ (fresh rows: read_uncommitted, the rows as lookups see them)
  * </pre>
  *
  * <p>Flink 2 has no iterations, so the parameter feedback edge runs through the compacted
@@ -174,7 +175,10 @@ public final class TrainingJob {
      * looked up with one record per embedding shard that holds some of them, and the shards'
      * replies routed back to the worker that trains the batch. Row gradients return to the shards through {@code embedding-gradients}
      * (Flink 2 has no cycles): written in each checkpoint's Kafka transaction and read
-     * read_committed, so a gradient is applied once, after the checkpoint that covers its examples.
+     * read_committed, so a gradient is applied to the rows' state once, after the checkpoint that
+     * covers its examples. With fresh rows the same log is read a second time as soon as it is
+     * written: the shard shows those gradients to lookups and serving ahead of their commit, and
+     * never puts them in its state ({@link EmbeddingShard}).
      */
     private static SingleOutputStreamOperator<GradientSlice> sparseWorkers(StreamExecutionEnvironment env,
             TrainingConfig config, JobIo io, DataStream<RawRecord> rawExamples) {
@@ -192,14 +196,25 @@ public final class TrainingJob {
                 .name("lookup-batcher").uid("lookup-batcher")
                 .setParallelism(config.workers());
 
-        // Row gradients back from Kafka, grouped per shard next to the source as lookups are.
-        SingleOutputStreamOperator<RowGradients> rowGradients = env
+        // Row gradients back from Kafka, grouped per shard next to the source as lookups are:
+        // committed ones for the rows' state, and for fresh rows the same log as soon as written.
+        DataStream<RowGradients> rowGradients = env
                 .fromSource(io.sources().embeddingGradients(), WatermarkStrategy.noWatermarks(), "embedding-gradients")
                 .uid("embedding-gradients-source")
                 .setParallelism(sparse.embeddingShards())
-                .transform("gradient-batcher", RecordTypes.ROW_GRADIENTS, new GradientBatcher(sparse))
+                .transform("gradient-batcher", RecordTypes.ROW_GRADIENTS, new GradientBatcher(sparse, true))
                 .name("gradient-batcher").uid("gradient-batcher")
                 .setParallelism(sparse.embeddingShards());
+        if (sparse.freshRows()) {
+            rowGradients = rowGradients.union(env
+                    .fromSource(io.sources().freshEmbeddingGradients(), WatermarkStrategy.noWatermarks(),
+                            "fresh-embedding-gradients")
+                    .uid("fresh-embedding-gradients-source")
+                    .setParallelism(sparse.embeddingShards())
+                    .transform("fresh-gradient-batcher", RecordTypes.ROW_GRADIENTS, new GradientBatcher(sparse, false))
+                    .name("fresh-gradient-batcher").uid("fresh-gradient-batcher")
+                    .setParallelism(sparse.embeddingShards()));
+        }
 
         // Lookups and gradients go straight to the shard that holds their ids' key groups, where
         // they are read as keyed (their first id the state key; the shard reads each id under its own).

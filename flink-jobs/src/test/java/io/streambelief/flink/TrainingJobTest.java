@@ -33,7 +33,7 @@ class TrainingJobTest {
                 .doesNotContain("worker", "model-param-deltas-source");
         assertThat(uids(sparse())).containsExactlyInAnyOrder("examples-source", "parse-sparse-examples",
                 "lookup-batcher", "dead-letter-sink", "embedding-gradients-source", "gradient-batcher",
-                "embedding-shard", "embedding-rows-sink",
+                "fresh-embedding-gradients-source", "fresh-gradient-batcher", "embedding-shard", "embedding-rows-sink",
                 "model-params-source", "sparse-worker", "embedding-gradients-sink", "parameter-server",
                 "training-metrics-sink", "model-params-sink", "model-param-deltas-sink", "snapshot-writer",
                 "model-snapshots-sink");
@@ -43,7 +43,8 @@ class TrainingJobTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         TrainingJob.build(env, config, new JobIo(
                 new JobIo.Sources(nothing(TypeInformation.of(RawRecord.class)), nothing(RecordTypes.PARAM_UPDATE),
-                        nothing(RecordTypes.PARAM_DELTA), nothing(RecordTypes.ROW_GRADIENT)),
+                        nothing(RecordTypes.PARAM_DELTA), nothing(RecordTypes.LOGGED_ROW_GRADIENT),
+                        nothing(RecordTypes.LOGGED_ROW_GRADIENT)),
                 new JobIo.Sinks(new DiscardingSink<>(), new DiscardingSink<>(), new DiscardingSink<>(),
                         new DiscardingSink<>(), new DiscardingSink<>(), new DiscardingSink<>(), new DiscardingSink<>())));
         // A sink's writer carries the sink's uid; the nodes a sink adds after it derive theirs from it.

@@ -22,9 +22,11 @@ import io.streambelief.model.sparse.WideDeepSpec;
  * @param embeddingShards parallelism of the embedding-shard operator
  * @param minCount sightings of an id before it gets a row (1: at once); until then it reads as the zero row
  * @param rowTtl rows untouched for this long disappear (Flink state TTL, RocksDB compaction filter); null: never
+ * @param freshRows whether lookups and published rows show row gradients as soon as they are
+ *     written, ahead of the checkpoint that commits them to the rows' state
  */
 public record SparseTraining(FeatureSchema schema, WideDeepSpec model, EmbeddingTable table, int embeddingShards,
-        int minCount, Duration rowTtl) implements Serializable {
+        int minCount, Duration rowTtl, boolean freshRows) implements Serializable {
 
     public static final int DEFAULT_MIN_COUNT = 1;
 
@@ -62,15 +64,20 @@ public record SparseTraining(FeatureSchema schema, WideDeepSpec model, Embedding
     public static SparseTraining of(FeatureSchema schema, WideDeepSpec model, int embeddingShards, long seed) {
         return new SparseTraining(schema, model, new EmbeddingTable(model.dim(),
                 RowOptimizer.parse(EmbeddingTable.DEFAULT_WIDE_OPTIMIZER),
-                RowOptimizer.parse(EmbeddingTable.DEFAULT_DEEP_OPTIMIZER), seed), embeddingShards, DEFAULT_MIN_COUNT, null);
+                RowOptimizer.parse(EmbeddingTable.DEFAULT_DEEP_OPTIMIZER), seed), embeddingShards, DEFAULT_MIN_COUNT, null,
+                true);
     }
 
     public SparseTraining withRows(int minCount, Duration rowTtl) {
-        return new SparseTraining(schema, model, table, embeddingShards, minCount, rowTtl);
+        return new SparseTraining(schema, model, table, embeddingShards, minCount, rowTtl, freshRows);
+    }
+
+    public SparseTraining withFreshRows(boolean freshRows) {
+        return new SparseTraining(schema, model, table, embeddingShards, minCount, rowTtl, freshRows);
     }
 
     public SparseTraining withTable(EmbeddingTable table) {
-        return new SparseTraining(schema, model, table, embeddingShards, minCount, rowTtl);
+        return new SparseTraining(schema, model, table, embeddingShards, minCount, rowTtl, freshRows);
     }
 
     /** The deep part's MLP, the model's data-parallel dense parameters. */

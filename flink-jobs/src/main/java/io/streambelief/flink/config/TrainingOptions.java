@@ -48,6 +48,12 @@ public final class TrainingOptions {
             description = "Sparse models: rows no gradient touched for this long disappear. Default: never.")
     Duration rowTtl;
 
+    @Option(names = "--fresh-rows", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Sparse models: lookups and embedding-rows show a row gradient as soon as it is written, "
+                    + "before the checkpoint that commits it (the rows' state still takes it once committed). "
+                    + "--no-fresh-rows reads embedding-gradients once, committed only. Default: ${DEFAULT-VALUE}.")
+    boolean freshRows;
+
     @Option(names = "--wide-optimizer", paramLabel = "NAME[:k=v,...]", defaultValue = EmbeddingTable.DEFAULT_WIDE_OPTIMIZER,
             description = "Sparse models: optimizer of the wide weights, " + RowOptimizer.SUPPORTED
                     + ". Default: ${DEFAULT-VALUE}.")
@@ -247,7 +253,8 @@ public final class TrainingOptions {
         EmbeddingTable table = new EmbeddingTable(wideDeep.dim(), RowOptimizer.parse(wideOptimizer),
                 RowOptimizer.parse(deepOptimizer), seed);
         return new SparseTraining(FeatureSchema.load(schema), wideDeep, table,
-                embeddingShards > SparseTraining.AS_MANY_AS_WORKERS ? embeddingShards : workers, minCount, rowTtl);
+                embeddingShards > SparseTraining.AS_MANY_AS_WORKERS ? embeddingShards : workers, minCount, rowTtl,
+                freshRows);
     }
 
     public boolean isSparse() {

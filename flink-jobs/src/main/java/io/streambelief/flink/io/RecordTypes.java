@@ -26,6 +26,8 @@ public final class RecordTypes {
             new SingletonTypeInfo<>(RowLookupReply.class, SparseRecordSerializers.RowLookupReplySerializer.INSTANCE);
     public static final TypeInformation<RowGradients> ROW_GRADIENTS =
             new SingletonTypeInfo<>(RowGradients.class, SparseRecordSerializers.RowGradientsSerializer.INSTANCE);
+    public static final TypeInformation<LoggedRowGradient> LOGGED_ROW_GRADIENT =
+            new SingletonTypeInfo<>(LoggedRowGradient.class, SparseRecordSerializers.LoggedRowGradientSerializer.INSTANCE);
     public static final TypeInformation<RowGradient> ROW_GRADIENT =
             new SingletonTypeInfo<>(RowGradient.class, SparseRecordSerializers.RowGradientSerializer.INSTANCE);
 

@@ -11,14 +11,20 @@ import io.streambelief.model.record.RowGradient;
  * would get one turn in two beside a whole batch's lookup, and lag ever further behind.
  *
  * @param shard the embedding-shard subtask that holds every gradient's row
+ * @param committed read read_committed (the shard's state applies them) rather than as soon as
+ *     written (its rows show them ahead of their commit)
  * @param createdMillis each gradient's creation (its Kafka record's timestamp)
+ * @param partitions each gradient's partition of {@code embedding-gradients}
+ * @param offsets each gradient's offset there
  */
-public record RowGradients(int shard, RowGradient[] gradients, long[] createdMillis) {
+public record RowGradients(int shard, boolean committed, RowGradient[] gradients, long[] createdMillis,
+        int[] partitions, long[] offsets) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RowGradients other && shard == other.shard && Arrays.equals(gradients, other.gradients)
-                && Arrays.equals(createdMillis, other.createdMillis);
+        return o instanceof RowGradients other && shard == other.shard && committed == other.committed
+                && Arrays.equals(gradients, other.gradients) && Arrays.equals(createdMillis, other.createdMillis)
+                && Arrays.equals(partitions, other.partitions) && Arrays.equals(offsets, other.offsets);
     }
 
     @Override
@@ -28,6 +34,7 @@ public record RowGradients(int shard, RowGradient[] gradients, long[] createdMil
 
     @Override
     public String toString() {
-        return "RowGradients[shard=" + shard + ", " + gradients.length + " gradients]";
+        return "RowGradients[shard=" + shard + ", " + gradients.length + (committed ? " committed" : " fresh")
+                + " gradients]";
     }
 }

@@ -154,29 +154,37 @@ public final class SparseRecordSerializers {
 
         @Override
         public RowGradients createInstance() {
-            return new RowGradients(0, new RowGradient[0], new long[0]);
+            return new RowGradients(0, true, new RowGradient[0], new long[0], new int[0], new long[0]);
         }
 
         @Override
         public void serialize(RowGradients batch, DataOutputView out) throws IOException {
             out.writeInt(batch.shard());
+            out.writeBoolean(batch.committed());
             out.writeInt(batch.gradients().length);
             for (int i = 0; i < batch.gradients().length; i++) {
                 RowGradientSerializer.INSTANCE.serialize(batch.gradients()[i], out);
                 out.writeLong(batch.createdMillis()[i]);
+                out.writeInt(batch.partitions()[i]);
+                out.writeLong(batch.offsets()[i]);
             }
         }
 
         @Override
         public RowGradients deserialize(DataInputView in) throws IOException {
             int shard = in.readInt();
+            boolean committed = in.readBoolean();
             RowGradient[] gradients = new RowGradient[in.readInt()];
             long[] created = new long[gradients.length];
+            int[] partitions = new int[gradients.length];
+            long[] offsets = new long[gradients.length];
             for (int i = 0; i < gradients.length; i++) {
                 gradients[i] = RowGradientSerializer.INSTANCE.deserialize(in);
                 created[i] = in.readLong();
+                partitions[i] = in.readInt();
+                offsets[i] = in.readLong();
             }
-            return new RowGradients(shard, gradients, created);
+            return new RowGradients(shard, committed, gradients, created, partitions, offsets);
         }
 
         @Override
@@ -188,6 +196,39 @@ public final class SparseRecordSerializers {
     public static final class GradientsSnapshot extends SimpleTypeSerializerSnapshot<RowGradients> {
         public GradientsSnapshot() {
             super(() -> RowGradientsSerializer.INSTANCE);
+        }
+    }
+
+    public static final class LoggedRowGradientSerializer extends Immutable<LoggedRowGradient> {
+        private static final long serialVersionUID = 1L;
+        public static final LoggedRowGradientSerializer INSTANCE = new LoggedRowGradientSerializer();
+
+        @Override
+        public LoggedRowGradient createInstance() {
+            return new LoggedRowGradient(0, 0, RowGradientSerializer.INSTANCE.createInstance());
+        }
+
+        @Override
+        public void serialize(LoggedRowGradient logged, DataOutputView out) throws IOException {
+            out.writeInt(logged.partition());
+            out.writeLong(logged.offset());
+            RowGradientSerializer.INSTANCE.serialize(logged.gradient(), out);
+        }
+
+        @Override
+        public LoggedRowGradient deserialize(DataInputView in) throws IOException {
+            return new LoggedRowGradient(in.readInt(), in.readLong(), RowGradientSerializer.INSTANCE.deserialize(in));
+        }
+
+        @Override
+        public TypeSerializerSnapshot<LoggedRowGradient> snapshotConfiguration() {
+            return new LoggedGradientSnapshot();
+        }
+    }
+
+    public static final class LoggedGradientSnapshot extends SimpleTypeSerializerSnapshot<LoggedRowGradient> {
+        public LoggedGradientSnapshot() {
+            super(() -> LoggedRowGradientSerializer.INSTANCE);
         }
     }
 

@@ -1,6 +1,8 @@
 package io.streambelief.flink.sparse;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,10 +56,31 @@ import io.streambelief.model.sparse.EmbeddingTable;
  * row's new lookup in a map of dirty rows, flushed at the next interval boundary and right before
  * every checkpoint barrier, so no update that a checkpoint holds goes unpublished (even if the job
  * fails before the next interval) and publishing costs no second read of the row.
+ *
+ * <p><b>Fresh rows.</b> Only committed gradients (read read_committed) change the rows' state, so
+ * that a failure, which aborts the uncommitted ones and replays their examples, cannot count an
+ * example twice. With fresh rows the shard also reads every gradient as soon as it is written and
+ * keeps, in memory only, the <em>speculative</em> row of each id with gradients still uncommitted:
+ * its stored row with those gradients applied in log order, which is what the stored row will be
+ * once they commit. Lookups and publication read the speculative row where there is one, so a
+ * gradient reaches the next batch and serving within milliseconds instead of a checkpoint
+ * interval. A committed gradient settles the ones pending before it at the same row: the one
+ * at its own offset is the gradient the speculative row already holds; earlier ones will never be
+ * committed (the log is read in order), so the speculative row is rebuilt on the stored one without
+ * them. Nothing speculative is in a checkpoint: after a restore the shard starts without it and
+ * takes no gradient written before it opened as fresh (the failed attempt's, whose transactions
+ * are aborted), and a pending gradient nothing settled within {@link #SETTLE_CHECKPOINTS}
+ * completed checkpoints is dropped. The exactly-once accounting rests on the stored rows alone.
  */
 public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         implements TwoInputStreamOperator<RowLookup, RowGradients, RowLookupReply> {
     private static final long serialVersionUID = 1L;
+
+    /**
+     * Completed checkpoints after which a speculative row whose pending gradients none settled is
+     * dropped: a gradient is committed by the second checkpoint after it was written at the latest.
+     */
+    static final int SETTLE_CHECKPOINTS = 4;
 
     /** Rows to publish to {@code embedding-rows}. */
     public static final OutputTag<RowUpdate> ROW_UPDATES = new OutputTag<>("row-updates", TypeInformation.of(RowUpdate.class));
@@ -80,6 +103,15 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
     private transient Histogram rowLag;
     private transient KeyGroupRange keyGroups;
     private transient int maxParallelism;
+    /** Rows with gradients read ahead of their commit, by id. Not part of any checkpoint. */
+    private transient Map<Long, Speculative> speculative;
+    /** Per partition of embedding-gradients, the offset of the last committed gradient read. */
+    private transient Map<Integer, Long> committedThrough;
+    private transient long openedMillis;
+    private transient long completedCheckpoints;
+    private transient Counter freshApplied;
+    private transient Counter freshSkipped;
+    private transient Counter freshDropped;
 
     public EmbeddingShard(String modelId, SparseTraining sparse, long publishMillis) {
         this.modelId = modelId;
@@ -113,7 +145,16 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         nonFinite = metrics.counter("gradientsNonFinite");
         malformed = metrics.counter("gradientsMalformed");
         rowLag = metrics.histogram("rowLagMs", new DescriptiveStatisticsHistogram(10_000));
+        freshApplied = metrics.counter("freshGradientsApplied");
+        freshSkipped = metrics.counter("freshGradientsSkipped");
+        freshDropped = metrics.counter("freshGradientsDropped");
         dirty = new LinkedHashMap<>();
+        speculative = new HashMap<>();
+        committedThrough = new HashMap<>();
+        metrics.gauge("speculativeRows", () -> speculative.size());
+        // Gradients written before this moment are a failed attempt's (aborted) or already in the
+        // restored rows: neither is fresh.
+        openedMillis = System.currentTimeMillis();
         var task = getRuntimeContext().getTaskInfo();
         maxParallelism = task.getMaxNumberOfParallelSubtasks();
         keyGroups = KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(maxParallelism,
@@ -128,9 +169,12 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         float[] lookups = new float[ids.length * width];
         for (int i = 0; i < ids.length; i++) {
             selectRow(ids[i]);
-            byte[] stored = rows.value();
+            Speculative ahead = speculative.get(ids[i]);
+            byte[] stored = ahead == null ? rows.value() : null;
             float[] lookup;
-            if (stored != null) {
+            if (ahead != null) {
+                lookup = table.lookup(ahead.row);
+            } else if (stored != null) {
                 lookup = table.lookup(StoredRow.decode(stored, table.storedWidth()).floats());
             } else if (admit()) {
                 lookup = table.lookup(table.newRow(ids[i]));
@@ -172,25 +216,33 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
     public void processElement2(StreamRecord<RowGradients> element) throws Exception {
         RowGradients batch = element.getValue();
         for (int i = 0; i < batch.gradients().length; i++) {
-            selectRow(batch.gradients()[i].id());
-            apply(batch.gradients()[i], batch.createdMillis()[i]);
+            RowGradient gradient = batch.gradients()[i];
+            selectRow(gradient.id());
+            if (batch.committed()) {
+                committedThrough.merge(batch.partitions()[i], batch.offsets()[i], Math::max);
+                settle(gradient, apply(gradient, batch.createdMillis()[i]), batch.offsets()[i], batch.createdMillis()[i]);
+            } else {
+                applyFresh(gradient, batch.createdMillis()[i], batch.partitions()[i], batch.offsets()[i]);
+            }
         }
     }
 
-    /** Applies one gradient, created at {@code created}, to its row, the current key. */
-    private void apply(RowGradient gradient, long created) throws Exception {
+    /**
+     * Applies one committed gradient, created at {@code created}, to its row, the current key.
+     *
+     * @return the row as stored now, or null if the gradient was refused
+     */
+    private StoredRow apply(RowGradient gradient, long created) throws Exception {
         // embedding-gradients is a topic anyone with access can write to: a record of another width
         // would fail the optimizer (and the task, again at every replay), one of no examples would
         // corrupt the row's count.
         if (gradient.values().length != table.lookupWidth() || gradient.examples().count() < 1) {
             malformed.inc();
-            return;
+            return null;
         }
-        for (float g : gradient.values()) {
-            if (!Float.isFinite(g)) {
-                nonFinite.inc();
-                return;
-            }
+        if (!isFinite(gradient)) {
+            nonFinite.inc();
+            return null;
         }
         byte[] stored = rows.value();
         float[] row;
@@ -204,7 +256,7 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
                 Integer seen = sightings.value();
                 if (seen == null || seen < sparse.minCount()) {
                     notAdmitted.inc();
-                    return;
+                    return null;
                 }
                 sightings.clear();
             }
@@ -214,16 +266,154 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         }
         table.apply(row, gradient.values(), 0);
         examples = examples.plus(gradient.examples());
-        rows.update(new StoredRow(examples, row).encode());
+        StoredRow updated = new StoredRow(examples, row);
+        rows.update(updated.encode());
         rowUpdates.inc();
+        return updated;
+    }
+
+    /**
+     * Settles the current row's speculative gradients up to a committed one at {@code offset}
+     * (stored now as {@code stored}, or refused if null), and publishes the row if what lookups
+     * see of it changed.
+     */
+    private void settle(RowGradient gradient, StoredRow stored, long offset, long created) throws Exception {
+        Speculative ahead = speculative.get(gradient.id());
+        if (ahead == null) {
+            if (stored != null) {
+                markDirty(gradient.id(), stored.examples(), stored.floats(), created);
+            }
+            return;
+        }
+        boolean held = false;
+        boolean aborted = false;
+        while (!ahead.pending.isEmpty() && ahead.pending.peekFirst().offset() <= offset) {
+            if (ahead.pending.pollFirst().offset() == offset) {
+                held = true;
+            } else {
+                aborted = true;
+            }
+        }
+        if (ahead.pending.isEmpty()) {
+            speculative.remove(gradient.id());
+        }
+        if (held && !aborted && stored != null) {
+            return; // the speculative row already showed this gradient, and only it
+        }
+        // The speculative row held a gradient that will never be committed, or lacked this one:
+        // rebuilt on the stored row from the gradients still pending.
+        StoredRow base = stored != null ? stored : storedOrNew(gradient.id());
+        float[] row = base.floats().clone();
+        ExampleDigest examples = base.examples();
+        for (Pending pending : ahead.pending) {
+            table.apply(row, pending.gradient().values(), 0);
+            examples = examples.plus(pending.gradient().examples());
+        }
+        if (!ahead.pending.isEmpty()) {
+            ahead.row = row;
+            ahead.examples = examples;
+        }
+        markDirty(gradient.id(), examples, row, created);
+    }
+
+    /** Shows a gradient read ahead of its commit on the current row's speculative row, if it may be. */
+    private void applyFresh(RowGradient gradient, long created, int partition, long offset) throws Exception {
+        // Written before this shard opened, or at or before a committed gradient already read:
+        // either in the stored rows already, or never to be committed.
+        if (created < openedMillis || offset <= committedThrough.getOrDefault(partition, -1L)
+                || gradient.values().length != table.lookupWidth() || gradient.examples().count() < 1
+                || !isFinite(gradient)) {
+            freshSkipped.inc();
+            return;
+        }
+        Speculative ahead = speculative.get(gradient.id());
+        if (ahead == null) {
+            byte[] stored = rows.value();
+            if (stored == null && sparse.minCount() > 1) {
+                Integer seen = sightings.value();
+                if (seen == null || seen < sparse.minCount()) {
+                    freshSkipped.inc();
+                    return;
+                }
+            }
+            StoredRow base = stored != null ? StoredRow.decode(stored, table.storedWidth())
+                    : new StoredRow(ExampleDigest.EMPTY, table.newRow(gradient.id()));
+            ahead = new Speculative(base.floats(), base.examples());
+            speculative.put(gradient.id(), ahead);
+        }
+        table.apply(ahead.row, gradient.values(), 0);
+        ahead.examples = ahead.examples.plus(gradient.examples());
+        ahead.pending.addLast(new Pending(offset, gradient));
+        ahead.touchedAt = completedCheckpoints;
+        freshApplied.inc();
+        markDirty(gradient.id(), ahead.examples, ahead.row, created);
+    }
+
+    private StoredRow storedOrNew(long id) throws Exception {
+        byte[] stored = rows.value();
+        return stored != null ? StoredRow.decode(stored, table.storedWidth())
+                : new StoredRow(ExampleDigest.EMPTY, table.newRow(id));
+    }
+
+    private static boolean isFinite(RowGradient gradient) {
+        for (float g : gradient.values()) {
+            if (!Float.isFinite(g)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Notes a row's new value for the next publication, which it holds gradients created since {@code created}. */
+    private void markDirty(long id, ExampleDigest examples, float[] row, long created) {
         if (dirty.isEmpty()) {
             long now = getProcessingTimeService().getCurrentProcessingTime();
             getProcessingTimeService().registerTimer((now / publishMillis + 1) * publishMillis, time -> publish());
         }
-        RowUpdate update = new RowUpdate(modelId, gradient.id(), examples, 0, table.lookup(row));
-        dirty.merge(gradient.id(), new Dirty(update, created),
+        RowUpdate update = new RowUpdate(modelId, id, examples, 0, table.lookup(row));
+        dirty.merge(id, new Dirty(update, created),
                 (older, newer) -> new Dirty(newer.update, Math.min(older.oldestGradientMillis, created)));
     }
+
+    /**
+     * Drops the speculative rows whose pending gradients nothing settled for
+     * {@link #SETTLE_CHECKPOINTS} checkpoints (a lost race with a restore, a committed reading far
+     * behind), publishing their stored rows instead.
+     */
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        completedCheckpoints++;
+        List<Long> stale = new ArrayList<>();
+        speculative.forEach((id, ahead) -> {
+            if (completedCheckpoints - ahead.touchedAt > SETTLE_CHECKPOINTS) {
+                stale.add(id);
+            }
+        });
+        long now = System.currentTimeMillis();
+        for (long id : stale) {
+            freshDropped.inc(speculative.remove(id).pending.size());
+            selectRow(id);
+            StoredRow stored = storedOrNew(id);
+            markDirty(id, stored.examples(), stored.floats(), now);
+        }
+    }
+
+    /** A row with gradients read ahead of their commit: its value with them, and them in log order. */
+    private static final class Speculative {
+        float[] row;
+        ExampleDigest examples;
+        final ArrayDeque<Pending> pending = new ArrayDeque<>();
+        long touchedAt;
+
+        Speculative(float[] row, ExampleDigest examples) {
+            this.row = row;
+            this.examples = examples;
+        }
+    }
+
+    /** A gradient read ahead of its commit, at its offset of embedding-gradients. */
+    private record Pending(long offset, RowGradient gradient) {}
 
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
@@ -237,7 +427,6 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         }
     }
 
-    /** The rows updated since the last publication, stamped now, and forgets them. */
     /** A row to publish: its new value, and when the oldest gradient it holds since its last publication was created. */
     private record Dirty(RowUpdate update, long oldestGradientMillis) {}
 

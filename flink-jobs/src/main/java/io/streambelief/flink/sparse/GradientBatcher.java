@@ -9,6 +9,7 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.io.LoggedRowGradient;
 import io.streambelief.flink.io.RowGradients;
 import io.streambelief.model.record.RowGradient;
 
@@ -17,20 +18,23 @@ import io.streambelief.model.record.RowGradient;
  * holds their rows, into one {@link RowGradients} per shard when {@link #MAX_GRADIENTS} have
  * gathered, at every tick ({@link #TICK_MILLIS}), before every checkpoint barrier and at the end
  * of input. Nothing is held across a barrier, so it has no state: a gradient read before a
- * checkpoint has reached its shard before it.
+ * checkpoint has reached its shard before it. One batcher reads the committed gradients, another
+ * (for fresh rows) the same log as soon as it is written; {@code committed} says which.
  */
 public final class GradientBatcher extends AbstractStreamOperator<RowGradients>
-        implements OneInputStreamOperator<RowGradient, RowGradients>, BoundedOneInput {
+        implements OneInputStreamOperator<LoggedRowGradient, RowGradients>, BoundedOneInput {
     private static final long serialVersionUID = 1L;
     static final int MAX_GRADIENTS = 256;
     static final long TICK_MILLIS = 10;
 
     private final SparseTraining sparse;
-    private transient List<List<RowGradient>> gradients;
+    private final boolean committed;
+    private transient List<List<LoggedRowGradient>> gradients;
     private transient List<List<Long>> created;
 
-    public GradientBatcher(SparseTraining sparse) {
+    public GradientBatcher(SparseTraining sparse, boolean committed) {
         this.sparse = sparse;
+        this.committed = committed;
     }
 
     @Override
@@ -46,9 +50,9 @@ public final class GradientBatcher extends AbstractStreamOperator<RowGradients>
     }
 
     @Override
-    public void processElement(StreamRecord<RowGradient> element) {
-        RowGradient gradient = element.getValue();
-        int shard = sparse.shardOf(gradient.id());
+    public void processElement(StreamRecord<LoggedRowGradient> element) {
+        LoggedRowGradient gradient = element.getValue();
+        int shard = sparse.shardOf(gradient.gradient().id());
         gradients.get(shard).add(gradient);
         // The Kafka record's timestamp: when the worker's producer sent it.
         created.get(shard).add(element.hasTimestamp() ? element.getTimestamp() : System.currentTimeMillis());
@@ -75,12 +79,21 @@ public final class GradientBatcher extends AbstractStreamOperator<RowGradients>
     }
 
     private void flush(int shard) {
-        List<RowGradient> pending = gradients.get(shard);
+        List<LoggedRowGradient> pending = gradients.get(shard);
         if (pending.isEmpty()) {
             return;
         }
+        int n = pending.size();
+        RowGradient[] values = new RowGradient[n];
+        int[] partitions = new int[n];
+        long[] offsets = new long[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = pending.get(i).gradient();
+            partitions[i] = pending.get(i).partition();
+            offsets[i] = pending.get(i).offset();
+        }
         long[] times = created.get(shard).stream().mapToLong(Long::longValue).toArray();
-        output.collect(new StreamRecord<>(new RowGradients(shard, pending.toArray(RowGradient[]::new), times)));
+        output.collect(new StreamRecord<>(new RowGradients(shard, committed, values, times, partitions, offsets)));
         pending.clear();
         created.get(shard).clear();
     }

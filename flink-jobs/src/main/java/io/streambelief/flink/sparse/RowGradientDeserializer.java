@@ -11,12 +11,16 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.streambelief.flink.io.LoggedRowGradient;
 import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.model.record.RowCodecs;
 import io.streambelief.model.record.RowGradient;
 
-/** Reads one model's row gradients from {@code embedding-gradients}; other models' and undecodable records are skipped. */
-public final class RowGradientDeserializer implements KafkaRecordDeserializationSchema<RowGradient> {
+/**
+ * Reads one model's row gradients from {@code embedding-gradients}, each with its place in the
+ * log; other models' and undecodable records are skipped.
+ */
+public final class RowGradientDeserializer implements KafkaRecordDeserializationSchema<LoggedRowGradient> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RowGradientDeserializer.class);
 
@@ -35,7 +39,7 @@ public final class RowGradientDeserializer implements KafkaRecordDeserialization
     }
 
     @Override
-    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RowGradient> out) {
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<LoggedRowGradient> out) {
         if (!RowCodecs.isGradientKeyOf(record.key(), modelPrefix) || record.value() == null) {
             return;
         }
@@ -51,11 +55,11 @@ public final class RowGradientDeserializer implements KafkaRecordDeserialization
             }
             return;
         }
-        out.collect(gradient);
+        out.collect(new LoggedRowGradient(record.partition(), record.offset(), gradient));
     }
 
     @Override
-    public TypeInformation<RowGradient> getProducedType() {
-        return RecordTypes.ROW_GRADIENT;
+    public TypeInformation<LoggedRowGradient> getProducedType() {
+        return RecordTypes.LOGGED_ROW_GRADIENT;
     }
 }

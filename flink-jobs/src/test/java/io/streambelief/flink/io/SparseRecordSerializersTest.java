@@ -24,9 +24,11 @@ class SparseRecordSerializersTest {
                 new RowLookupReply(9, 0, 1, new long[] {-1L}, new float[] {1, 2}, new SparseExample[] {EXAMPLE}));
         assertRoundTrip(RecordTypes.ROW_LOOKUP_REPLY.createSerializer(null),
                 new RowLookupReply(9, 0, 1, new long[] {7L}, new float[] {0, 0}, none));
-        assertRoundTrip(RecordTypes.ROW_GRADIENTS.createSerializer(null), new RowGradients(1,
+        assertRoundTrip(RecordTypes.ROW_GRADIENTS.createSerializer(null), new RowGradients(1, false,
                 new RowGradient[] {new RowGradient(5L, 3, new float[] {0.25f, -1}), new RowGradient(6L, 1, new float[2])},
-                new long[] {1_700_000_000_000L, 7}));
+                new long[] {1_700_000_000_000L, 7}, new int[] {0, 3}, new long[] {12, 1L << 40}));
+        assertRoundTrip(RecordTypes.LOGGED_ROW_GRADIENT.createSerializer(null),
+                new LoggedRowGradient(2, 1L << 40, new RowGradient(5L, 3, new float[] {0.25f, -1})));
         assertRoundTrip(RecordTypes.ROW_GRADIENT.createSerializer(null), new RowGradient(5L, 3, new float[] {0.25f, -1}));
     }
 

@@ -33,6 +33,10 @@ class EmbeddingShardTest {
             SparseTraining.of(FeatureSchema.load("flights"), WideDeepSpec.parse("widedeep:dim=4,mlp=8"), 1, 7);
     private static final EmbeddingTable TABLE = SPARSE.table();
     private static final SparseExample[] NO_EXAMPLES = {};
+    private static final float[] G1 = {0.5f, 0.1f, -0.2f, 0.3f, 0.4f};
+    private static final float[] G2 = {-0.25f, 0.3f, 0.7f, -0.1f, 0.2f};
+
+    private long nextOffset;
 
     @Test
     void aLookupReadsTheDeterministicNewRowWithoutStoringIt() throws Exception {
@@ -262,6 +266,133 @@ class EmbeddingShardTest {
         }
     }
 
+    // Fresh rows: gradients read as soon as written show in lookups and publications; only
+    // committed ones reach the stored rows.
+
+    @Test
+    void aGradientWrittenButNotYetCommittedShowsInLookupsAndPublicationsButIsNotStored() throws Exception {
+        try (var harness = harness(SPARSE)) {
+            harness.processElement2(fresh(10, new RowGradient(ID, 2, G1)));
+            harness.processElement1(lookup(1, NO_EXAMPLES, ID));
+            harness.prepareSnapshotPreBarrier(1);
+
+            float[] ahead = TABLE.newRow(ID);
+            TABLE.apply(ahead, G1, 0);
+            assertThat(onlyRow(replies(harness).get(0))).containsExactly(TABLE.lookup(ahead));
+            assertThat(published(harness)).singleElement().satisfies(update -> {
+                assertThat(update.values()).containsExactly(TABLE.lookup(ahead));
+                assertThat(update.examplesApplied()).isEqualTo(2);
+            });
+            assertThat(storedRows(harness)).as("not committed: not in the state").isZero();
+
+            harness.processElement2(committed(10, new RowGradient(ID, 2, G1)));
+            harness.processElement1(lookup(2, NO_EXAMPLES, ID));
+            harness.prepareSnapshotPreBarrier(2);
+            assertThat(storedRows(harness)).isOne();
+            assertThat(onlyRow(replies(harness).get(1))).as("the stored row is what was shown").containsExactly(
+                    TABLE.lookup(ahead));
+            assertThat(published(harness)).as("nothing new to publish").hasSize(1);
+        }
+    }
+
+    /** The log is read in order: a pending gradient before a committed one will never be committed. */
+    @Test
+    void aCommittedGradientDropsThePendingOnesBeforeItFromWhatLookupsSee() throws Exception {
+        try (var harness = harness(SPARSE)) {
+            harness.processElement2(fresh(10, new RowGradient(ID, 1, G1))); // its transaction will abort
+            harness.processElement2(fresh(11, new RowGradient(ID, 1, G2)));
+            harness.processElement2(committed(11, new RowGradient(ID, 1, G2)));
+            harness.processElement1(lookup(1, NO_EXAMPLES, ID));
+            harness.prepareSnapshotPreBarrier(1);
+
+            float[] stored = TABLE.newRow(ID);
+            TABLE.apply(stored, G2, 0);
+            assertThat(onlyRow(replies(harness).get(0))).containsExactly(TABLE.lookup(stored));
+            RowUpdate last = published(harness).get(published(harness).size() - 1);
+            assertThat(last.values()).containsExactly(TABLE.lookup(stored));
+            assertThat(last.examplesApplied()).isOne();
+        }
+    }
+
+    @Test
+    void aCommittedGradientTheFreshReadingMissedIsShownUnderThePendingOnes() throws Exception {
+        try (var harness = harness(SPARSE)) {
+            harness.processElement2(fresh(12, new RowGradient(ID, 1, G2)));
+            harness.processElement2(committed(11, new RowGradient(ID, 1, G1)));
+            harness.processElement1(lookup(1, NO_EXAMPLES, ID));
+
+            float[] both = TABLE.newRow(ID);
+            TABLE.apply(both, G1, 0);
+            TABLE.apply(both, G2, 0);
+            assertThat(onlyRow(replies(harness).get(0))).containsExactly(TABLE.lookup(both));
+
+            harness.processElement2(committed(12, new RowGradient(ID, 1, G2)));
+            harness.processElement1(lookup(2, NO_EXAMPLES, ID));
+            assertThat(onlyRow(replies(harness).get(1))).containsExactly(TABLE.lookup(both));
+        }
+    }
+
+    /** Written before the shard opened (a failed attempt's, or in the restored rows), or settled already. */
+    @Test
+    void freshGradientsWrittenBeforeTheShardOpenedOrAtACommittedOffsetAreNotShown() throws Exception {
+        try (var harness = harness(SPARSE)) {
+            harness.processElement2(logged(false, System.currentTimeMillis() - 60_000, 5, new RowGradient(ID, 1, G1)));
+            harness.processElement2(committed(20, new RowGradient(ID + 1, 1, G2)));
+            harness.processElement2(fresh(15, new RowGradient(ID, 1, G1)));
+            harness.processElement1(lookup(1, NO_EXAMPLES, ID));
+
+            assertThat(onlyRow(replies(harness).get(0))).containsExactly(TABLE.lookup(TABLE.newRow(ID)));
+        }
+    }
+
+    @Test
+    void aPendingGradientNothingSettlesIsDroppedAfterSomeCheckpointsAndTheStoredRowRepublished() throws Exception {
+        try (var harness = harness(SPARSE)) {
+            harness.processElement2(fresh(10, new RowGradient(ID, 1, G1)));
+            for (long checkpoint = 1; checkpoint <= EmbeddingShard.SETTLE_CHECKPOINTS; checkpoint++) {
+                harness.notifyOfCompletedCheckpoint(checkpoint);
+            }
+            harness.processElement1(lookup(1, NO_EXAMPLES, ID));
+            harness.notifyOfCompletedCheckpoint(EmbeddingShard.SETTLE_CHECKPOINTS + 1);
+            harness.processElement1(lookup(2, NO_EXAMPLES, ID));
+            harness.prepareSnapshotPreBarrier(EmbeddingShard.SETTLE_CHECKPOINTS + 2);
+
+            float[] ahead = TABLE.newRow(ID);
+            TABLE.apply(ahead, G1, 0);
+            assertThat(onlyRow(replies(harness).get(0))).as("still pending").containsExactly(TABLE.lookup(ahead));
+            assertThat(onlyRow(replies(harness).get(1))).containsExactly(TABLE.lookup(TABLE.newRow(ID)));
+            assertThat(published(harness)).last().satisfies(update -> {
+                assertThat(update.values()).containsExactly(TABLE.lookup(TABLE.newRow(ID)));
+                assertThat(update.examplesApplied()).isZero();
+            });
+        }
+    }
+
+    /** The exactly-once accounting rests on the stored rows: a checkpoint holds nothing read ahead of its commit. */
+    @Test
+    void aRestoredShardHoldsOnlyCommittedGradients() throws Exception {
+        var snapshot = new Object() {
+            org.apache.flink.runtime.checkpoint.OperatorSubtaskState state;
+        };
+        try (var harness = harness(SPARSE)) {
+            harness.processElement2(committed(10, new RowGradient(ID, 1, G1)));
+            harness.processElement2(fresh(11, new RowGradient(ID, 1, G2)));
+            snapshot.state = harness.snapshot(1, 1);
+        }
+        var restored = new KeyedTwoInputStreamOperatorTestHarness<>(new EmbeddingShard("flights", SPARSE, 1_000),
+                (RowLookup lookup) -> lookup.ids()[0], (RowGradients g) -> g.gradients()[0].id(), Types.LONG);
+        restored.setStateBackend(new EmbeddedRocksDBStateBackend());
+        try (restored) {
+            restored.initializeState(snapshot.state);
+            restored.open();
+            restored.processElement1(lookup(1, NO_EXAMPLES, ID));
+
+            float[] stored = TABLE.newRow(ID);
+            TABLE.apply(stored, G1, 0);
+            assertThat(onlyRow(replies(restored).get(0))).containsExactly(TABLE.lookup(stored));
+        }
+    }
+
     private static SparseExample example() {
         return new SparseExample(new long[] {ID}, new float[] {1f}, 1);
     }
@@ -281,16 +412,35 @@ class EmbeddingShardTest {
         }
     }
 
-    /** Gradients as the batcher sends them, created now. */
-    private static StreamRecord<RowGradients> gradients(RowGradient... gradients) {
+    /** Committed gradients as the batcher sends them, created now. */
+    private StreamRecord<RowGradients> gradients(RowGradient... gradients) {
         return gradientsAt(System.currentTimeMillis(), gradients);
     }
 
-    /** Gradients as the batcher sends them, created at {@code createdMillis}. */
-    private static StreamRecord<RowGradients> gradientsAt(long createdMillis, RowGradient... gradients) {
+    /** Committed gradients as the batcher sends them, created at {@code createdMillis}, at the next offsets of partition 0. */
+    private StreamRecord<RowGradients> gradientsAt(long createdMillis, RowGradient... gradients) {
         long[] created = new long[gradients.length];
-        java.util.Arrays.fill(created, createdMillis);
-        return new StreamRecord<>(new RowGradients(0, gradients, created));
+        long[] offsets = new long[gradients.length];
+        Arrays.fill(created, createdMillis);
+        for (int i = 0; i < offsets.length; i++) {
+            offsets[i] = nextOffset++;
+        }
+        return new StreamRecord<>(new RowGradients(0, true, gradients, created, new int[gradients.length], offsets));
+    }
+
+    /** One gradient read committed, at {@code offset} of partition 0. */
+    private static StreamRecord<RowGradients> committed(long offset, RowGradient gradient) {
+        return logged(true, System.currentTimeMillis(), offset, gradient);
+    }
+
+    /** One gradient read as soon as written, at {@code offset} of partition 0. */
+    private static StreamRecord<RowGradients> fresh(long offset, RowGradient gradient) {
+        return logged(false, System.currentTimeMillis(), offset, gradient);
+    }
+
+    private static StreamRecord<RowGradients> logged(boolean committed, long created, long offset, RowGradient gradient) {
+        return new StreamRecord<>(new RowGradients(0, committed, new RowGradient[] {gradient}, new long[] {created},
+                new int[] {0}, new long[] {offset}));
     }
 
     private static StreamRecord<RowLookup> lookup(long batchId, SparseExample[] examples, long... ids) {

@@ -10,6 +10,7 @@ import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 import io.streambelief.flink.config.SparseTraining;
+import io.streambelief.flink.io.LoggedRowGradient;
 import io.streambelief.flink.io.RowGradients;
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.model.record.RowGradient;
@@ -21,8 +22,8 @@ class GradientBatcherTest {
             SparseTraining.of(FeatureSchema.load("flights"), WideDeepSpec.parse("widedeep:dim=4,mlp=8"), 2, 1);
 
     @Test
-    void gradientsGoToTheirRowsShardWithTheirCreationTimeAtEveryTickAndBeforeEveryBarrier() throws Exception {
-        try (var harness = new OneInputStreamOperatorTestHarness<>(new GradientBatcher(TWO_SHARDS))) {
+    void gradientsGoToTheirRowsShardWithTheirCreationTimeAndPlaceAtEveryTickAndBeforeEveryBarrier() throws Exception {
+        try (var harness = new OneInputStreamOperatorTestHarness<>(new GradientBatcher(TWO_SHARDS, false))) {
             harness.open();
             harness.setProcessingTime(0);
             for (long id = 1; id <= 20; id++) {
@@ -34,9 +35,13 @@ class GradientBatcherTest {
             List<RowGradients> sent = harness.extractOutputValues();
             assertThat(sent).extracting(RowGradients::shard).containsExactlyInAnyOrder(0, 1);
             for (RowGradients batch : sent) {
+                assertThat(batch.committed()).as("the fresh batcher's").isFalse();
                 assertThat(batch.gradients()).allSatisfy(g -> assertThat(TWO_SHARDS.shardOf(g.id())).isEqualTo(batch.shard()));
                 for (int i = 0; i < batch.gradients().length; i++) {
-                    assertThat(batch.createdMillis()[i]).isEqualTo(1_000 + batch.gradients()[i].id());
+                    long id = batch.gradients()[i].id();
+                    assertThat(batch.createdMillis()[i]).isEqualTo(1_000 + id);
+                    assertThat(batch.partitions()[i]).isEqualTo((int) id % 3);
+                    assertThat(batch.offsets()[i]).isEqualTo(100 + id);
                 }
             }
             assertThat(sent.stream().flatMap(b -> Arrays.stream(b.gradients())).map(RowGradient::id))
@@ -51,7 +56,7 @@ class GradientBatcherTest {
 
     @Test
     void aFullShardGoesAtOnce() throws Exception {
-        try (var harness = new OneInputStreamOperatorTestHarness<>(new GradientBatcher(TWO_SHARDS))) {
+        try (var harness = new OneInputStreamOperatorTestHarness<>(new GradientBatcher(TWO_SHARDS, true))) {
             harness.open();
             long id = 0;
             for (int sent = 0; sent < GradientBatcher.MAX_GRADIENTS; id++) {
@@ -65,7 +70,8 @@ class GradientBatcherTest {
         }
     }
 
-    private static RowGradient gradient(long id) {
-        return new RowGradient(id, 1, new float[] {1, 2, 3, 4, 5});
+    /** Row {@code id}'s gradient, read at offset 100 + id of partition id mod 3. */
+    private static LoggedRowGradient gradient(long id) {
+        return new LoggedRowGradient((int) id % 3, 100 + id, new RowGradient(id, 1, new float[] {1, 2, 3, 4, 5}));
     }
 }

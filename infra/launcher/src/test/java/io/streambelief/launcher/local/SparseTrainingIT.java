@@ -108,6 +108,9 @@ class SparseTrainingIT {
             assertThat(new ClusterRestApi(deployment.webUi()).checkpoints(deployment.jobId()).restored())
                     .as("restored from a checkpoint, with batches held and in flight").isPositive();
             assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);
+            assertThat(new ClusterRestApi(deployment.webUi()).subtaskMetrics(deployment.jobId(), "embedding-shard",
+                    "embedding-shard.freshGradientsApplied")).as("rows were shown gradients ahead of their commit")
+                    .anySatisfy(shard -> assertThat(shard.get("embedding-shard.freshGradientsApplied")).isPositive());
             assertThat(rows.keySet()).as("a row for every id, and only those").isEqualTo(touches.keySet());
             for (Map.Entry<Long, ExampleDigest> id : touches.entrySet()) {
                 assertThat(rows.get(id.getKey()).examples()).as("examples in row %x", id.getKey())
