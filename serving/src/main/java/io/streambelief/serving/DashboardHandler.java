@@ -88,8 +88,12 @@ final class DashboardHandler extends JsonExchange {
                     json.writeStringField("spec", model.specLabel());
                     json.writeBooleanField("binary", model.binary());
                     if (rows != null && model.fold(dense -> false, wideDeep -> true)) {
+                        RowStore.RowActivity activity = rows.activity(name);
                         json.writeNumberField("rows_held_estimate", rows.estimatedRows());
-                        json.writeNumberField("row_updates", rows.activity(name).updates());
+                        json.writeNumberField("row_updates", activity.updates());
+                        json.writeNumberField("new_rows_per_s", activity.newRowsPerSecond());
+                        json.writeNumberField("row_lag_p50_ms", finite(activity.lagP50Millis()));
+                        json.writeNumberField("row_lag_p99_ms", finite(activity.lagP99Millis()));
                     }
                 }
                 // A closed publish gate: the version above is the last good one, held while training goes badly.

@@ -7,9 +7,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -44,16 +47,70 @@ public final class RowStore implements AutoCloseable {
     private long unreadable;
     /** Models whose activity is kept at most: embedding-rows is input, and no record may grow memory without end. */
     static final int MAX_MODELS = 100;
-    /** Per model, the row updates taken and the newest one's publication time. */
-    private final Map<String, RowActivity> activity = new ConcurrentHashMap<>();
+    /** Per model, what its rows have done here. */
+    private final Map<String, Tracker> activity = new ConcurrentHashMap<>();
 
     /**
      * What a model's rows have done here: the row updates taken (a row updated twice counts twice)
-     * and when its shards published the newest of them.
+     * and when its shards published the newest of them; the rows it had no row for before, in all
+     * and per second over the last {@link Tracker#RATE_SECONDS} seconds; and the row lag as served:
+     * from the creation of the oldest gradient an update holds to its taking here, p50 and p99 over
+     * the last {@link Tracker#LAGS} updates that carried that time (NaN before any).
      */
-    public record RowActivity(long updates, long newestMillis) {
-        RowActivity plus(long timestampMillis) {
-            return new RowActivity(updates + 1, Math.max(newestMillis, timestampMillis));
+    public record RowActivity(long updates, long newestMillis, long newRows, double newRowsPerSecond,
+            double lagP50Millis, double lagP99Millis) {
+        static final RowActivity NONE = new RowActivity(0, 0, 0, 0, Double.NaN, Double.NaN);
+    }
+
+    /** One model's activity, taken on the consumer's thread and read by the endpoints'. */
+    private static final class Tracker {
+        static final int RATE_SECONDS = 10;
+        static final int LAGS = 1_000;
+
+        private long updates;
+        private long newestMillis;
+        private long newRows;
+        /** New rows per second of the clock, the last {@link #RATE_SECONDS} + 1 seconds, by second mod length. */
+        private final long[] newPerSecond = new long[RATE_SECONDS + 1];
+        private final long[] secondOf = new long[RATE_SECONDS + 1];
+        private final long[] lags = new long[LAGS];
+        private int lagCount;
+
+        synchronized void take(RowUpdate update, boolean newRow, long now) {
+            updates++;
+            newestMillis = Math.max(newestMillis, update.timestampMillis());
+            if (newRow) {
+                newRows++;
+                long second = now / 1000;
+                int slot = (int) (second % newPerSecond.length);
+                if (secondOf[slot] != second) {
+                    secondOf[slot] = second;
+                    newPerSecond[slot] = 0;
+                }
+                newPerSecond[slot]++;
+            }
+            if (update.gradientMillis() > 0) {
+                lags[lagCount++ % LAGS] = Math.max(0, now - update.gradientMillis());
+            }
+        }
+
+        synchronized RowActivity read(long now) {
+            long second = now / 1000;
+            long recent = 0;
+            // The last RATE_SECONDS whole seconds; the current one is still filling.
+            for (int i = 0; i < newPerSecond.length; i++) {
+                if (secondOf[i] < second && secondOf[i] >= second - RATE_SECONDS) {
+                    recent += newPerSecond[i];
+                }
+            }
+            long[] sorted = Arrays.copyOf(lags, Math.min(lagCount, LAGS));
+            Arrays.sort(sorted);
+            return new RowActivity(updates, newestMillis, newRows, (double) recent / RATE_SECONDS,
+                    quantile(sorted, 0.5), quantile(sorted, 0.99));
+        }
+
+        private static double quantile(long[] sorted, double q) {
+            return sorted.length == 0 ? Double.NaN : sorted[Math.min(sorted.length - 1, (int) (q * sorted.length))];
         }
     }
 
@@ -87,6 +144,13 @@ public final class RowStore implements AutoCloseable {
 
     /** Takes records of {@code embedding-rows}; what does not decode is counted and skipped. */
     public void apply(List<byte[]> values) {
+        apply(values, System.currentTimeMillis());
+    }
+
+    /** As {@link #apply(List)}, taken at {@code now}. */
+    void apply(List<byte[]> values, long now) {
+        // A row twice in one batch is new at most once: the batch is not in the store yet.
+        Set<ByteBuffer> batched = new HashSet<>();
         try (WriteBatch batch = new WriteBatch()) {
             for (byte[] value : values) {
                 if (value == null) {
@@ -105,10 +169,12 @@ public final class RowStore implements AutoCloseable {
                 }
                 ByteBuffer row = ByteBuffer.allocate(4 * update.values().length);
                 row.asFloatBuffer().put(update.values());
-                batch.put(key(update.modelId(), update.id()), row.array());
+                byte[] key = key(update.modelId(), update.id());
+                boolean newRow = batched.add(ByteBuffer.wrap(key)) && db.get(key) == null;
+                batch.put(key, row.array());
                 if (activity.size() < MAX_MODELS || activity.containsKey(update.modelId())) {
-                    activity.merge(update.modelId(), new RowActivity(1, update.timestampMillis()),
-                            (was, one) -> was.plus(one.newestMillis()));
+                    activity.computeIfAbsent(update.modelId(), model -> new Tracker())
+                            .take(update, newRow, now);
                 }
             }
             db.write(writes, batch);
@@ -150,9 +216,14 @@ public final class RowStore implements AutoCloseable {
         return true;
     }
 
-    /** The row updates of {@code model} taken so far (none: zero updates, time 0). */
+    /** What the rows of {@code model} have done here so far. */
     public RowActivity activity(String model) {
-        return activity.getOrDefault(model, new RowActivity(0, 0));
+        return activity(model, System.currentTimeMillis());
+    }
+
+    RowActivity activity(String model, long now) {
+        Tracker tracker = activity.get(model);
+        return tracker == null ? RowActivity.NONE : tracker.read(now);
     }
 
     /** RocksDB's estimate of the rows held, of all models. */

@@ -76,6 +76,11 @@ final class StatusEndpoint {
         // RocksDB's estimate, of every sparse model this server holds rows of.
         json.writeNumberField("held_estimate", rows.estimatedRows());
         json.writeNumberField("updates", activity.updates());
+        json.writeNumberField("new_rows", activity.newRows());
+        json.writeNumberField("new_rows_per_s", activity.newRowsPerSecond());
+        // A row gradient's creation to its row's taking here, over the last updates.
+        writeNumberOrNull(json, "lag_p50_ms", activity.lagP50Millis());
+        writeNumberOrNull(json, "lag_p99_ms", activity.lagP99Millis());
         json.writeNumberField("newest_update_age_ms",
                 activity.newestMillis() > 0 ? Math.max(0, now - activity.newestMillis()) : -1);
         json.writeEndObject();

@@ -107,6 +107,9 @@ class SparseServingTest {
                 JsonNode rows = statusBody.path("rows");
                 assertThat(rows.path("updates").asLong()).as("both updates of LAX's row").isEqualTo(2);
                 assertThat(rows.path("held_estimate").asLong()).isPositive();
+                assertThat(rows.path("new_rows").asLong()).as("LAX's, once").isOne();
+                assertThat(rows.path("lag_p99_ms").isNull()).as("no update said when its gradients were created")
+                        .isTrue();
                 long sinceTheNewestUpdate = System.currentTimeMillis() - 2; // published at time 2
                 assertThat(rows.path("newest_update_age_ms").asLong())
                         .isBetween(sinceTheNewestUpdate - 60_000, sinceTheNewestUpdate);

@@ -439,7 +439,7 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         long now = System.currentTimeMillis();
         List<RowUpdate> updates = new ArrayList<>(dirty.size());
         for (Dirty row : dirty.values()) {
-            updates.add(row.update.stampedAt(now));
+            updates.add(row.update.stampedAt(now, row.oldestGradientMillis));
             rowLag.update(Math.max(0, now - row.oldestGradientMillis));
         }
         dirty.clear();

@@ -9,11 +9,12 @@ import java.nio.charset.StandardCharsets;
  * every gradient of a row to the same partition and a reader can skip other models' cheaply; a
  * published row by {@code <modelId>/rows/<hex id>}. Format 2 of each appends the sum and the xor
  * of the examples' {@link ExampleDigest} (whose count the record holds already); format 1 records
- * read with the count alone.
+ * read with the count alone. Format 3 of a published row appends its gradients' creation time
+ * ({@link RowUpdate#gradientMillis}); earlier ones read with 0 (unknown).
  */
 public final class RowCodecs {
     private static final Frame GRADIENT = new Frame("RowGradient", (byte) 'g', (byte) 2);
-    private static final Frame UPDATE = new Frame("RowUpdate", (byte) 'R', (byte) 2);
+    private static final Frame UPDATE = new Frame("RowUpdate", (byte) 'R', (byte) 3);
 
     private RowCodecs() {}
 
@@ -47,11 +48,12 @@ public final class RowCodecs {
 
     public static byte[] encode(RowUpdate update) {
         ByteBuffer buffer = UPDATE.begin(Frame.stringSize(update.modelId()) + 8 + 8 + 8 + 4 + 4 * update.values().length
-                + 8 + 8);
+                + 8 + 8 + 8);
         Frame.putString(buffer, update.modelId());
         buffer.putLong(update.id()).putLong(update.examplesApplied()).putLong(update.timestampMillis());
         Frame.putFloats(buffer, update.values());
         putHashes(buffer, update.examples());
+        buffer.putLong(update.gradientMillis());
         return UPDATE.seal(buffer);
     }
 
@@ -62,7 +64,8 @@ public final class RowCodecs {
             long examples = body.getLong();
             long timestamp = body.getLong();
             float[] values = Frame.getFloats(body);
-            return new RowUpdate(modelId, id, getDigest(body, examples), timestamp, values);
+            ExampleDigest digest = getDigest(body, examples);
+            return new RowUpdate(modelId, id, digest, timestamp, body.hasRemaining() ? body.getLong() : 0, values);
         });
     }
 

@@ -48,9 +48,14 @@ class CodecTest {
 
     /** The format 1 record of a format 2 one whose body ends with {@code added} more bytes. */
     private static byte[] format1(byte[] format2, int added) {
-        java.nio.ByteBuffer format1 = java.nio.ByteBuffer.allocate(format2.length - added);
-        format1.put(format2, 0, format2.length - 4 - added);
-        format1.put(1, (byte) 1);
+        return earlierFormat(format2, 1, added);
+    }
+
+    /** {@code current} as format {@code version} wrote it: without the {@code added} bytes its body ends with now. */
+    private static byte[] earlierFormat(byte[] current, int version, int added) {
+        java.nio.ByteBuffer format1 = java.nio.ByteBuffer.allocate(current.length - added);
+        format1.put(current, 0, current.length - 4 - added);
+        format1.put(1, (byte) version);
         java.util.zip.CRC32 crc = new java.util.zip.CRC32();
         crc.update(format1.array(), 0, format1.position());
         format1.putInt((int) crc.getValue());
@@ -108,14 +113,16 @@ class CodecTest {
     @Test
     void rowGradientsAndUpdatesRoundTripWithTheirDigestAndFormat1RecordsWithTheCountAlone() {
         RowGradient gradient = new RowGradient(-7L, new ExampleDigest(3, -42L, 0x5DEECE66DL), new float[] {0.5f, -1f, 2f});
-        RowUpdate update = new RowUpdate("flights", Long.MIN_VALUE, new ExampleDigest(1L << 40, 7L, -1L), 1234,
+        RowUpdate update = new RowUpdate("flights", Long.MIN_VALUE, new ExampleDigest(1L << 40, 7L, -1L), 1234, 1200,
                 new float[] {1f, 0f});
 
         assertThat(RowCodecs.decodeGradient(RowCodecs.encode(gradient))).isEqualTo(gradient);
         assertThat(RowCodecs.decodeUpdate(RowCodecs.encode(update))).isEqualTo(update);
         assertThat(RowCodecs.decodeGradient(format1(RowCodecs.encode(gradient), 16)))
                 .isEqualTo(new RowGradient(-7L, 3, gradient.values()));
-        assertThat(RowCodecs.decodeUpdate(format1(RowCodecs.encode(update), 16)))
+        assertThat(RowCodecs.decodeUpdate(earlierFormat(RowCodecs.encode(update), 2, 8))).as("format 2: no gradient time")
+                .isEqualTo(new RowUpdate("flights", Long.MIN_VALUE, update.examples(), 1234, update.values()));
+        assertThat(RowCodecs.decodeUpdate(format1(RowCodecs.encode(update), 24)))
                 .isEqualTo(new RowUpdate("flights", Long.MIN_VALUE, 1L << 40, 1234, update.values()));
         assertThat(new String(RowCodecs.updateKey("flights", 255), java.nio.charset.StandardCharsets.UTF_8))
                 .isEqualTo("flights/rows/ff");
