@@ -70,7 +70,8 @@ import io.streambelief.model.sparse.EmbeddingTable;
  * them. Nothing speculative is in a checkpoint: after a restore the shard starts without it and
  * takes no gradient written before it opened as fresh (the failed attempt's, whose transactions
  * are aborted), and a pending gradient nothing settled within {@link #SETTLE_CHECKPOINTS}
- * completed checkpoints is dropped. The exactly-once accounting rests on the stored rows alone.
+ * completed checkpoints is dropped; at most {@link #MAX_SPECULATIVE_ROWS} rows are speculative.
+ * The exactly-once accounting rests on the stored rows alone.
  */
 public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         implements TwoInputStreamOperator<RowLookup, RowGradients, RowLookupReply> {
@@ -81,6 +82,13 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
      * dropped: a gradient is committed by the second checkpoint after it was written at the latest.
      */
     static final int SETTLE_CHECKPOINTS = 4;
+
+    /**
+     * Speculative rows a shard keeps at most: when the committed reading falls far behind (a
+     * backlog, a slow checkpoint), fresh gradients of rows not yet speculative are skipped rather
+     * than let the heap grow with the backlog; those rows then follow their commits.
+     */
+    static final int MAX_SPECULATIVE_ROWS = 100_000;
 
     /** Rows to publish to {@code embedding-rows}. */
     public static final OutputTag<RowUpdate> ROW_UPDATES = new OutputTag<>("row-updates", TypeInformation.of(RowUpdate.class));
@@ -328,6 +336,10 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         }
         Speculative ahead = speculative.get(gradient.id());
         if (ahead == null) {
+            if (speculative.size() >= MAX_SPECULATIVE_ROWS) {
+                freshSkipped.inc();
+                return;
+            }
             byte[] stored = rows.value();
             if (stored == null && sparse.minCount() > 1) {
                 Integer seen = sightings.value();

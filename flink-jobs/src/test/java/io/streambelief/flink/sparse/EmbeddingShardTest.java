@@ -368,6 +368,23 @@ class EmbeddingShardTest {
         }
     }
 
+    @Test
+    void noMoreRowsAreSpeculativeThanTheBoundAndTheRestFollowTheirCommits() throws Exception {
+        try (var harness = harness(SPARSE)) {
+            for (int i = 0; i < EmbeddingShard.MAX_SPECULATIVE_ROWS; i++) {
+                harness.processElement2(fresh(i, new RowGradient(ID + 1 + i, 1, G1)));
+            }
+            harness.processElement2(fresh(EmbeddingShard.MAX_SPECULATIVE_ROWS, new RowGradient(ID, 1, G1)));
+            harness.processElement1(lookup(1, NO_EXAMPLES, ID, ID + 1));
+
+            float[] ahead = TABLE.newRow(ID + 1);
+            TABLE.apply(ahead, G1, 0);
+            RowLookupReply reply = replies(harness).get(0);
+            assertThat(row(reply.lookups(), 0)).as("over the bound").containsExactly(TABLE.lookup(TABLE.newRow(ID)));
+            assertThat(row(reply.lookups(), 1)).as("within it").containsExactly(TABLE.lookup(ahead));
+        }
+    }
+
     /** The exactly-once accounting rests on the stored rows: a checkpoint holds nothing read ahead of its commit. */
     @Test
     void aRestoredShardHoldsOnlyCommittedGradients() throws Exception {
