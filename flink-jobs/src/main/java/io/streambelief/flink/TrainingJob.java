@@ -194,7 +194,8 @@ public final class TrainingJob {
         SingleOutputStreamOperator<RowLookup> lookups = examples
                 .transform("lookup-batcher", RecordTypes.ROW_LOOKUP, new LookupBatcher(config))
                 .name("lookup-batcher").uid("lookup-batcher")
-                .setParallelism(config.workers());
+                .setParallelism(config.workers())
+                .setBufferTimeout(0);
 
         // Row gradients back from Kafka, grouped per shard next to the source as lookups are:
         // committed ones for the rows' state, and for fresh rows the same log as soon as written.
@@ -225,7 +226,8 @@ public final class TrainingJob {
                         new EmbeddingShard(config.modelId(), sparse, config.publishInterval().toMillis()))
                 .name("embedding-shard").uid("embedding-shard")
                 .setParallelism(sparse.embeddingShards())
-                .setMaxParallelism(SparseTraining.MAX_EMBEDDING_SHARDS);
+                .setMaxParallelism(SparseTraining.MAX_EMBEDDING_SHARDS)
+                .setBufferTimeout(0);
         @SuppressWarnings("unchecked")
         var shard = (TwoInputTransformation<RowLookup, RowGradients, RowLookupReply>) rows.getTransformation();
         shard.setStateKeySelectors((RowLookup lookup) -> lookup.ids()[0],
@@ -249,7 +251,8 @@ public final class TrainingJob {
                 .connect(parameters.broadcast())
                 .transform("sparse-worker", RecordTypes.GRADIENT_SLICE, new SparseWorker(config))
                 .name("sparse-worker").uid("sparse-worker")
-                .setParallelism(config.workers());
+                .setParallelism(config.workers())
+                .setBufferTimeout(0);
 
         gradients.getSideOutput(SparseWorker.ROW_GRADIENTS)
                 .sinkTo(io.sinks().embeddingGradients())
