@@ -108,9 +108,8 @@ class SparseTrainingIT {
             assertThat(new ClusterRestApi(deployment.webUi()).checkpoints(deployment.jobId()).restored())
                     .as("restored from a checkpoint, with batches held and in flight").isPositive();
             assertThat(deployment.jobStatus()).isEqualTo(JobStatus.RUNNING);
-            assertThat(new ClusterRestApi(deployment.webUi()).subtaskMetrics(deployment.jobId(), "embedding-shard",
-                    "embedding-shard.freshGradientsApplied")).as("rows were shown gradients ahead of their commit")
-                    .anySatisfy(shard -> assertThat(shard.get("embedding-shard.freshGradientsApplied")).isPositive());
+            assertThat(freshGradientsApplied(deployment, Duration.ofSeconds(60)))
+                    .as("rows were shown gradients ahead of their commit").isPositive();
             assertThat(rows.keySet()).as("a row for every id, and only those").isEqualTo(touches.keySet());
             for (Map.Entry<Long, ExampleDigest> id : touches.entrySet()) {
                 assertThat(rows.get(id.getKey()).examples()).as("examples in row %x", id.getKey())
@@ -140,6 +139,25 @@ class SparseTrainingIT {
                 assertThat(shard.digest()).as("examples in dense shard %d", shard.shardId()).isEqualTo(fed);
             }
         }
+    }
+
+    /**
+     * The fresh gradients the embedding shards of the current attempt applied, as Flink's REST API
+     * reports them: its metric fetcher refreshes every few seconds, so a restarted task's metrics
+     * are absent for a while.
+     */
+    private static double freshGradientsApplied(LocalDeployment deployment, Duration timeout) throws Exception {
+        String metric = "embedding-shard.freshGradientsApplied";
+        long deadline = System.nanoTime() + timeout.toNanos();
+        double applied = 0;
+        while (applied <= 0 && System.nanoTime() < deadline) {
+            applied = new ClusterRestApi(deployment.webUi()).subtaskMetrics(deployment.jobId(), "embedding-shard", metric)
+                    .stream().mapToDouble(shard -> shard.getOrDefault(metric, 0.0)).sum();
+            if (applied <= 0) {
+                Thread.sleep(500);
+            }
+        }
+        return applied;
     }
 
     /**
