@@ -250,7 +250,10 @@ public abstract class BaseWorker extends AbstractStreamOperator<GradientSlice> {
         pushesCounter.inc(trainer.pushes() - pushesCounter.getCount());
     }
 
-    private void onTick(long now) {
+    private void onTick(long scheduled) {
+        // The time a fixed-delay callback is given is when it was due, which falls ever further
+        // behind the clock, and the idle flush with it.
+        long now = getProcessingTimeService().getCurrentProcessingTime();
         if (now - lastExampleMillis >= config.idleFlush().toMillis()) {
             flush();
         }
