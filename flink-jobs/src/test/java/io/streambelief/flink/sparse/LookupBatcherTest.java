@@ -82,6 +82,19 @@ class LookupBatcherTest {
         }
     }
 
+    /** Fixed-delay ticks run late, behind the clock: the idle cut must not wait for one that was due later. */
+    @Test
+    void theIdleCutReadsTheClockNotTheTimeItsTickWasDue() throws Exception {
+        try (var harness = harness()) {
+            harness.open();
+            harness.setProcessingTime(50);
+            harness.processElement(parsed(1, 10, 11), 50);
+            // Ticks due at 100..500 run now, at 560: 510 ms after the example, though the last was due 450 after it.
+            harness.setProcessingTime(560);
+            assertThat(batchIds(harness)).containsOnly(1L);
+        }
+    }
+
     @Test
     void aPartialBatchIsPartOfTheCheckpoint() throws Exception {
         OperatorSubtaskState snapshot;
