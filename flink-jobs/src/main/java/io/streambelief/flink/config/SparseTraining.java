@@ -72,10 +72,6 @@ public record SparseTraining(FeatureSchema schema, WideDeepSpec model, Embedding
         return new SparseTraining(schema, model, table, embeddingShards, minCount, rowTtl, freshRows);
     }
 
-    public SparseTraining withFreshRows(boolean freshRows) {
-        return new SparseTraining(schema, model, table, embeddingShards, minCount, rowTtl, freshRows);
-    }
-
     public SparseTraining withTable(EmbeddingTable table) {
         return new SparseTraining(schema, model, table, embeddingShards, minCount, rowTtl, freshRows);
     }

@@ -228,7 +228,7 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
             selectRow(gradient.id());
             if (batch.committed()) {
                 committedThrough.merge(batch.partitions()[i], batch.offsets()[i], Math::max);
-                settle(gradient, apply(gradient, batch.createdMillis()[i]), batch.offsets()[i], batch.createdMillis()[i]);
+                settle(gradient, apply(gradient), batch.offsets()[i], batch.createdMillis()[i]);
             } else {
                 applyFresh(gradient, batch.createdMillis()[i], batch.partitions()[i], batch.offsets()[i]);
             }
@@ -236,15 +236,12 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
     }
 
     /**
-     * Applies one committed gradient, created at {@code created}, to its row, the current key.
+     * Applies one committed gradient to its row, the current key.
      *
      * @return the row as stored now, or null if the gradient was refused
      */
-    private StoredRow apply(RowGradient gradient, long created) throws Exception {
-        // embedding-gradients is a topic anyone with access can write to: a record of another width
-        // would fail the optimizer (and the task, again at every replay), one of no examples would
-        // corrupt the row's count.
-        if (gradient.values().length != table.lookupWidth() || gradient.examples().count() < 1) {
+    private StoredRow apply(RowGradient gradient) throws Exception {
+        if (!isWellFormed(gradient)) {
             malformed.inc();
             return null;
         }
@@ -253,31 +250,41 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
             return null;
         }
         byte[] stored = rows.value();
-        float[] row;
-        ExampleDigest examples;
-        if (stored != null) {
-            StoredRow decoded = StoredRow.decode(stored, table.storedWidth());
-            examples = decoded.examples();
-            row = decoded.floats();
-        } else {
+        if (stored == null) {
+            if (!admitted()) {
+                notAdmitted.inc();
+                return null;
+            }
             if (sparse.minCount() > 1) {
-                Integer seen = sightings.value();
-                if (seen == null || seen < sparse.minCount()) {
-                    notAdmitted.inc();
-                    return null;
-                }
                 sightings.clear();
             }
-            row = table.newRow(gradient.id());
-            examples = ExampleDigest.EMPTY;
             rowsCreated.inc();
         }
+        StoredRow current = storedOrNew(stored, gradient.id());
+        float[] row = current.floats();
         table.apply(row, gradient.values(), 0);
-        examples = examples.plus(gradient.examples());
-        StoredRow updated = new StoredRow(examples, row);
+        StoredRow updated = new StoredRow(current.examples().plus(gradient.examples()), row);
         rows.update(updated.encode());
         rowUpdates.inc();
         return updated;
+    }
+
+    /**
+     * Whether a gradient has the table's width and holds examples: embedding-gradients is a topic
+     * anyone with access can write to, and a record of another width would fail the optimizer
+     * (and the task, again at every replay), one of no examples would corrupt the row's count.
+     */
+    private boolean isWellFormed(RowGradient gradient) {
+        return gradient.values().length == table.lookupWidth() && gradient.examples().count() >= 1;
+    }
+
+    /** Whether the current id, which has no row, has been seen minCount times (counts no sighting). */
+    private boolean admitted() throws Exception {
+        if (sparse.minCount() <= 1) {
+            return true;
+        }
+        Integer seen = sightings.value();
+        return seen != null && seen >= sparse.minCount();
     }
 
     /**
@@ -310,7 +317,7 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         }
         // The speculative row held a gradient that will never be committed, or lacked this one:
         // rebuilt on the stored row from the gradients still pending.
-        StoredRow base = stored != null ? stored : storedOrNew(gradient.id());
+        StoredRow base = stored != null ? stored : storedOrNew(rows.value(), gradient.id());
         float[] row = base.floats().clone();
         ExampleDigest examples = base.examples();
         for (Pending pending : ahead.pending) {
@@ -329,8 +336,7 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         // Written before this shard opened, or at or before a committed gradient already read:
         // either in the stored rows already, or never to be committed.
         if (created < openedMillis || offset <= committedThrough.getOrDefault(partition, -1L)
-                || gradient.values().length != table.lookupWidth() || gradient.examples().count() < 1
-                || !isFinite(gradient)) {
+                || !isWellFormed(gradient) || !isFinite(gradient)) {
             freshSkipped.inc();
             return;
         }
@@ -341,15 +347,11 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
                 return;
             }
             byte[] stored = rows.value();
-            if (stored == null && sparse.minCount() > 1) {
-                Integer seen = sightings.value();
-                if (seen == null || seen < sparse.minCount()) {
-                    freshSkipped.inc();
-                    return;
-                }
+            if (stored == null && !admitted()) {
+                freshSkipped.inc();
+                return;
             }
-            StoredRow base = stored != null ? StoredRow.decode(stored, table.storedWidth())
-                    : new StoredRow(ExampleDigest.EMPTY, table.newRow(gradient.id()));
+            StoredRow base = storedOrNew(stored, gradient.id());
             ahead = new Speculative(base.floats(), base.examples());
             speculative.put(gradient.id(), ahead);
         }
@@ -361,8 +363,8 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         markDirty(gradient.id(), ahead.examples, ahead.row, created);
     }
 
-    private StoredRow storedOrNew(long id) throws Exception {
-        byte[] stored = rows.value();
+    /** The row {@code stored} holds, or the new row of {@code id} if it is null. */
+    private StoredRow storedOrNew(byte[] stored, long id) {
         return stored != null ? StoredRow.decode(stored, table.storedWidth())
                 : new StoredRow(ExampleDigest.EMPTY, table.newRow(id));
     }
@@ -406,7 +408,7 @@ public final class EmbeddingShard extends AbstractStreamOperator<RowLookupReply>
         for (long id : stale) {
             freshDropped.inc(speculative.remove(id).pending.size());
             selectRow(id);
-            StoredRow stored = storedOrNew(id);
+            StoredRow stored = storedOrNew(rows.value(), id);
             markDirty(id, stored.examples(), stored.floats(), now);
         }
     }

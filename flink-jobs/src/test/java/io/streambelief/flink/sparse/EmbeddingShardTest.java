@@ -396,10 +396,7 @@ class EmbeddingShardTest {
             harness.processElement2(fresh(11, new RowGradient(ID, 1, G2)));
             snapshot.state = harness.snapshot(1, 1);
         }
-        var restored = new KeyedTwoInputStreamOperatorTestHarness<>(new EmbeddingShard("flights", SPARSE, 1_000),
-                (RowLookup lookup) -> lookup.ids()[0], (RowGradients g) -> g.gradients()[0].id(), Types.LONG);
-        restored.setStateBackend(new EmbeddedRocksDBStateBackend());
-        try (restored) {
+        try (var restored = unopened(SPARSE)) {
             restored.initializeState(snapshot.state);
             restored.open();
             restored.processElement1(lookup(1, NO_EXAMPLES, ID));
@@ -416,10 +413,17 @@ class EmbeddingShardTest {
 
     private static KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradients, RowLookupReply> harness(
             SparseTraining sparse) throws Exception {
+        var harness = unopened(sparse);
+        harness.open();
+        return harness;
+    }
+
+    /** A shard on RocksDB, to be restored or opened. */
+    private static KeyedTwoInputStreamOperatorTestHarness<Long, RowLookup, RowGradients, RowLookupReply> unopened(
+            SparseTraining sparse) throws Exception {
         var harness = new KeyedTwoInputStreamOperatorTestHarness<>(new EmbeddingShard("flights", sparse, 1_000),
                 (RowLookup lookup) -> lookup.ids()[0], (RowGradients g) -> g.gradients()[0].id(), Types.LONG);
         harness.setStateBackend(new EmbeddedRocksDBStateBackend());
-        harness.open();
         return harness;
     }
 
