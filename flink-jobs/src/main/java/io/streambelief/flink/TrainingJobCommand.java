@@ -40,9 +40,25 @@ public final class TrainingJobCommand implements Callable<Integer> {
     @Mixin
     TrainingOptions training;
 
+    /**
+     * The configuration these arguments give the job, without running it: what a deployment's
+     * manifests are checked with.
+     *
+     * @throws CommandLine.ParameterException for an unknown option or a value it does not take
+     */
+    public static TrainingConfig configOf(String... args) {
+        TrainingJobCommand command = new TrainingJobCommand();
+        new CommandLine(command).parseArgs(args);
+        return command.config();
+    }
+
+    private TrainingConfig config() {
+        return training.toConfig(bootstrapServers, inputs, classes);
+    }
+
     @Override
     public Integer call() throws Exception {
-        TrainingConfig config = training.toConfig(bootstrapServers, inputs, classes);
+        TrainingConfig config = config();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             config.checkExamplePartitions(Topics.ensure(admin, config.topics(), config.workers()));
         }

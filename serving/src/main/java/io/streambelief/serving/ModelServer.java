@@ -400,14 +400,16 @@ public final class ModelServer implements Closeable {
                         + "across shards, a checkpoint interval older). Default: ${DEFAULT-VALUE}.")
         ModelStore.Consistency consistency;
 
-        @Option(names = "--state-dir", defaultValue = "serving-state", paramLabel = "DIR",
+        @Option(names = "--state-dir", defaultValue = "${env:STREAMBELIEF_STATE_DIR:-serving-state}", paramLabel = "DIR",
                 description = "Keeps the served models in a local RocksDB here, so a restarted server answers at "
                         + "once, before it reaches Kafka; one directory per server. An empty value keeps nothing. "
-                        + "Default: ${DEFAULT-VALUE} (in the working directory).")
+                        + "Default: ${DEFAULT-VALUE} (the STREAMBELIEF_STATE_DIR environment variable, which the "
+                        + "container image sets, or serving-state in the working directory).")
         String stateDir;
 
-        @Option(names = "--host", defaultValue = Settings.DEFAULT_HOST,
-                description = "Address to listen on. Default: ${DEFAULT-VALUE} (this machine only).")
+        @Option(names = "--host", defaultValue = "${env:STREAMBELIEF_HOST:-" + Settings.DEFAULT_HOST + "}",
+                description = "Address to listen on. Default: ${DEFAULT-VALUE} (the STREAMBELIEF_HOST environment "
+                        + "variable, which the container image sets to 0.0.0.0, or this machine only).")
         String host;
 
         @Option(names = "--port", defaultValue = "" + Settings.DEFAULT_PORT, description = "Default: ${DEFAULT-VALUE}.")
@@ -484,6 +486,23 @@ public final class ModelServer implements Closeable {
             return 0;
         }
     }
+
+    /**
+     * The server's settings and feed as {@code model-server} takes them from these arguments,
+     * without starting it: what a deployment's manifests are checked with.
+     *
+     * @throws CommandLine.ParameterException for an unknown option or a value it does not take
+     */
+    public static Arguments argumentsOf(String... args) {
+        ServeCommand command = new ServeCommand();
+        commandLine(command).parseArgs(args);
+        return new Arguments(command.settings(), command.bootstrapServers, command.paramsTopic,
+                command.snapshotsTopic, command.metricsTopic, command.rowsTopic, command.stateDir);
+    }
+
+    /** What {@link #argumentsOf} read: the settings and the topics the server reads. */
+    public record Arguments(Settings settings, String bootstrapServers, String paramsTopic, String snapshotsTopic,
+            String metricsTopic, String rowsTopic, String stateDir) {}
 
     /** The command line as {@link #main} reads it into {@code command}. */
     static CommandLine commandLine(ServeCommand command) {

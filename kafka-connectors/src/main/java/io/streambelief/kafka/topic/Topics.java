@@ -98,17 +98,15 @@ public final class Topics {
     }
 
     /**
-     * Creates whichever of the deployment's topics do not exist yet. Existing topics are left as
-     * they are (a warning names any whose partition count differs from what was asked).
-     *
-     * @return the partitions of the examples topic
+     * The deployment's topics as {@link #ensure} creates them: name, partitions and configuration,
+     * replicated once (one broker by default; a cluster's own topics choose their replication).
+     * The Kubernetes manifests' KafkaTopics are checked against this list.
      */
-    public static int ensure(Admin admin, TopicNames names, int examplePartitions)
-            throws ExecutionException, InterruptedException, TimeoutException {
+    public static List<NewTopic> definitions(TopicNames names, int examplePartitions) {
         if (examplePartitions < 1) {
             throw new IllegalArgumentException("The examples topic needs at least one partition, got " + examplePartitions);
         }
-        List<NewTopic> wanted = List.of(
+        return List.of(
                 new NewTopic(names.examples(), examplePartitions, (short) 1),
                 new NewTopic(names.modelParams(), 1, (short) 1).configs(modelParamsConfig()),
                 new NewTopic(names.modelSnapshots(), 1, (short) 1).configs(modelSnapshotsConfig()),
@@ -117,6 +115,17 @@ public final class Topics {
                 new NewTopic(names.embeddingGradients(), examplePartitions, (short) 1),
                 new NewTopic(names.embeddingRows(), 1, (short) 1).configs(embeddingRowsConfig()),
                 new NewTopic(names.modelParamDeltas(), 1, (short) 1).configs(modelParamDeltasConfig()));
+    }
+
+    /**
+     * Creates whichever of the deployment's topics do not exist yet. Existing topics are left as
+     * they are (a warning names any whose partition count differs from what was asked).
+     *
+     * @return the partitions of the examples topic
+     */
+    public static int ensure(Admin admin, TopicNames names, int examplePartitions)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        List<NewTopic> wanted = definitions(names, examplePartitions);
         Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
         List<NewTopic> missing = new ArrayList<>();
         for (NewTopic topic : wanted) {
