@@ -51,7 +51,7 @@ public record JobIo(Sources sources, Sinks sinks) {
      */
     public record Sources(Source<RawRecord, ?, ?> examples, Source<ParamUpdate, ?, ?> modelParams,
             Source<ParamDelta, ?, ?> modelParamDeltas, Source<LoggedRowGradient, ?, ?> embeddingGradients,
-            Source<LoggedRowGradient, ?, ?> freshEmbeddingGradients) {}
+            Source<LoggedRowGradient, ?, ?> freshEmbeddingGradients, Source<RawRecord, ?, ?> clientUpdates) {}
 
     /** What the job writes; model snapshots arrive as records the snapshot writer already encoded. */
     public record Sinks(Sink<ParamUpdate> modelParams, Sink<ParamDelta> modelParamDeltas, Sink<byte[]> modelSnapshots,
@@ -99,7 +99,17 @@ public record JobIo(Sources sources, Sinks sinks) {
                         .build(),
                 rowGradients(config, "read_committed", "-row-gradients"),
                 config.isSparse() && config.sparse().freshRows()
-                        ? rowGradients(config, "read_uncommitted", "-fresh-row-gradients") : null);
+                        ? rowGradients(config, "read_uncommitted", "-fresh-row-gradients") : null,
+                // Every update counts once, whenever it came: a new aggregator reads the topic from its beginning.
+                KafkaSource.<RawRecord>builder()
+                        .setBootstrapServers(config.bootstrapServers())
+                        .setTopics(config.topics().clientUpdates())
+                        .setGroupId("streambelief-" + config.modelId() + "-client-updates")
+                        .setStartingOffsets(OffsetsInitializer.earliest())
+                        .setProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                                Integer.toString(Topics.MAX_RECORD_BYTES))
+                        .setDeserializer(new RawRecordDeserializer())
+                        .build());
     }
 
     /**

@@ -2,6 +2,7 @@ package io.streambelief.flink;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.CheckpointingMode;
@@ -14,12 +15,16 @@ import io.streambelief.flink.config.Dealing;
 import io.streambelief.flink.config.SparseTraining;
 import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.config.TrainingMode;
+import io.streambelief.flink.federated.FederatedShard;
+import io.streambelief.flink.federated.RoundCoordinator;
+import io.streambelief.flink.federated.ShardContribution;
 import io.streambelief.flink.io.ParsedExample;
 import io.streambelief.flink.io.RecordTypes;
 import io.streambelief.flink.io.RowGradients;
 import io.streambelief.flink.io.RowLookup;
 import io.streambelief.flink.io.RowLookupReply;
 import io.streambelief.flink.parse.DeadLetters;
+import io.streambelief.flink.parse.ParseModelUpdates;
 import io.streambelief.flink.parse.ParseExamples;
 import io.streambelief.flink.parse.ParseSparseExamples;
 import io.streambelief.flink.parse.RawRecord;
@@ -37,6 +42,7 @@ import io.streambelief.flink.worker.Worker;
 import io.streambelief.kafka.deadletter.DeadLetter;
 import io.streambelief.model.Example;
 import io.streambelief.model.record.GradientSlice;
+import io.streambelief.model.record.ModelUpdate;
 import io.streambelief.model.record.ParamDelta;
 import io.streambelief.model.record.ParamUpdate;
 
@@ -64,6 +70,9 @@ import io.streambelief.model.record.ParamUpdate;
  *                        embedding-gradients ─► GradientBatcher ─┘ (fresh rows: read_uncommitted, the rows as lookups see them)
  * </pre>
  *
+ * <p>The federated modes ({@code fedavg}, {@code fedbuff}) build another graph: the aggregator of
+ * client updates ({@link #federatedAggregator}).
+ *
  * <p>Flink 2 has no iterations, so the parameter feedback edge runs through the compacted
  * {@code model-params} topic. Gradients flow forward inside the graph and are covered by
  * checkpoint barriers: each example's gradient is applied exactly once to the checkpointed
@@ -84,6 +93,10 @@ public final class TrainingJob {
     /** Adds the training pipeline to {@code env}, reading and writing through {@code io}. */
     public static void build(StreamExecutionEnvironment env, TrainingConfig config, JobIo io) {
         configure(env, config);
+        if (config.mode().isFederated()) {
+            federatedAggregator(env, config, io);
+            return;
+        }
         JobIo.Sources sources = io.sources();
         JobIo.Sinks sinks = io.sinks();
 
@@ -130,6 +143,50 @@ public final class TrainingJob {
                 .sinkTo(sinks.modelSnapshots())
                 .name("model-snapshots-sink").uid("model-snapshots-sink")
                 .setParallelism(1);
+    }
+
+    /**
+     * The federated modes: no examples and no workers here — clients train where their data is and
+     * send model updates. One coordinator per model decides which updates count and when a round
+     * (or FedBuff's buffer) closes; the shards sum the counted updates' slices and publish each new
+     * version of the global model to model-params, where clients and serving read it.
+     *
+     * <pre>
+     *  client-updates ──► parse ──keyBy(model)──► RoundCoordinator ──keyBy(shard)──► FederatedShard (RocksDB) ──► model-params
+     *                       │                      (who counts, when to close)        (sum, mean + noise, server optimizer)
+     *                       ▼
+     *                  dead-letter
+     * </pre>
+     */
+    private static void federatedAggregator(StreamExecutionEnvironment env, TrainingConfig config, JobIo io) {
+        SingleOutputStreamOperator<ModelUpdate> updates = env
+                .fromSource(io.sources().clientUpdates(), WatermarkStrategy.noWatermarks(), "client-updates")
+                .uid("client-updates-source")
+                .setParallelism(1)
+                .process(new ParseModelUpdates(config.modelId(), config.spec().numParams(), config.maxExampleBytes()),
+                        TypeInformation.of(ModelUpdate.class))
+                .name("parse-model-updates").uid("parse-model-updates")
+                .setParallelism(1);
+
+        deadLetters(io, updates.getSideOutput(DeadLetters.OUTPUT));
+
+        SingleOutputStreamOperator<ShardContribution> contributions = updates
+                .keyBy(ModelUpdate::modelId)
+                .process(new RoundCoordinator(config), TypeInformation.of(ShardContribution.class))
+                .name("round-coordinator").uid("round-coordinator")
+                .setParallelism(1);
+
+        ShardKeys keys = ShardKeys.spread(config.layout().shardCount());
+        SingleOutputStreamOperator<ParamUpdate> shards = contributions
+                .keyBy(contribution -> keys.key(contribution.shard()), Types.INT)
+                .process(new FederatedShard(config), RecordTypes.PARAM_UPDATE)
+                .name("federated-shard").uid("federated-shard")
+                .setParallelism(config.parameterServers())
+                .setMaxParallelism(ShardKeys.MAX_PARALLELISM);
+
+        shards.sinkTo(io.sinks().modelParams())
+                .name("model-params-sink").uid("model-params-sink")
+                .setParallelism(config.parameterServers());
     }
 
     /** Dense examples, parsed next to the source, dealt to the workers. */
@@ -293,7 +350,7 @@ public final class TrainingJob {
         conf.setString("execution.checkpointing.snapshot-compression", "true");
         // The live row count of a sparse model's table, per embedding shard (RocksDB's own estimate).
         conf.setString("state.backend.rocksdb.metrics.estimate-num-keys", "true");
-        if (config.mode() != TrainingMode.ASYNC) {
+        if (config.mode() == TrainingMode.SSP || config.mode() == TrainingMode.BSP) {
             // A worker waiting for parameters takes no examples: an aligned barrier queued behind
             // them would hold the parameter servers' alignment, and with it the updates the worker
             // waits for. Unaligned barriers overtake the queue.

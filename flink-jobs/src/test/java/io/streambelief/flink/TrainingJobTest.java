@@ -37,6 +37,9 @@ class TrainingJobTest {
                 "model-params-source", "sparse-worker", "embedding-gradients-sink", "parameter-server",
                 "training-metrics-sink", "model-params-sink", "model-param-deltas-sink", "snapshot-writer",
                 "model-snapshots-sink");
+        assertThat(uids(TrainingConfig.builder("b:9092").mode(TrainingMode.FEDAVG).build())).containsExactlyInAnyOrder(
+                "client-updates-source", "parse-model-updates", "dead-letter-sink", "round-coordinator",
+                "federated-shard", "model-params-sink");
     }
 
     private static List<String> uids(TrainingConfig config) {
@@ -44,7 +47,7 @@ class TrainingJobTest {
         TrainingJob.build(env, config, new JobIo(
                 new JobIo.Sources(nothing(TypeInformation.of(RawRecord.class)), nothing(RecordTypes.PARAM_UPDATE),
                         nothing(RecordTypes.PARAM_DELTA), nothing(RecordTypes.LOGGED_ROW_GRADIENT),
-                        nothing(RecordTypes.LOGGED_ROW_GRADIENT)),
+                        nothing(RecordTypes.LOGGED_ROW_GRADIENT), nothing(TypeInformation.of(RawRecord.class))),
                 new JobIo.Sinks(new DiscardingSink<>(), new DiscardingSink<>(), new DiscardingSink<>(),
                         new DiscardingSink<>(), new DiscardingSink<>(), new DiscardingSink<>(), new DiscardingSink<>())));
         // A sink's writer carries the sink's uid; the nodes a sink adds after it derive theirs from it.

@@ -43,7 +43,8 @@ public record TrainingConfig(
         Intervals intervals,
         int maxExampleBytes,
         FailureInjection failureInjection,
-        SparseTraining sparse) implements Serializable {
+        SparseTraining sparse,
+        Federation federation) implements Serializable {
 
     public TrainingConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -67,6 +68,10 @@ public record TrainingConfig(
             throw new IllegalArgumentException("average decay must be in [0, 1), got " + averageDecay);
         }
         Objects.requireNonNull(dealing, "dealing");
+        Objects.requireNonNull(federation, "federation");
+        if (mode.isFederated() && sparse != null) {
+            throw new IllegalArgumentException("Federated training aggregates dense models; leave --schema out");
+        }
         if (mode != TrainingMode.ASYNC && warmstartExamples > 0) {
             throw new IllegalArgumentException("Warmstart is for async training: in " + mode + " mode the other "
                     + "workers' clocks would hold the first worker back; leave --warmstart out or set it to 0");
@@ -213,6 +218,7 @@ public record TrainingConfig(
             case ASYNC -> StepBound.NONE;
             case SSP -> StepBound.STALENESS;
             case BSP -> StepBound.SYNCHRONOUS;
+            case FEDAVG, FEDBUFF -> throw new IllegalStateException("In " + mode() + " mode clients train, not workers");
         };
         return new Trainer.Settings(batchSize(), nFetch(), nPush(), clipNorm, compression, bound, stalenessBound(),
                 workers());
@@ -255,7 +261,7 @@ public record TrainingConfig(
                 .publishInterval(publishInterval()).servingPublishInterval(intervals.servingPublish())
                 .checkpointInterval(checkpointInterval())
                 .metricsInterval(metricsInterval()).idleFlush(idleFlush()).maxExampleBytes(maxExampleBytes)
-                .failureInjection(failureInjection).sparse(sparse);
+                .failureInjection(failureInjection).sparse(sparse).federation(federation);
     }
 
     /** Defaults in one place. */
@@ -290,6 +296,7 @@ public record TrainingConfig(
         private int maxExampleBytes = DEFAULT_MAX_EXAMPLE_BYTES;
         private FailureInjection failureInjection = FailureInjection.NONE;
         private SparseTraining sparse;
+        private Federation federation = Federation.DEFAULTS;
 
         private Builder(String bootstrapServers) {
             this.bootstrapServers = bootstrapServers;
@@ -481,6 +488,12 @@ public record TrainingConfig(
             return this;
         }
 
+        /** How client updates are aggregated in the federated modes (default {@link Federation#DEFAULTS}). */
+        public Builder federation(Federation federation) {
+            this.federation = federation;
+            return this;
+        }
+
         public TrainingConfig build() {
             ModelSpec model = sparse != null ? sparse.denseSpec(seed) : spec != null ? spec : ModelSpec.parse(ModelSpec.DEFAULT, seed);
             int servers = parameterServers > Parallelism.ONE_PER_WORKER ? parameterServers
@@ -499,7 +512,7 @@ public record TrainingConfig(
                     dealing, averageDecay,
                     new Intervals(publishInterval, servingPublishInterval, checkpointInterval, metricsInterval,
                             idleFlush),
-                    maxExampleBytes, failureInjection, sparse);
+                    maxExampleBytes, failureInjection, sparse, federation);
         }
     }
 }

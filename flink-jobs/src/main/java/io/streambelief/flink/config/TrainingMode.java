@@ -20,13 +20,25 @@ public enum TrainingMode {
      * have arrived (their example-weighted mean), and a worker computes step t+1 only on the
      * result; W workers with batch B train exactly like one process with batch W·B.
      */
-    BSP;
+    BSP,
+    /**
+     * Federated averaging: no workers; clients train where their data is and send model updates to
+     * {@code client-updates}, and the job closes rounds of them (McMahan et al. 2017).
+     */
+    FEDAVG,
+    /** Federated, asynchronous: every K client updates, staleness-weighted, make a new version (FedBuff). */
+    FEDBUFF;
+
+    /** Whether clients train and the job only aggregates their updates. */
+    public boolean isFederated() {
+        return this == FEDAVG || this == FEDBUFF;
+    }
 
     public static TrainingMode parse(String text) {
         try {
             return valueOf(text.strip().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("Unknown training mode '" + text + "'; use async, ssp or bsp");
+            throw new IllegalArgumentException("Unknown training mode '" + text + "'; use async, ssp, bsp, fedavg or fedbuff");
         }
     }
 

@@ -7,6 +7,8 @@ import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.compression.GradientCompression;
+import io.streambelief.model.federated.ClientSampling;
+import io.streambelief.model.federated.ServerOptimizer;
 import io.streambelief.model.trainer.EngineChoice;
 import io.streambelief.model.optimizer.Optimizer;
 import io.streambelief.model.sparse.EmbeddingTable;
@@ -128,7 +130,8 @@ public final class TrainingOptions {
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = Synchronization.DEFAULT_MODE, converter = ModeConverter.class,
             description = "How workers synchronize: async (Downpour: never wait), ssp (wait when more than "
                     + "--staleness pushes ahead of the slowest worker) or bsp (lockstep: exactly one process with "
-                    + "batch W x B). Default: ${DEFAULT-VALUE}.")
+                    + "batch W x B); or federated, where clients train and the job aggregates their updates: "
+                    + "fedavg (rounds) or fedbuff (asynchronous, every --buffer-size updates). Default: ${DEFAULT-VALUE}.")
     TrainingMode mode;
 
     @Option(names = "--dealing", paramLabel = "HOW", defaultValue = TrainingConfig.DEFAULT_DEALING, converter = DealingConverter.class,
@@ -196,9 +199,70 @@ public final class TrainingOptions {
             description = "Sparse models: where the embedding shards publish rows for serving. Default: ${DEFAULT-VALUE}.")
     String embeddingRowsTopic;
 
+    @Option(names = "--client-updates-topic", paramLabel = "TOPIC", defaultValue = TopicNames.CLIENT_UPDATES,
+            description = "Federated modes: where clients send their model updates. Default: ${DEFAULT-VALUE}.")
+    String clientUpdatesTopic;
+
+    @Option(names = "--clients", paramLabel = "N", defaultValue = "0",
+            description = "fedavg: the client population client-0..client-(N-1), of which each round samples "
+                    + "--clients-per-round (clients compute the same sample from --seed); 0: any client may report. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int clients;
+
+    @Option(names = "--clients-per-round", paramLabel = "K", defaultValue = "0",
+            description = "fedavg with --clients: clients sampled per round. Default: all of them.")
+    int clientsPerRound;
+
+    @Option(names = "--min-clients", paramLabel = "N", defaultValue = "" + Federation.DEFAULT_MIN_CLIENTS,
+            description = "fedavg: a round closes with at least this many updates, when all sampled clients have "
+                    + "reported or the deadline has passed. Default: ${DEFAULT-VALUE}.")
+    int minClients;
+
+    @Option(names = "--round-deadline", paramLabel = "DURATION", defaultValue = Federation.DEFAULT_ROUND_DEADLINE,
+            converter = DurationConverter.class,
+            description = "fedavg: how long a round waits for stragglers once --min-clients have reported. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Duration roundDeadline;
+
+    @Option(names = "--buffer-size", paramLabel = "K", defaultValue = "" + Federation.DEFAULT_BUFFER_SIZE,
+            description = "fedbuff: client updates per new model version. Default: ${DEFAULT-VALUE}.")
+    int bufferSize;
+
+    @Option(names = "--max-staleness", paramLabel = "VERSIONS", defaultValue = "" + Federation.DEFAULT_MAX_STALENESS,
+            description = "fedbuff: an update from a model older than this many versions is dropped. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    long maxStaleness;
+
+    @Option(names = "--server-optimizer", paramLabel = "NAME[:k=v,...]", defaultValue = Federation.DEFAULT_SERVER_OPTIMIZER,
+            description = "Federated modes: how the mean update is applied, " + ServerOptimizer.SUPPORTED
+                    + ". Default: ${DEFAULT-VALUE}.")
+    String serverOptimizer;
+
+    @Option(names = "--noise-multiplier", paramLabel = "Z", defaultValue = "0",
+            description = "Federated modes: central differential privacy, Gaussian noise of Z x --update-clip-norm "
+                    + "added to each aggregate (0: none); the run's epsilon is logged per round. Default: ${DEFAULT-VALUE}.")
+    double noiseMultiplier;
+
+    @Option(names = "--update-clip-norm", paramLabel = "C", defaultValue = "" + Federation.DEFAULT_CLIP_NORM,
+            description = "Federated modes: the L2 norm clients clip their updates to, which the noise is "
+                    + "calibrated to. Default: ${DEFAULT-VALUE}.")
+    double updateClipNorm;
+
+    @Option(names = "--dp-delta", paramLabel = "DELTA", defaultValue = "" + Federation.DEFAULT_DELTA,
+            description = "Federated modes with noise: the delta epsilon is reported for. Default: ${DEFAULT-VALUE}.")
+    double dpDelta;
+
     public TopicNames topics() {
         return new TopicNames(examplesTopic, paramsTopic, snapshotsTopic, deadLetterTopic, metricsTopic,
-                embeddingGradientsTopic, embeddingRowsTopic, paramDeltasTopic);
+                embeddingGradientsTopic, embeddingRowsTopic, paramDeltasTopic, clientUpdatesTopic);
+    }
+
+    /** The federated options; checked whatever the mode, used in the federated ones. */
+    public Federation federation() {
+        ClientSampling sampling = clients == 0 ? ClientSampling.ANY_CLIENT
+                : new ClientSampling(clients, clientsPerRound == 0 ? clients : clientsPerRound, seed);
+        return new Federation(sampling, minClients, roundDeadline, bufferSize, maxStaleness,
+                ServerOptimizer.parse(serverOptimizer), noiseMultiplier, updateClipNorm, dpDelta);
     }
 
     /**
@@ -230,6 +294,7 @@ public final class TrainingOptions {
                 .publishInterval(publishInterval)
                 .servingPublishInterval(servingPublishInterval)
                 .checkpointInterval(checkpointInterval)
+                .federation(federation())
                 .build();
     }
 

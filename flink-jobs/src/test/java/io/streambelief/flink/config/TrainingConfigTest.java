@@ -1,6 +1,7 @@
 package io.streambelief.flink.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.reflect.RecordComponent;
@@ -123,7 +124,10 @@ class TrainingConfigTest {
                         .failureInjection(new FailureInjection(1, 2, 3, 4))
                         .build(),
                 TrainingConfig.builder("b:9092").mode(TrainingMode.SSP).dealing(Dealing.PARTITION).build(),
-                parse("--schema", "flights", "--seed", "3", "--min-count", "2"));
+                parse("--schema", "flights", "--seed", "3", "--min-count", "2"),
+                parse("--mode", "fedavg", "--clients", "100", "--clients-per-round", "10", "--min-clients", "8",
+                        "--round-deadline", "30s", "--server-optimizer", "fedadam:lr=0.05", "--noise-multiplier", "1.1",
+                        "--update-clip-norm", "0.5", "--dp-delta", "1e-6", "--buffer-size", "4", "--max-staleness", "3"));
 
         for (RecordComponent field : TrainingConfig.class.getRecordComponents()) {
             Object byDefault = field.getAccessor().invoke(defaults);
@@ -136,13 +140,26 @@ class TrainingConfigTest {
     }
 
     @Test
+    void federatedOptionsAreCheckedWhenParsed() {
+        TrainingConfig fedavg = parse("--mode", "fedavg", "--clients", "100", "--clients-per-round", "10",
+                "--noise-multiplier", "1.1", "--update-clip-norm", "0.5");
+        assertThat(fedavg.federation().sampling().sampled(0)).hasSize(10);
+        assertThat(fedavg.federation().noise().standardDeviation()).isCloseTo(0.55, within(1e-12));
+        assertThatThrownBy(() -> parse("--mode", "fedavg", "--clients", "10", "--clients-per-round", "3",
+                "--min-clients", "4")).hasMessageContaining("--min-clients 4 can never be reached");
+        assertThatThrownBy(() -> parse("--mode", "fedbuff", "--schema", "flights"))
+                .hasMessageContaining("Federated training aggregates dense models");
+        assertThatThrownBy(() -> parse("--server-optimizer", "fedsgd")).hasMessageContaining("Unknown server optimizer");
+    }
+
+    @Test
     void everyTopicCanBeRenamed() {
         TrainingConfig renamed = parse("--examples-topic", "a", "--params-topic", "b", "--snapshots-topic", "c",
                 "--dead-letter-topic", "d", "--metrics-topic", "e", "--embedding-gradients-topic", "f",
-                "--embedding-rows-topic", "g", "--param-deltas-topic", "h");
+                "--embedding-rows-topic", "g", "--param-deltas-topic", "h", "--client-updates-topic", "i");
 
         assertThat(renamed.topics()).isEqualTo(new TopicNames("a", "b", "c", "d", "e",
-                "f", "g", "h"));
+                "f", "g", "h", "i"));
     }
 
     private static TrainingConfig parse(String... args) {

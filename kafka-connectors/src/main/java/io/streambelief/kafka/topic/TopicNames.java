@@ -7,11 +7,12 @@ import java.util.List;
  * The topics one Streambelief deployment uses; every name is configurable, these are the defaults.
  * {@code model-param-deltas} carries what changed in each shard to the async workers. Sparse models
  * add two: {@code embedding-gradients} (row gradients on their way back to the rows' shards) and
- * {@code embedding-rows} (the rows as published, compacted).
+ * {@code embedding-rows} (the rows as published, compacted). Federated training adds
+ * {@code client-updates}, where clients send their model updates to the aggregator.
  */
 public record TopicNames(String examples, String modelParams, String modelSnapshots, String deadLetter,
-        String trainingMetrics, String embeddingGradients, String embeddingRows, String modelParamDeltas)
-        implements Serializable {
+        String trainingMetrics, String embeddingGradients, String embeddingRows, String modelParamDeltas,
+        String clientUpdates) implements Serializable {
 
     public static final String EXAMPLES = "examples";
     public static final String MODEL_PARAMS = "model-params";
@@ -21,6 +22,7 @@ public record TopicNames(String examples, String modelParams, String modelSnapsh
     public static final String EMBEDDING_GRADIENTS = "embedding-gradients";
     public static final String EMBEDDING_ROWS = "embedding-rows";
     public static final String MODEL_PARAM_DELTAS = "model-param-deltas";
+    public static final String CLIENT_UPDATES = "client-updates";
 
     public static final TopicNames DEFAULTS =
             new TopicNames(EXAMPLES, MODEL_PARAMS, MODEL_SNAPSHOTS, DEAD_LETTER, TRAINING_METRICS);
@@ -38,9 +40,16 @@ public record TopicNames(String examples, String modelParams, String modelSnapsh
                 MODEL_PARAM_DELTAS);
     }
 
+    /** All but the client updates' named, that at its default. */
+    public TopicNames(String examples, String modelParams, String modelSnapshots, String deadLetter,
+            String trainingMetrics, String embeddingGradients, String embeddingRows, String modelParamDeltas) {
+        this(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics, embeddingGradients, embeddingRows,
+                modelParamDeltas, CLIENT_UPDATES);
+    }
+
     public TopicNames {
         for (String name : List.of(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics,
-                embeddingGradients, embeddingRows, modelParamDeltas)) {
+                embeddingGradients, embeddingRows, modelParamDeltas, clientUpdates)) {
             if (name == null || !name.matches("[A-Za-z0-9._-]{1,249}")) {
                 throw new IllegalArgumentException("'" + name + "' is not a valid Kafka topic name");
             }
@@ -49,6 +58,6 @@ public record TopicNames(String examples, String modelParams, String modelSnapsh
 
     public List<String> all() {
         return List.of(examples, modelParams, modelSnapshots, deadLetter, trainingMetrics, embeddingGradients,
-                embeddingRows, modelParamDeltas);
+                embeddingRows, modelParamDeltas, clientUpdates);
     }
 }

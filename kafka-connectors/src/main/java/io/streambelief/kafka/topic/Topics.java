@@ -114,7 +114,16 @@ public final class Topics {
                 new NewTopic(names.trainingMetrics(), 1, (short) 1),
                 new NewTopic(names.embeddingGradients(), examplePartitions, (short) 1),
                 new NewTopic(names.embeddingRows(), 1, (short) 1).configs(embeddingRowsConfig()),
-                new NewTopic(names.modelParamDeltas(), 1, (short) 1).configs(modelParamDeltasConfig()));
+                new NewTopic(names.modelParamDeltas(), 1, (short) 1).configs(modelParamDeltasConfig()),
+                new NewTopic(names.clientUpdates(), 1, (short) 1).configs(clientUpdatesConfig()));
+    }
+
+    /**
+     * The {@code client-updates} topic takes records as large as a shard: a client's update is the
+     * whole model's change. One partition: the aggregator reads the updates in the order they came.
+     */
+    public static Map<String, String> clientUpdatesConfig() {
+        return Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_RECORD_BYTES));
     }
 
     /**

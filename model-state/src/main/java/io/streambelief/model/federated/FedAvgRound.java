@@ -4,9 +4,11 @@ import java.io.Serializable;
 import java.util.HashSet;
 import java.util.Set;
 
+import io.streambelief.model.record.ModelUpdate;
+
 /**
- * One FedAvg round of one shard of the model (McMahan et al. 2017): updates of the round's sampled
- * clients are summed weighted by their examples, each client counted once, and the round closes
+ * Who counts in one FedAvg round (McMahan et al. 2017): updates of the round's sampled clients,
+ * each client once, to be summed weighted by their examples ({@link Aggregate}); the round closes
  * once at least {@code minClients} have reported and either every sampled client has or the
  * deadline has passed — so stragglers delay a round by at most the deadline.
  *
@@ -29,13 +31,22 @@ public final class FedAvgRound implements Serializable {
                 throw new IllegalArgumentException("The deadline cannot be negative, got " + deadlineMillis);
             }
         }
+
+        /**
+         * A closed round's update from the aggregate of its counted clients: weighted by examples,
+         * or, under central DP, the noisy sum over the clients. {@code noiseSeed} decides the noise,
+         * so a replayed round adds the same.
+         */
+        public float[] mean(Aggregate aggregate, long noiseSeed) {
+            return aggregate.mean(noise, noiseSeed, noise != null);
+        }
     }
 
     private final long round;
     private final Set<String> sampled;
     private final long openedMillis;
     private final Settings settings;
-    private final WeightedSum sum;
+    private final int dimension;
     private final Set<String> counted = new HashSet<>();
 
     /** @param sampled the clients asked to report; empty: any client may */
@@ -44,35 +55,49 @@ public final class FedAvgRound implements Serializable {
         this.sampled = Set.copyOf(sampled);
         this.openedMillis = openedMillis;
         this.settings = settings;
-        this.sum = new WeightedSum(dimension);
+        this.dimension = dimension;
     }
 
     public long round() {
         return round;
     }
 
-    public Offer offer(String clientId, long updateRound, long examples, float[] values) {
-        if (values.length != sum.dimension() || !finite(values) || examples < 1) {
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Whether {@code update} counts in this round; a counted one goes into the round's aggregate with {@link #weightOf}. */
+    public Offer offer(ModelUpdate update) {
+        if (update.delta().length != dimension || !update.isFinite()) {
             return Offer.MALFORMED;
         }
-        if (updateRound < round) {
+        if (update.round() < round) {
             return Offer.STALE;
         }
-        if (updateRound > round) {
+        if (update.round() > round) {
             return Offer.FROM_THE_FUTURE;
         }
-        if (!sampled.isEmpty() && !sampled.contains(clientId)) {
+        if (!sampled.isEmpty() && !sampled.contains(update.clientId())) {
             return Offer.NOT_SAMPLED;
         }
-        if (!counted.add(clientId)) {
+        if (!counted.add(update.clientId())) {
             return Offer.DUPLICATE;
         }
-        sum.add(values, settings.noise() == null ? examples : 1);
         return Offer.COUNTED;
     }
 
+    /** Its examples, or 1 under central DP. */
+    public double weightOf(ModelUpdate update) {
+        return settings.noise() == null ? update.examples() : 1;
+    }
+
+
     public int clientsCounted() {
         return counted.size();
+    }
+
+    public long deadlineMillis() {
+        return openedMillis + settings.deadlineMillis();
     }
 
     public boolean readyToClose(long nowMillis) {
@@ -83,23 +108,4 @@ public final class FedAvgRound implements Serializable {
         return allReported || nowMillis >= openedMillis + settings.deadlineMillis();
     }
 
-    /**
-     * The round's mean update: weighted by examples, or, with central DP, the noisy sum over the
-     * clients counted. {@code noiseSeed} decides the noise, so a replayed round adds the same.
-     */
-    public float[] close(long noiseSeed) {
-        if (counted.isEmpty()) {
-            throw new IllegalStateException("Round " + round + " has no update to close with");
-        }
-        return sum.mean(settings.noise(), noiseSeed, settings.noise() != null);
-    }
-
-    static boolean finite(float[] values) {
-        for (float value : values) {
-            if (!Float.isFinite(value)) {
-                return false;
-            }
-        }
-        return true;
-    }
 }

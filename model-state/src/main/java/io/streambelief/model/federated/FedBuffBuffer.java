@@ -5,8 +5,10 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.TreeMap;
 
+import io.streambelief.model.record.ModelUpdate;
+
 /**
- * FedBuff's buffered asynchronous aggregation (Nguyen et al. 2022) for one shard: clients train
+ * Who counts in FedBuff's buffered asynchronous aggregation (Nguyen et al. 2022): clients train
  * whenever they can, from whatever global version they last read; each update is scaled down by
  * its staleness τ (the versions published since its base) as {@code 1/√(1+τ)}, and every
  * {@code size} updates the buffer's mean is applied as a new version. Updates staler than
@@ -24,18 +26,25 @@ public final class FedBuffBuffer implements Serializable {
                 throw new IllegalArgumentException("The staleness bound cannot be negative, got " + maxStaleness);
             }
         }
+
+        /**
+         * The buffer's update, Σ s(τᵢ)·Δᵢ / K as in the paper (the staleness factors shrink stale
+         * updates rather than being renormalised away), noisy under central DP.
+         */
+        public float[] mean(Aggregate aggregate, long noiseSeed) {
+            return aggregate.mean(noise, noiseSeed, true);
+        }
     }
 
     private final Settings settings;
     private final int dimension;
-    private WeightedSum sum;
+    private int buffered;
     /** Clients counted per base version, kept while an update from that version could still be taken. */
     private final TreeMap<Long, Set<String>> counted = new TreeMap<>();
 
     public FedBuffBuffer(Settings settings, int dimension) {
         this.settings = settings;
         this.dimension = dimension;
-        this.sum = new WeightedSum(dimension);
     }
 
     /** The factor an update of this staleness is scaled by. */
@@ -43,10 +52,16 @@ public final class FedBuffBuffer implements Serializable {
         return 1 / Math.sqrt(1 + staleness);
     }
 
-    public Offer offer(String clientId, long baseVersion, float[] values, long currentVersion) {
-        if (values.length != dimension || !FedAvgRound.finite(values)) {
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Whether {@code update} goes into the buffer; a counted one with {@link #stalenessWeight} of its staleness. */
+    public Offer offer(ModelUpdate update, long currentVersion) {
+        if (update.delta().length != dimension || !update.isFinite()) {
             return Offer.MALFORMED;
         }
+        long baseVersion = update.baseVersion();
         long staleness = currentVersion - baseVersion;
         if (staleness < 0) {
             return Offer.FROM_THE_FUTURE;
@@ -54,33 +69,30 @@ public final class FedBuffBuffer implements Serializable {
         if (staleness > settings.maxStaleness()) {
             return Offer.STALE;
         }
-        if (!counted.computeIfAbsent(baseVersion, version -> new HashSet<>()).add(clientId)) {
+        if (!counted.computeIfAbsent(baseVersion, version -> new HashSet<>()).add(update.clientId())) {
             return Offer.DUPLICATE;
         }
-        sum.add(values, stalenessWeight(staleness));
+        buffered++;
         return Offer.COUNTED;
     }
 
     public int buffered() {
-        return sum.count();
+        return buffered;
     }
 
     public boolean full() {
-        return sum.count() >= settings.size();
+        return buffered >= settings.size();
     }
 
     /**
-     * The buffer's aggregate, Σ s(τᵢ)·Δᵢ / K as in the paper (the staleness factors shrink stale
-     * updates rather than renormalise them away), noisy under central DP; the buffer is then empty.
-     * {@code newVersion} is the version this aggregate makes: bases it leaves too stale are forgotten.
+     * Empties the buffer once its aggregate has been applied as {@code newVersion}; bases that
+     * version leaves too stale are forgotten.
      */
-    public float[] drain(long noiseSeed, long newVersion) {
-        if (sum.count() == 0) {
+    public void drain(long newVersion) {
+        if (buffered == 0) {
             throw new IllegalStateException("The buffer is empty");
         }
-        float[] mean = sum.mean(settings.noise(), noiseSeed, true);
-        sum = new WeightedSum(dimension);
+        buffered = 0;
         counted.headMap(newVersion - settings.maxStaleness()).clear();
-        return mean;
     }
 }

@@ -71,6 +71,17 @@ public final class ServerOptimizer implements Serializable {
         optimizer.apply(values, slots, pseudoGradient, step);
     }
 
+    /** Equal when written the same: the text decides the optimizer and its options. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ServerOptimizer other && name.equals(other.name);
+    }
+
+    @Override
+    public int hashCode() {
+        return name.hashCode();
+    }
+
     @Override
     public String toString() {
         return name;

@@ -2,19 +2,26 @@ package io.streambelief.model.federated;
 
 import java.io.Serializable;
 
-/** Σ wᵢ·xᵢ and Σ wᵢ over the vectors added, in doubles so that many small updates do not round away. */
-final class WeightedSum implements Serializable {
+/**
+ * The running aggregate of one shard's updates: Σ wᵢ·xᵢ and Σ wᵢ, in doubles so that many small
+ * updates do not round away. Who is counted and with what weight is the round's or the buffer's
+ * decision ({@link FedAvgRound}, {@link FedBuffBuffer}); this only sums.
+ */
+public final class Aggregate implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final double[] sum;
     private double weight;
     private int count;
 
-    WeightedSum(int dimension) {
+    public Aggregate(int dimension) {
         this.sum = new double[dimension];
     }
 
-    void add(float[] values, double w) {
+    public void add(float[] values, double w) {
+        if (values.length != sum.length) {
+            throw new IllegalArgumentException("An update of " + values.length + " values for an aggregate of " + sum.length);
+        }
         for (int i = 0; i < sum.length; i++) {
             sum[i] += w * values[i];
         }
@@ -22,11 +29,11 @@ final class WeightedSum implements Serializable {
         count++;
     }
 
-    int count() {
+    public int count() {
         return count;
     }
 
-    int dimension() {
+    public int dimension() {
         return sum.length;
     }
 
@@ -35,7 +42,10 @@ final class WeightedSum implements Serializable {
      * the sum first. The divisor is Σ wᵢ, or the count where the weights are not to be trusted as a
      * normaliser (under DP, and in FedBuff, whose staleness factors scale the updates down on purpose).
      */
-    float[] mean(CentralNoise noise, long seed, boolean divideByCount) {
+    public float[] mean(CentralNoise noise, long seed, boolean divideByCount) {
+        if (count == 0) {
+            throw new IllegalStateException("No update to average");
+        }
         double[] total = sum.clone();
         if (noise != null) {
             noise.addTo(total, seed);
