@@ -29,7 +29,7 @@ class KubernetesManifestsTest {
 
         assertThat(base.all()).extracting(Manifest::kind).containsOnly("Kafka", "KafkaNodePool", "KafkaTopic",
                 "Secret", "FlinkDeployment", "Deployment", "Service", "PodDisruptionBudget");
-        assertThat(base.ofKind("KafkaTopic")).hasSize(8);
+        assertThat(base.ofKind("KafkaTopic")).hasSize(9);
         assertThat(base.ofKind("Secret")).extracting(Manifest::name)
                 .containsExactlyInAnyOrder("streambelief-flink-s3", "streambelief-model-server-auth");
     }
