@@ -10,7 +10,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code infra/bench <benchmark>}: every benchmark measures plain single-process DL4J in the same run. */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {TrainingBenchmark.class, StageCosts.class, RecoveryBenchmark.class, ServingBenchmark.class,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {TrainingBenchmark.class, FederatedBenchmark.class, StageCosts.class, RecoveryBenchmark.class, ServingBenchmark.class,
         SparseBenchmark.class, GpuBenchmark.class, ChaosBenchmark.class},
         description = "Benchmarks of Streambelief against plain single-process DL4J, measured in the same run.")
 public final class Bench {

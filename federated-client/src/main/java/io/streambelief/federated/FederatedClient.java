@@ -1,17 +1,9 @@
 package io.streambelief.federated;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import io.streambelief.model.Example;
 import io.streambelief.model.ModelSpec;
@@ -19,7 +11,6 @@ import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.engine.Dl4jGradientEngine;
 import io.streambelief.model.engine.GradientEngine;
 import io.streambelief.model.record.ModelUpdate;
-import io.streambelief.model.record.ModelUpdateCodec;
 
 /**
  * One participant of federated training — a phone, a hospital, a bank — embedded in its own
@@ -69,7 +60,7 @@ public final class FederatedClient implements AutoCloseable {
 
     private final Settings settings;
     private final GlobalModelReader reader;
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final UpdateSender sender;
     private final GradientEngine engine;
     private final LocalTraining training;
 
@@ -77,16 +68,7 @@ public final class FederatedClient implements AutoCloseable {
         this.settings = settings;
         this.reader = new GlobalModelReader(settings.bootstrapServers(), settings.modelParamsTopic(), settings.modelId(),
                 settings.spec(), settings.shardSize());
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
-        // An update is sent once even if the broker answers late: the aggregator would drop a
-        // second copy anyway, but idempotence keeps the topic free of them.
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        // As large as the deployment's topics take (Topics.MAX_RECORD_BYTES): an update is the whole model's change.
-        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(16 << 20));
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        this.sender = new UpdateSender(settings.bootstrapServers(), settings.clientUpdatesTopic());
         this.engine = new Dl4jGradientEngine(settings.spec());
         this.training = new LocalTraining(settings.training(), settings.spec().numInputs(), engine);
     }
@@ -117,20 +99,12 @@ public final class FederatedClient implements AutoCloseable {
             throw new IllegalArgumentException("Client " + settings.clientId() + " cannot send " + update.clientId()
                     + "'s update");
         }
-        byte[] key = (update.modelId() + "/" + update.clientId()).getBytes(StandardCharsets.UTF_8);
-        try {
-            producer.send(new ProducerRecord<>(settings.clientUpdatesTopic(), key, ModelUpdateCodec.encode(update))).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while sending " + update, e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("Could not send " + update + ": " + e.getCause().getMessage(), e.getCause());
-        }
+        sender.send(update);
     }
 
     @Override
     public void close() {
-        producer.close(Duration.ofSeconds(10));
+        sender.close();
         reader.close();
         engine.close();
     }

@@ -27,8 +27,9 @@ import io.streambelief.model.record.RecordFormatException;
  * after each round, and assembles the global model whenever all its shards show the same version.
  * Before the aggregator has published anything the global model is version 0: the model's
  * initial parameters, which the aggregator starts from too (both draw them from the model's seed).
+ * Not thread-safe (a Kafka consumer).
  */
-final class GlobalModelReader implements AutoCloseable {
+public final class GlobalModelReader implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String keyPrefix;
     private final String definitionKey;
@@ -36,7 +37,7 @@ final class GlobalModelReader implements AutoCloseable {
     private final ModelSpec spec;
     private final Map<Integer, ParamUpdate> shards = new HashMap<>();
 
-    GlobalModelReader(String bootstrapServers, String topic, String modelId, ModelSpec spec, int shardSize) {
+    public GlobalModelReader(String bootstrapServers, String topic, String modelId, ModelSpec spec, int shardSize) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(4 << 20));
@@ -61,7 +62,7 @@ final class GlobalModelReader implements AutoCloseable {
      * The newest global model of at least {@code minVersion}, waiting up to {@code timeout} for the
      * aggregator to publish it; empty if it has not by then.
      */
-    Optional<GlobalModel> await(long minVersion, Duration timeout) {
+    public Optional<GlobalModel> await(long minVersion, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         do {
             readToTheEnd();

@@ -1,6 +1,7 @@
 package io.streambelief.flink.config;
 
 import java.time.Duration;
+import java.util.function.Predicate;
 
 import io.streambelief.kafka.sparse.FeatureSchema;
 import io.streambelief.kafka.topic.TopicNames;
@@ -255,6 +256,30 @@ public final class TrainingOptions {
     public TopicNames topics() {
         return new TopicNames(examplesTopic, paramsTopic, snapshotsTopic, deadLetterTopic, metricsTopic,
                 embeddingGradientsTopic, embeddingRowsTopic, paramDeltasTopic, clientUpdatesTopic);
+    }
+
+    /**
+     * Makes the run federated over simulated clients client-0..client-(n-1) where the command line
+     * did not say otherwise ({@code given} tells which options it gave): fedavg, all n clients in
+     * the population, {@code perRound} of them per round, a round deadline for their speed.
+     */
+    public void simulateClients(int n, int perRound, Duration deadline, Predicate<String> given) {
+        if (!given.test("--mode")) {
+            mode = TrainingMode.FEDAVG;
+        } else if (!mode.isFederated()) {
+            throw new IllegalArgumentException("Simulated clients train in a federated mode: use --mode fedavg or "
+                    + "fedbuff with --federated, not " + mode);
+        }
+        if (given.test("--clients") && clients != n) {
+            throw new IllegalArgumentException("--clients " + clients + " but --federated " + n + ": leave --clients out");
+        }
+        clients = n;
+        if (!given.test("--clients-per-round")) {
+            clientsPerRound = perRound;
+        }
+        if (!given.test("--round-deadline")) {
+            roundDeadline = deadline;
+        }
     }
 
     /** The federated options; checked whatever the mode, used in the federated ones. */

@@ -19,11 +19,14 @@ import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.util.FileUtils;
 
+import io.streambelief.federated.LocalTraining;
 import io.streambelief.flink.config.SparseTraining;
 import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.config.TrainingOptions;
 import io.streambelief.kafka.data.DataSets;
 import io.streambelief.kafka.data.ExampleSet;
+import io.streambelief.kafka.data.FashionMnist;
+import io.streambelief.launcher.federated.FederatedSimulation;
 import io.streambelief.kafka.data.Flights;
 import io.streambelief.kafka.example.ExampleFormat;
 import io.streambelief.kafka.feed.ExampleFeeder;
@@ -33,7 +36,9 @@ import io.streambelief.model.engine.cuda.CudaRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./run-local}: the whole system on this machine, trained on a real data set, until Ctrl-C.
@@ -89,8 +94,27 @@ public final class RunLocal implements Callable<Integer> {
             description = "Time between progress lines. Default: ${DEFAULT-VALUE}.")
     Duration progressInterval;
 
+    @Option(names = "--federated", paramLabel = "N",
+            description = "Federated learning instead of the examples feed: N simulated clients, each holding its own "
+                    + "non-IID share of the training data (Dirichlet over labels), 30% of them slow and 10% of "
+                    + "each round's dropping out, train locally and send model updates; the job aggregates them "
+                    + "(--mode fedavg by default, or fedbuff). Progress per round: clients, test accuracy, epsilon.")
+    Integer federated;
+
+    @Option(names = "--dirichlet-alpha", paramLabel = "ALPHA", defaultValue = "0.5",
+            description = "With --federated: how the labels are spread over clients (small: few labels each). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    double dirichletAlpha;
+
+    @Option(names = "--local-epochs", paramLabel = "E", defaultValue = "1",
+            description = "With --federated: passes over its examples a client makes per round. Default: ${DEFAULT-VALUE}.")
+    int localEpochs;
+
     @Mixin
     TrainingOptions training;
+
+    @Spec
+    CommandSpec command;
 
     private final PrintStream out = System.out;
 
@@ -107,6 +131,9 @@ public final class RunLocal implements Callable<Integer> {
             }
         }
         out.println("Loading data...");
+        if (federated != null) {
+            return runFederated();
+        }
         int numFeatures;
         int numLabels;
         Consumer<LocalDeployment> feed;
@@ -194,6 +221,52 @@ public final class RunLocal implements Callable<Integer> {
                     return 1;
                 }
             }
+        }
+        return 0;
+    }
+
+    /** {@code --federated N}: the job aggregates, simulated clients train on their shares of Fashion-MNIST. */
+    private int runFederated() throws Exception {
+        if (training.isSparse()) {
+            throw new CommandLine.ParameterException(command.commandLine(), "--federated trains dense models on "
+                    + "Fashion-MNIST (or --data of its tarball); leave --schema out");
+        }
+        FashionMnist.Splits splits = data == null ? FashionMnist.read() : FashionMnist.read(data);
+        FederatedSimulation.Settings defaults = FederatedSimulation.Settings.defaults(federated);
+        FederatedSimulation.Settings simulation = new FederatedSimulation.Settings(federated, defaults.perRound(),
+                dirichletAlpha, new LocalTraining.Settings(localEpochs, defaults.training().batchSize(),
+                        defaults.training().optimizer(), training.federation().clipNorm()),
+                defaults.clientTime(), defaults.stragglers(), defaults.slowdown(), defaults.dropouts(),
+                defaults.trainers(), training.seed());
+        training.simulateClients(federated, simulation.perRound(), simulation.roundDeadline(),
+                option -> command.commandLine().getParseResult().hasMatchedOption(option));
+        ExampleSet train = splits.train();
+        training.toConfig("127.0.0.1:9092", train.numFeatures(), train.numLabels());
+        Path work = prepareWorkDir(workDir);
+
+        out.println("Starting Kafka, the model server and the aggregating job...");
+        LocalDeployment deployment = LocalDeployment.start(
+                new LocalDeployment.Settings(work, servingPort, webUiPort)
+                        .withServingOptions(List.of("--grpc-port", Integer.toString(grpcPort))),
+                bootstrap -> training.toConfig(bootstrap, train.numFeatures(), train.numLabels()));
+        TrainingConfig config = deployment.config();
+        out.println("  Kafka bootstrap servers: " + deployment.bootstrapServers() + "  (clients send to '"
+                + config.topics().clientUpdates() + "', read the global model from '" + config.topics().modelParams() + "')");
+        out.println("  Model server:            " + deployment.servingUri().resolve("/v1/models/" + config.modelId()));
+        out.println("  Flink Web UI:            " + deployment.webUi());
+        out.println("  Logs:                    " + work.resolve("logs"));
+        out.printf(Locale.ROOT, "%s over %d clients (Dirichlet alpha %s, %d per round, %.0f%% stragglers at %.0fx, "
+                + "%.0f%% dropping out), model %s; Ctrl-C stops.%n", config.mode(), federated, dirichletAlpha,
+                simulation.perRound(), 100 * simulation.stragglers(), simulation.slowdown(), 100 * simulation.dropouts(),
+                config.spec());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            out.println("Stopping...");
+            deployment.close();
+            out.println("Stopped.");
+        }, "stop-run-local"));
+        try (FederatedSimulation clients = new FederatedSimulation(simulation, config, train.examples(),
+                splits.test().examples(), out)) {
+            clients.run(Long.MAX_VALUE, Duration.ofDays(365));
         }
         return 0;
     }
