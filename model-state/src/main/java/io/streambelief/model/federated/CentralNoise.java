@@ -37,12 +37,12 @@ public record CentralNoise(double noiseMultiplier, double clipNorm) implements S
         }
         SplittableRandom random = new SplittableRandom(seed);
         for (int i = 0; i < sum.length; i++) {
-            sum[i] += sigma * gaussian(random);
+            sum[i] += sigma * standardNormal(random);
         }
     }
 
     /** A standard normal draw (Marsaglia's polar method; SplittableRandom has none of its own). */
-    private static double gaussian(SplittableRandom random) {
+    public static double standardNormal(SplittableRandom random) {
         double u;
         double v;
         double s;

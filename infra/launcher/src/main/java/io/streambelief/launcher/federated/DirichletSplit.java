@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import io.streambelief.model.Example;
+import io.streambelief.model.federated.CentralNoise;
 
 /**
  * Splits a data set over clients the way federated-learning papers make data non-IID (Hsu et al.
@@ -78,7 +79,7 @@ public final class DirichletSplit {
             double x;
             double v;
             do {
-                x = normal(random);
+                x = CentralNoise.standardNormal(random);
                 v = 1 + c * x;
             } while (v <= 0);
             v = v * v * v;
@@ -89,15 +90,4 @@ public final class DirichletSplit {
         }
     }
 
-    private static double normal(SplittableRandom random) {
-        double u;
-        double v;
-        double s;
-        do {
-            u = 2 * random.nextDouble() - 1;
-            v = 2 * random.nextDouble() - 1;
-            s = u * u + v * v;
-        } while (s >= 1 || s == 0);
-        return u * Math.sqrt(-2 * Math.log(s) / s);
-    }
 }

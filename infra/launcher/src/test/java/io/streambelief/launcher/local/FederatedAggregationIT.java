@@ -3,43 +3,38 @@ package io.streambelief.launcher.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 
 import org.apache.flink.api.common.JobStatus;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.streambelief.federated.UpdateSender;
 import io.streambelief.flink.config.FailureInjection;
 import io.streambelief.flink.config.Federation;
 import io.streambelief.flink.config.TrainingConfig;
 import io.streambelief.flink.config.TrainingMode;
 import io.streambelief.kafka.deadletter.DeadLetter;
+import io.streambelief.kafka.topic.TopicNames;
 import io.streambelief.model.ModelSpec;
 import io.streambelief.model.ParameterLayout;
 import io.streambelief.model.federated.ClientSampling;
 import io.streambelief.model.federated.FedBuffBuffer;
 import io.streambelief.model.federated.ServerOptimizer;
 import io.streambelief.model.record.ModelUpdate;
-import io.streambelief.model.record.ModelUpdateCodec;
 import io.streambelief.model.record.ParamUpdate;
 
 /**
  * The federated aggregator on a real broker and a MiniCluster with RocksDB and checkpoints. Client
- * updates are written to client-updates as clients would send them — with a retry of a counted
- * client carrying other values, an update of an earlier round, one from a client not sampled and
- * one with NaN among them — and the published global model must be exactly the reference
- * computation over the updates that count, each once, although the job is killed mid-round.
+ * updates are sent to client-updates as clients send them ({@link UpdateSender}) — with a retry of
+ * a counted client carrying other values, an update of an earlier round, one from a client not
+ * sampled and one with NaN among them — and the published global model must be exactly the
+ * reference computation over the updates that count, each once, although the job is killed mid-round.
  */
 class FederatedAggregationIT {
     private static final ModelSpec SPEC = ModelSpec.parse("mlp:8-6-3", 5);
@@ -62,7 +57,7 @@ class FederatedAggregationIT {
                         // The coordinator fails at its 3rd or 4th update (after a checkpoint holding the first two
                         // counted), then the first shard's subtask at its 2nd or 3rd contribution.
                         .failureInjection(new FailureInjection(2, 3, 4, 5)).build());
-                Sender sender = new Sender(deployment.bootstrapServers())) {
+                UpdateSender sender = new UpdateSender(deployment.bootstrapServers(), TopicNames.CLIENT_UPDATES)) {
             TrainingConfig config = deployment.config();
             for (int round = 0; round < 3; round++) {
                 List<ModelUpdate> counted = new ArrayList<>();
@@ -108,7 +103,7 @@ class FederatedAggregationIT {
         Random random = new Random(4);
         try (LocalDeployment deployment = LocalDeployment.start(LocalDeployment.Settings.forTests(work).withoutServing(),
                 bootstrap -> config(bootstrap, TrainingMode.FEDBUFF, federation).build());
-                Sender sender = new Sender(deployment.bootstrapServers())) {
+                UpdateSender sender = new UpdateSender(deployment.bootstrapServers(), TopicNames.CLIENT_UPDATES)) {
             ModelUpdate a = update("a", -1, 0, 10, random);
             ModelUpdate b = update("b", -1, 0, 10, random);
             sender.send(a);
@@ -207,24 +202,4 @@ class FederatedAggregationIT {
         }
     }
 
-    /** A producer of client updates, as the client library sends them. */
-    private static final class Sender implements AutoCloseable {
-        private final KafkaProducer<byte[], byte[]> producer;
-
-        Sender(String bootstrap) {
-            Properties props = new Properties();
-            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-            producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
-        }
-
-        void send(ModelUpdate update) throws Exception {
-            byte[] key = (update.modelId() + "/" + update.clientId()).getBytes(StandardCharsets.UTF_8);
-            producer.send(new ProducerRecord<>("client-updates", key, ModelUpdateCodec.encode(update))).get();
-        }
-
-        @Override
-        public void close() {
-            producer.close();
-        }
-    }
 }
