@@ -91,6 +91,8 @@ public final class FederatedSimulation implements AutoCloseable {
     private final AtomicLong bytesSent = new AtomicLong();
     private final AtomicLong dropouts = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /** The point of the last progress line. */
+    private Point reported = new Point(0, 0, 0, 0, 0, 0);
 
     public FederatedSimulation(Settings settings, TrainingConfig config, List<Example> train, List<Example> test,
             PrintStream progress) {
@@ -257,9 +259,12 @@ public final class FederatedSimulation implements AutoCloseable {
             privacy = String.format(Locale.ROOT, ", (ε, δ) = (%.2f, %s)",
                     new RdpAccountant(z, rate).epsilon(version, config.federation().delta()), config.federation().delta());
         }
-        progress.printf(Locale.ROOT, "  %6.1f s  %s %4d: test accuracy %.4f; %,d updates sent, %,d clients dropped out%s%n",
-                point.seconds(), config.mode() == TrainingMode.FEDAVG ? "round  " : "version", version, point.accuracy(),
-                point.updatesSent(), point.dropouts(), privacy);
+        progress.printf(Locale.ROOT, "  %6.1f s  %s %4d: test accuracy %.4f; %,d updates sent since the last line, "
+                + "%,d clients dropped out (%,d updates in all)%s%n", point.seconds(),
+                config.mode() == TrainingMode.FEDAVG ? "round  " : "version", version, point.accuracy(),
+                point.updatesSent() - reported.updatesSent(), point.dropouts() - reported.dropouts(),
+                point.updatesSent(), privacy);
+        reported = point;
     }
 
     private void checkFailure() {
