@@ -122,7 +122,9 @@ class FaultToleranceIT {
                 bootstrap -> settings.apply(TrainingConfig.builder(bootstrap).seed(5)
                         .compression(GradientCompression.NONE).idleFlush(Duration.ofMinutes(10))
                         .checkpointInterval(Duration.ofSeconds(1))
-                        .failureInjection(new FailureInjection(3, 30, 120, 17))).build())) {
+                        // At most 50 events an attempt: the second restore is at gradient 100 at the latest,
+                        // leaving the third attempt the gradients it needs to fail before the stream ends.
+                        .failureInjection(new FailureInjection(3, 30, 50, 17))).build())) {
             TrainingConfig config = deployment.config();
             try (ExampleFeeder feeder = new ExampleFeeder(deployment.bootstrapServers(), config.topics().examples(),
                     ExampleFormat.BINARY)) {
@@ -130,8 +132,11 @@ class FaultToleranceIT {
             }
             new ModelClient(deployment.servingUri(), config.modelId())
                     .awaitExamplesTrained(examples.size(), Duration.ofMinutes(5));
+            // The third failure comes at a checkpoint's completion, which may follow the last example.
+            awaitInjectedFailures(deployment, 3);
 
             assertThat(TopicContents.injectedFailures(deployment)).as("the job failed and restored").isEqualTo(3);
+            awaitEveryShardHolds(deployment, examples.size());
             float[] expected = NativeArrays.copyOut(Dl4jBaseline.train(config.spec(), config.optimizer(), examples,
                     plainBatch).params());
             float[] trained = config.spec().initialParameters();
@@ -140,6 +145,27 @@ class FaultToleranceIT {
             for (int i = 0; i < expected.length; i++) {
                 assertThat(trained[i]).as("parameter %d", i).isCloseTo(expected[i], Offset.offset(1e-4f));
             }
+        }
+    }
+
+    private static void awaitInjectedFailures(LocalDeployment deployment, long failures) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (TopicContents.injectedFailures(deployment) < failures && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+        }
+    }
+
+    /** Until the last record of every shard holds all the examples: a restore republishes older values first. */
+    private static void awaitEveryShardHolds(LocalDeployment deployment, long examples) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        TrainingConfig config = deployment.config();
+        while (System.nanoTime() < deadline) {
+            Map<Integer, ParamUpdate> latest = TopicContents.latestShards(deployment.bootstrapServers(), config);
+            if (latest.size() == config.layout().shardCount()
+                    && latest.values().stream().allMatch(shard -> shard.examplesApplied() == examples)) {
+                return;
+            }
+            Thread.sleep(500);
         }
     }
 
